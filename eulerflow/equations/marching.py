@@ -1,0 +1,122 @@
+"""Time marching to a list of snapshot times, with adaptive steps and a progress bar.
+
+The driver is shared by the explicit solvers: the caller supplies the largest stable step at the
+current state and the update itself; the driver shortens steps to land exactly on every snapshot
+time, records snapshots, checks the state for non-finite or negative values at every snapshot
+(an unstable setting is reported, never returned silently) and shows a tqdm progress bar.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exceptions import UnstableSolutionError
+
+
+def snapshot_times(t_final: float, t_eval: Sequence[float] | None) -> np.ndarray:
+    """Validated snapshot times: ``[0, t_final]`` by default, else sorted ``t_eval``."""
+    if not (isinstance(t_final, int | float | np.floating) and math.isfinite(t_final)):
+        raise ValueError(f"t_final must be a finite number, got {t_final!r}")
+    if t_final <= 0:
+        raise ValueError(f"t_final must be positive, got {t_final!r}")
+    if t_eval is None:
+        return np.array([0.0, float(t_final)])
+    times = np.asarray(t_eval, dtype=float).ravel()
+    if times.size == 0:
+        raise ValueError("t_eval must contain at least one time")
+    if not np.all(np.isfinite(times)) or times[0] < 0 or times[-1] > t_final:
+        raise ValueError(f"t_eval must lie in [0, t_final] = [0, {t_final}], got {t_eval!r}")
+    if np.any(np.diff(times) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    return times
+
+
+def progress_enabled(progress: bool | None) -> bool:
+    """``progress=None`` shows the bar only when standard error is a terminal."""
+    if progress is None:
+        return sys.stderr.isatty()
+    return bool(progress)
+
+
+@dataclass
+class MarchRecord:
+    """What :func:`march` collected."""
+
+    snapshots: list = field(default_factory=list)
+    n_steps: int = 0
+    dt_min: float = math.inf
+    dt_max: float = 0.0
+    wall_time: float = 0.0
+
+
+def march(
+    state,
+    times: np.ndarray,
+    max_step: Callable[[float, object], float],
+    advance: Callable[[object, float, float], object],
+    snapshot: Callable[[object], object],
+    check: Callable[[object], str | None],
+    progress: bool | None = None,
+    description: str = "",
+) -> MarchRecord:
+    """Advance ``state`` from ``t = 0`` through all snapshot ``times``.
+
+    Parameters
+    ----------
+    state
+        Initial state (for example a density array).
+    times : array
+        Increasing snapshot times in ``[0, t_final]``.
+    max_step : callable ``(t, state) -> dt``
+        Largest stable step from ``t``; ``inf`` allowed (nothing moves).
+    advance : callable ``(state, t, dt) -> state``
+        One time step.
+    snapshot : callable ``(state) -> object``
+        Copy of the state to keep (called at every snapshot time).
+    check : callable ``(state) -> str or None``
+        A message when the state is invalid (non-finite, negative); it raises
+        :class:`UnstableSolutionError` with that message.
+    progress : bool or None
+        Show a progress bar (None: only on a terminal).
+    description : str
+        Label of the progress bar.
+    """
+    from tqdm.auto import tqdm
+
+    record = MarchRecord()
+    t_final = float(times[-1])
+    start = time.perf_counter()
+    t = 0.0
+    with tqdm(
+        total=t_final,
+        disable=not progress_enabled(progress),
+        desc=description,
+        unit="t",
+        bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]",
+    ) as bar:
+        for target in times:
+            while t < target:
+                dt = min(float(max_step(t, state)), target - t)
+                if not dt > 0:
+                    raise UnstableSolutionError(f"time step collapsed to {dt!r} at t={t:.6g}")
+                state = advance(state, t, dt)
+                t_new = t + dt
+                if target - t_new <= 1e-12 * max(abs(target), 1.0):
+                    t_new = float(target)
+                record.n_steps += 1
+                record.dt_min = min(record.dt_min, dt)
+                record.dt_max = max(record.dt_max, dt)
+                bar.update(t_new - t)
+                t = t_new
+            message = check(state)
+            if message:
+                raise UnstableSolutionError(f"at t={t:.6g}: {message}")
+            record.snapshots.append(snapshot(state))
+    record.wall_time = time.perf_counter() - start
+    return record

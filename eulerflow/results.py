@@ -1,0 +1,429 @@
+"""Result objects returned by the solvers, with xarray/netCDF I/O and plotting hooks.
+
+Every time-dependent solver returns a :class:`Solution`: the snapshots of the unknown, their times,
+the grid, what was run and per-snapshot diagnostics. A solution converts to an
+:class:`xarray.Dataset` (:meth:`Solution.to_xarray`), saves to a self-describing netCDF4/HDF5 file
+(:meth:`Solution.save`) that :func:`load` reads back, and draws itself with matplotlib
+(:meth:`Solution.plot`, :meth:`Solution.animate`).
+
+matplotlib and xarray are imported only inside the methods that need them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from eulerflow.arrays import to_numpy
+from eulerflow.grid import Grid
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_FILE_SUFFIXES = (".nc", ".h5", ".hdf5")
+_ANIMATION_SUFFIXES = (".gif", ".mp4")
+_KIND_ATTR = "eulerflow_result"  # file attribute naming the result type, read by :func:`load`
+
+
+# eq=False: == on array fields is element-wise, so the generated __eq__ would be ambiguous.
+@dataclasses.dataclass(frozen=True, eq=False)
+class Solution:
+    """Snapshots of the solution of a time-dependent equation on a :class:`~eulerflow.grid.Grid`.
+
+    The snapshots are also available under the name of the unknown: ``sol.rho`` for densities,
+    ``sol.phi`` for Hamilton-Jacobi potentials (whatever :attr:`field` says).
+
+    Parameters
+    ----------
+    t : array_like, shape (n_snap,)
+        Snapshot times (stored as a 1D NumPy float array).
+    values : array, shape (n_snap, *grid.shape)
+        Snapshots, NumPy or CuPy, kept as given.
+    grid : Grid
+        The grid the snapshots live on.
+    field : str
+        Name of the unknown, for example ``"rho"`` or ``"phi"``.
+    equation : str
+        Equation solved, for example ``"continuity"``.
+    method : dict
+        Plain JSON-serialisable parameters of the run (scheme, limiter, stepper, cfl...).
+    backend : str
+        Name of the backend that computed the solution.
+    diagnostics : dict of str to array, optional
+        Per-snapshot series, each of shape (n_snap,), for example ``"mass"``; stored as NumPy.
+    n_steps : int, default 0
+        Number of time steps taken.
+    wall_time : float, default 0.0
+        Wall-clock time of the run in seconds.
+    status : int, default 0
+        0 on success.
+    message : str, default ""
+        Human-readable account of how the run ended.
+
+    Raises
+    ------
+    TypeError
+        If ``grid`` is not a :class:`~eulerflow.grid.Grid`.
+    ValueError
+        If the shapes of ``t``, ``values`` or the diagnostics disagree, or if names clash.
+    """
+
+    t: np.ndarray
+    values: Any
+    grid: Grid
+    field: str
+    equation: str
+    method: dict
+    backend: str
+    diagnostics: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    n_steps: int = 0
+    wall_time: float = 0.0
+    status: int = 0
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.grid, Grid):
+            raise TypeError(f"grid must be an eulerflow Grid, got {type(self.grid).__name__}")
+        t = np.asarray(to_numpy(self.t), dtype=float)
+        if t.ndim != 1 or t.size == 0:
+            raise ValueError(
+                f"t must be a non-empty 1D array of snapshot times, got shape {t.shape}"
+            )
+        want = (t.size, *self.grid.shape)
+        if tuple(getattr(self.values, "shape", ())) != want:
+            raise ValueError(
+                f"values has shape {tuple(getattr(self.values, 'shape', ()))}, but {t.size} "
+                f"snapshots on a grid of shape {self.grid.shape} need shape {want}"
+            )
+        diagnostics = {name: to_numpy(series) for name, series in self.diagnostics.items()}
+        for name, series in diagnostics.items():
+            if series.shape != (t.size,):
+                raise ValueError(
+                    f"diagnostics[{name!r}] has shape {series.shape}, but needs one value per "
+                    f"snapshot, shape ({t.size},)"
+                )
+        reserved = {"t", *self.grid.axis_names}
+        if self.field in reserved or reserved & diagnostics.keys() or self.field in diagnostics:
+            raise ValueError(
+                f"the field name {self.field!r} and the diagnostics names {list(diagnostics)} "
+                f"must differ from each other and from the coordinate names {sorted(reserved)}"
+            )
+        object.__setattr__(self, "t", t)
+        object.__setattr__(self, "diagnostics", diagnostics)
+
+    # -- attribute access -----------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails. Read the instance dict directly: copy and pickle
+        # probe attributes on an instance whose fields are not set yet, and must not recurse.
+        state = object.__getattribute__(self, "__dict__")
+        if "field" in state and name == state["field"]:
+            return state["values"]
+        # A property that raised AttributeError (``mass``) lands here too: re-raise its message.
+        attribute = getattr(type(self), name, None)
+        if isinstance(attribute, property):
+            return attribute.fget(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), self.field]
+
+    @property
+    def mass(self) -> np.ndarray:
+        """Total mass of every snapshot, the ``"mass"`` diagnostic, shape (n_snap,)."""
+        if "mass" not in self.diagnostics:
+            raise AttributeError(
+                f"this solution has no 'mass' diagnostic (diagnostics: {list(self.diagnostics)}); "
+                f"compute it with grid.integrate(sol.{self.field})"
+            )
+        return self.diagnostics["mass"]
+
+    def __repr__(self) -> str:
+        return (
+            f"Solution(equation={self.equation!r}, field={self.field!r}, grid={self.grid!r}, "
+            f"snapshots={self.t.size}, t=[{self.t[0]:g}, {self.t[-1]:g}], "
+            f"backend={self.backend!r}, n_steps={self.n_steps}, wall_time={self.wall_time:.3g} s, "
+            f"status={self.status})"
+        )
+
+    # -- xarray and files -----------------------------------------------------------------------
+    def to_xarray(self) -> xr.Dataset:
+        """The solution as an :class:`xarray.Dataset`.
+
+        Returns
+        -------
+        xarray.Dataset
+            Data variable :attr:`field` with dims ``("t", *grid.axis_names)``, coordinates ``t``
+            and the cell centres along each axis, one data variable over ``"t"`` per diagnostic,
+            and attributes describing the run (``grid`` and ``method`` as JSON strings).
+        """
+        import xarray as xr
+
+        dims = ("t", *self.grid.axis_names)
+        coords = {"t": self.t}
+        coords.update({name: self.grid.axis_centers(a) for a, name in enumerate(dims[1:])})
+        data_vars = {self.field: (dims, to_numpy(self.values))}
+        data_vars.update({name: ("t", series) for name, series in self.diagnostics.items()})
+        attrs = {
+            _KIND_ATTR: "Solution",
+            "equation": self.equation,
+            "field": self.field,
+            "backend": self.backend,
+            "n_steps": int(self.n_steps),
+            "wall_time": float(self.wall_time),
+            "status": int(self.status),
+            "message": self.message,
+            "grid": json.dumps(self.grid.to_dict()),
+            "method": _to_json(self.method, "method"),
+        }
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+    @classmethod
+    def from_xarray(cls, ds: xr.Dataset) -> Solution:
+        """Inverse of :meth:`to_xarray` (arrays come back as NumPy arrays)."""
+        attrs = ds.attrs
+        field_name = str(attrs["field"])
+        return cls(
+            t=ds["t"].to_numpy(),
+            values=ds[field_name].to_numpy(),
+            grid=Grid.from_dict(json.loads(attrs["grid"])),
+            field=field_name,
+            equation=str(attrs["equation"]),
+            method=json.loads(attrs["method"]),
+            backend=str(attrs["backend"]),
+            diagnostics={
+                str(name): var.to_numpy()
+                for name, var in ds.data_vars.items()
+                if name != field_name
+            },
+            n_steps=int(attrs["n_steps"]),
+            wall_time=float(attrs["wall_time"]),
+            status=int(attrs["status"]),
+            message=str(attrs["message"]),
+        )
+
+    def save(self, path: str | PathLike) -> Path:
+        """Write the solution to a netCDF4/HDF5 file that :func:`load` reads back.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target file, with suffix ``.nc``, ``.h5`` or ``.hdf5``.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        path = Path(path)
+        if path.suffix.lower() not in _FILE_SUFFIXES:
+            raise ValueError(
+                f"path must end in one of {', '.join(_FILE_SUFFIXES)} (netCDF4/HDF5), "
+                f"got {path.name!r}"
+            )
+        self.to_xarray().to_netcdf(path, engine="h5netcdf")
+        return path
+
+    # -- plotting -------------------------------------------------------------------------------
+    def plot(
+        self, index: int | Sequence[int] | None = -1, ax: Axes | None = None, **kwargs: Any
+    ) -> Figure:
+        """Draw snapshots with matplotlib.
+
+        1D grids: a line per chosen snapshot. 2D grids: an image of one snapshot, x horizontal and
+        y vertical, with a colorbar. 3D grids: the same for the mid-plane slice in z.
+
+        Parameters
+        ----------
+        index : int, sequence of int or None, default -1
+            Snapshot(s) to draw; a sequence or ``None`` (all snapshots) only on 1D grids.
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw into; a new figure (through pyplot) by default.
+        **kwargs
+            Passed to ``Axes.plot`` (1D) or ``Axes.imshow`` (2D, 3D), e.g. ``cmap``, ``vmin``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure holding the plot.
+        """
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots()
+        if self.grid.ndim == 1:
+            indices = self._indices(index)
+            x = self.grid.axis_centers(0)
+            for i in indices:
+                ax.plot(x, to_numpy(self.values[i]), label=f"t = {self.t[i]:.4g}", **kwargs)
+            ax.set_xlabel(self.grid.axis_names[0])
+            ax.set_ylabel(self.field)
+            if len(indices) == 1:
+                ax.set_title(self._title(indices[0]))
+            else:
+                ax.legend()
+        else:
+            if index is None or isinstance(index, Sequence):
+                raise ValueError(
+                    f"index must be a single snapshot index on a {self.grid.ndim}D grid, "
+                    f"got {index!r}"
+                )
+            i = self._indices(index)[0]
+            (x_lo, x_hi), (y_lo, y_hi) = self.grid.bounds[:2]
+            image = ax.imshow(
+                self._image(to_numpy(self.values[i])),
+                origin="lower",
+                extent=(x_lo, x_hi, y_lo, y_hi),
+                **kwargs,
+            )
+            ax.figure.colorbar(image, ax=ax, label=self.field)
+            ax.set_xlabel(self.grid.axis_names[0])
+            ax.set_ylabel(self.grid.axis_names[1])
+            ax.set_title(self._title(i))
+        return ax.figure
+
+    def animate(self, path: str | PathLike, fps: float = 10, **kwargs: Any) -> Path:
+        """Write an animation over all snapshots (drawn as by :meth:`plot`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target file: ``.gif`` (pillow) or ``.mp4`` (needs ffmpeg).
+        fps : float, default 10
+            Frames (snapshots) per second.
+        **kwargs
+            Passed to :meth:`plot`. On 2D/3D grids the colour limits default to the range over
+            all snapshots, fixed for the whole animation.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        from matplotlib import animation
+        from matplotlib.figure import Figure
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in _ANIMATION_SUFFIXES:
+            raise ValueError(
+                f"path must end in one of {', '.join(_ANIMATION_SUFFIXES)}, got {path.name!r}"
+            )
+        if suffix == ".gif":
+            writer = animation.PillowWriter(fps=fps)
+        elif animation.writers.is_available("ffmpeg"):
+            writer = animation.FFMpegWriter(fps=fps)
+        else:
+            raise RuntimeError(
+                "writing .mp4 needs ffmpeg, which matplotlib cannot find; install ffmpeg, "
+                "or save a .gif, which works without it"
+            )
+
+        # A bare Figure (not pyplot) is never registered with pyplot, so nothing is left open.
+        fig = Figure()
+        ax = fig.add_subplot()
+        values = to_numpy(self.values)
+        if self.grid.ndim == 1:
+            self.plot(0, ax=ax, **kwargs)
+            artist = ax.lines[0]
+            # Fix the y range over all snapshots (autoscale_view also handles constant data).
+            x_range = self.grid.bounds[0]
+            ax.update_datalim([(x_range[0], np.nanmin(values)), (x_range[1], np.nanmax(values))])
+            ax.autoscale_view()
+            frames = list(values)
+        else:
+            frames = [self._image(snapshot) for snapshot in values]
+            kwargs.setdefault("vmin", min(np.nanmin(frame) for frame in frames))
+            kwargs.setdefault("vmax", max(np.nanmax(frame) for frame in frames))
+            self.plot(0, ax=ax, **kwargs)
+            artist = ax.images[0]
+
+        def update(i: int) -> tuple:
+            if self.grid.ndim == 1:
+                artist.set_ydata(frames[i])
+            else:
+                artist.set_data(frames[i])
+            ax.set_title(self._title(i))
+            return (artist,)
+
+        anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=1000 / fps)
+        anim.save(path, writer=writer)
+        return path
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _indices(self, index: int | Sequence[int] | None) -> list[int]:
+        """Snapshot indices as non-negative ints (IndexError when out of range)."""
+        snapshots = range(self.t.size)
+        if index is None:
+            return list(snapshots)
+        if isinstance(index, Sequence):
+            return [snapshots[operator.index(i)] for i in index]
+        return [snapshots[operator.index(index)]]
+
+    def _image(self, snapshot: np.ndarray) -> np.ndarray:
+        """2D array to show for one snapshot, rows along y: the mid-plane in z on 3D grids."""
+        if self.grid.ndim == 3:
+            snapshot = snapshot[:, :, self.grid.shape[2] // 2]
+        return snapshot.T
+
+    def _title(self, i: int) -> str:
+        title = f"{self.field}, t = {self.t[i]:.4g}"
+        if self.grid.ndim == 3:
+            z = self.grid.axis_centers(2)[self.grid.shape[2] // 2]
+            title += f", z = {z:.4g}"
+        return title
+
+
+# Result types that :func:`load` reads back, keyed by their ``eulerflow_result`` file attribute.
+_RESULT_TYPES: dict[str, type] = {"Solution": Solution}
+
+
+def load(path: str | PathLike) -> Solution:
+    """Read a result written by ``save`` (arrays come back as NumPy arrays).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A netCDF4/HDF5 file written by an eulerflow result's ``save`` method.
+
+    Returns
+    -------
+    Solution
+        The result object, of the type that was saved.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an eulerflow result.
+    """
+    import xarray as xr
+
+    ds = xr.load_dataset(path, engine="h5netcdf")
+    kind = ds.attrs.get(_KIND_ATTR)
+    if kind not in _RESULT_TYPES:
+        raise ValueError(
+            f"{Path(path).name!r} is not an eulerflow result file (its {_KIND_ATTR!r} attribute is "
+            f"{kind!r}; expected one of {sorted(_RESULT_TYPES)})"
+        )
+    return _RESULT_TYPES[kind].from_xarray(ds)
+
+
+def _to_json(value: Any, name: str) -> str:
+    """JSON text of ``value``, with NumPy scalars and arrays turned into plain Python values."""
+
+    def plain(obj: Any) -> Any:
+        if isinstance(obj, np.generic | np.ndarray):
+            return obj.tolist()
+        raise TypeError(
+            f"{name} must be JSON-serialisable, but holds {obj!r} ({type(obj).__name__})"
+        )
+
+    return json.dumps(value, default=plain)

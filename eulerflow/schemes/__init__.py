@@ -1,0 +1,1 @@
+"""Backend-neutral numerical building blocks: limiters, MUSCL fluxes, SSP Runge-Kutta tables."""
