@@ -101,7 +101,7 @@ class Backend(ABC):
             rho_n, rho_k, velocities, spacing, periodic
         )
         if out is None:
-            out = self.xp.empty_like(rho_k)
+            out = self.xp.empty(tuple(rho_k.shape), dtype=rho_k.dtype)
         elif out is rho_k:
             raise ValueError("out must not be the same array as rho_k")
         self._transport_update(

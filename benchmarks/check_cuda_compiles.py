@@ -1,0 +1,535 @@
+"""Check the CUDA source of the CuPy backend without a GPU.
+
+Three checks, each skipped with a reason when its tool is missing:
+
+1. **NVRTC compile**: :data:`eulerflow.backends.cupy_backend.TRANSPORT_KERNEL_SOURCE` is compiled
+   with the options the backend uses and both template instantiations as name expressions, for
+   several architectures: to PTX through ``libnvrtc`` with ctypes (for example from the
+   ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the options
+   :class:`cupy.RawModule` adds, when CuPy imports. NVRTC needs no device. With ``--ptxas`` and a
+   ``ptxas`` executable, the ``compute_90`` PTX is also assembled for ``sm_90`` and its register
+   use and spills printed.
+2. **Host emulation**: the same source text is compiled as C++ for the CPU with a C++ compiler
+   (``c++``/``g++``/``clang++``; ``__global__`` etc. defined away, ``blockIdx``/``threadIdx``
+   emulated by running the blocks and threads of a launch one after another, which is valid
+   for this kernel because its threads do not communicate) and run on random 1D/2D/3D inputs
+   (periodic and walled axes, odd sizes, every limiter, float32 and float64, launches with fewer
+   threads than cells so that the grid-stride loop and its carries run). The results are compared
+   with the NumPy reference backend, bit for bit (``-ffp-contract=off`` matches the backend's
+   ``--fmad=false``).
+3. **CupyBackend with a stub CuPy**: the Python side of the backend (3D view, the exact types and
+   order of the launch arguments, contiguity conversions, ``out`` aliasing rules) runs end to end
+   with a stand-in for CuPy whose kernels launch the host emulation.
+
+Run from the repository root::
+
+    PYTHONPATH=. python benchmarks/check_cuda_compiles.py [--ptxas]
+
+Exits 0 when every check that could run passed (printing ``skipped: <reason>`` for the others),
+1 when a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import glob
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from eulerflow.backends.cupy_backend import (
+    NVRTC_OPTIONS,
+    TRANSPORT_KERNEL_NAME_EXPRESSIONS,
+    TRANSPORT_KERNEL_SOURCE,
+)
+
+ARCHS = ("compute_70", "compute_80", "compute_90")
+
+
+# -- 1. NVRTC -----------------------------------------------------------------------------------
+def _find_libnvrtc() -> str | None:
+    candidates = []
+    try:
+        import nvidia.cuda_nvrtc
+
+        for base in nvidia.cuda_nvrtc.__path__:
+            candidates += sorted(glob.glob(os.path.join(base, "lib", "libnvrtc.so*")))
+    except ImportError:
+        pass
+    for root in (os.environ.get("CUDA_PATH"), os.environ.get("CUDA_HOME"), "/usr/local/cuda"):
+        if root:
+            candidates += sorted(glob.glob(os.path.join(root, "lib64", "libnvrtc.so*")))
+    found = ctypes.util.find_library("nvrtc")
+    if found:
+        candidates.append(found)
+    libs = [c for c in candidates if "builtins" not in os.path.basename(c)]
+    return libs[0] if libs else None
+
+
+def _compile_ctypes(lib_path: str, source: str, options, names):
+    """Compile with libnvrtc through ctypes; return (ptx, lowered names)."""
+    lib = ctypes.CDLL(lib_path)
+    lib.nvrtcGetErrorString.restype = ctypes.c_char_p
+
+    def check(status):
+        if status != 0:
+            raise RuntimeError(lib.nvrtcGetErrorString(status).decode())
+
+    prog = ctypes.c_void_p()
+    check(lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"kern.cu", 0, None, None))
+    try:
+        for name in names:
+            check(lib.nvrtcAddNameExpression(prog, name.encode()))
+        opts = (ctypes.c_char_p * len(options))(*(o.encode() for o in options))
+        status = lib.nvrtcCompileProgram(prog, len(options), opts)
+        size = ctypes.c_size_t()
+        check(lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size)))
+        log = ctypes.create_string_buffer(size.value)
+        check(lib.nvrtcGetProgramLog(prog, log))
+        if status != 0:
+            raise RuntimeError(f"{lib.nvrtcGetErrorString(status).decode()}\n{log.value.decode()}")
+        check(lib.nvrtcGetPTXSize(prog, ctypes.byref(size)))
+        ptx = ctypes.create_string_buffer(size.value)
+        check(lib.nvrtcGetPTX(prog, ptx))
+        lowered = {}
+        for name in names:
+            out = ctypes.c_char_p()
+            check(lib.nvrtcGetLoweredName(prog, name.encode(), ctypes.byref(out)))
+            lowered[name] = out.value.decode()
+        return ptx.value.decode(), lowered
+    finally:
+        lib.nvrtcDestroyProgram(ctypes.byref(prog))
+
+
+def check_nvrtc(run_ptxas: bool) -> str:
+    """Compile for every arch of :data:`ARCHS`; return "ok" or "skipped: ...", raise on errors.
+
+    Two routes, each run when available: libnvrtc through ctypes (PTX for ``compute_XX``, the
+    lowered names checked against the PTX entries), and CuPy's ``compile_using_nvrtc`` with the
+    architecture given explicitly (what :class:`cupy.RawModule` does on a device of that compute
+    capability: CuPy adds ``--device-as-default-execution-space`` and ``-arch=sm_XX``, producing
+    a cubin when its NVRTC supports the architecture).
+    """
+    names = list(TRANSPORT_KERNEL_NAME_EXPRESSIONS)
+    ran = []
+    reasons = []
+    lib_path = _find_libnvrtc()
+    if lib_path is None:
+        reasons.append("no libnvrtc found (pip install nvidia-cuda-nvrtc-cu12)")
+    else:
+        print(f"NVRTC through ctypes ({lib_path}), options {NVRTC_OPTIONS}")
+        ptx90 = None
+        for arch in ARCHS:
+            options = (f"-arch={arch}", *NVRTC_OPTIONS)
+            ptx, lowered = _compile_ctypes(lib_path, TRANSPORT_KERNEL_SOURCE, options, names)
+            entries = [
+                line.split()[-1].rstrip("(") for line in ptx.splitlines() if ".entry" in line
+            ]
+            for name in names:
+                if lowered[name] not in entries:
+                    raise RuntimeError(f"{name} ({lowered[name]}) missing from the PTX of {arch}")
+            print(f"  {arch}: ok, {len(ptx)} chars of PTX, entries {entries}")
+            ptx90 = ptx if arch == "compute_90" else ptx90
+        for name in names:
+            print(f"    {name} -> {lowered[name]}")
+        if run_ptxas:
+            _ptxas(ptx90)
+        ran.append("ctypes")
+    try:
+        from cupy.cuda import compiler, nvrtc
+
+        version = nvrtc.getVersion()
+    except Exception as err:  # no CuPy, or CuPy without NVRTC
+        reasons.append(f"CuPy route unavailable: {type(err).__name__}: {err}")
+    else:
+        print(f"NVRTC through CuPy (NVRTC {version[0]}.{version[1]})")
+        for arch in ARCHS:
+            cc = arch.split("_")[1]
+            try:
+                binary, mapping = compiler.compile_using_nvrtc(
+                    TRANSPORT_KERNEL_SOURCE, options=NVRTC_OPTIONS, arch=cc, name_expressions=names
+                )
+            except Exception as err:  # CuPy asks the driver for the newest arch it can run
+                if arch == ARCHS[0]:
+                    print(
+                        f"  compile_using_nvrtc needs a CUDA driver here ({type(err).__name__}); "
+                        "using CuPy's NVRTC program object with the options CuPy adds itself"
+                    )
+                program = compiler._NVRTCProgram(
+                    TRANSPORT_KERNEL_SOURCE, "kern.cu", name_expressions=names, method="cubin"
+                )
+                binary, mapping = program.compile(
+                    (*NVRTC_OPTIONS, f"-arch=sm_{cc}", "--device-as-default-execution-space")
+                )
+            data = binary.encode() if isinstance(binary, str) else bytes(binary)
+            kind = "PTX" if data.lstrip().startswith(b"//") else "cubin"
+            for name in names:
+                if mapping[name].encode() not in data:
+                    raise RuntimeError(f"{name} ({mapping[name]}) missing from the {kind}")
+            print(f"  arch {cc}: ok, {len(data)} bytes of {kind}, both instantiations present")
+        ran.append("cupy")
+    if not ran:
+        return "skipped: NVRTC is unavailable: " + "; ".join(reasons)
+    return "ok (" + " and ".join(ran) + ")" + ("" if not reasons else f"; {'; '.join(reasons)}")
+
+
+def _ptxas(ptx: str) -> None:
+    exe = shutil.which("ptxas")
+    if exe is None:
+        try:
+            import nvidia.cuda_nvcc
+
+            for base in nvidia.cuda_nvcc.__path__:
+                hits = glob.glob(os.path.join(base, "bin", "ptxas"))
+                exe = hits[0] if hits else exe
+        except ImportError:
+            pass
+    if exe is None:
+        print("  ptxas: skipped: no ptxas (pip install nvidia-cuda-nvcc-cu12)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "k.ptx")
+        src.write_text(ptx)
+        res = subprocess.run(
+            [exe, "-arch=sm_90", "-v", str(src), "-o", str(Path(tmp, "k.cubin"))],
+            capture_output=True,
+            text=True,
+        )
+    if res.returncode != 0:
+        raise RuntimeError(f"ptxas failed:\n{res.stderr}")
+    print("  ptxas -arch=sm_90 -v:")
+    for line in res.stderr.splitlines():
+        print("    " + line.strip())
+
+
+# -- 2. host emulation --------------------------------------------------------------------------
+_HARNESS = r"""
+#include <math.h>
+#include <cmath>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+struct ef_dim3 { unsigned int x, y, z; };
+static ef_dim3 threadIdx, blockIdx, blockDim, gridDim;
+using std::fabs;
+
+@SOURCE@
+
+template <typename T>
+static void launch(int grid, int block, const T* rho_n, const T* rho_k, const T* u0,
+                   const T* u1, const T* u2, T* out, long long n0, long long n1, long long n2,
+                   int p0, int p1, int p2, T h0, T h1, T h2, int code, T a, T b, T c)
+{
+    gridDim.x = grid;
+    blockDim.x = block;
+    for (int bi = 0; bi < grid; ++bi) {
+        for (int ti = 0; ti < block; ++ti) {
+            blockIdx.x = bi;
+            threadIdx.x = ti;
+            transport_update_3d<T>(rho_n, rho_k, u0, u1, u2, out, n0, n1, n2, p0, p1, p2,
+                                   h0, h1, h2, code, a, b, c);
+        }
+    }
+}
+
+#define EF_ENTRY(NAME, T) \
+extern "C" void NAME(int grid, int block, const T* rho_n, const T* rho_k, const T* u0, \
+                     const T* u1, const T* u2, T* out, long long n0, long long n1, long long n2, \
+                     int p0, int p1, int p2, T h0, T h1, T h2, int code, T a, T b, T c) \
+{ launch<T>(grid, block, rho_n, rho_k, u0, u1, u2, out, n0, n1, n2, p0, p1, p2, h0, h1, h2, \
+            code, a, b, c); }
+
+EF_ENTRY(run_float, float)
+EF_ENTRY(run_double, double)
+"""
+
+_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
+
+
+def _build_host_library(tmp: str):
+    cxx = next((c for c in ("c++", "g++", "clang++") if shutil.which(c)), None)
+    if cxx is None:
+        return None, "no C++ compiler (c++, g++, clang++)"
+    src = Path(tmp, "harness.cpp")
+    src.write_text(_HARNESS.replace("@SOURCE@", TRANSPORT_KERNEL_SOURCE))
+    lib = Path(tmp, "harness.so")
+    cmd = [cxx, "-std=c++14", "-O2", "-ffp-contract=off", "-Wall", "-shared", "-fPIC"]
+    res = subprocess.run([*cmd, str(src), "-o", str(lib)], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"host compile of the CUDA source failed:\n{res.stderr}")
+    if res.stderr.strip():
+        print(res.stderr)
+    return ctypes.CDLL(str(lib)), f"{cxx} {' '.join(cmd[1:])}"
+
+
+def _emulate(lib, grid, block, rho_n, rho_k, velocities, spacing, periodic, code, a, b, c):
+    dtype = rho_k.dtype
+    ct = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    fn = lib.run_float if dtype == np.float32 else lib.run_double
+    ptr = ctypes.POINTER(ct)
+    fn.argtypes = [ctypes.c_int] * 2 + [ptr] * 6 + [ctypes.c_longlong] * 3
+    fn.argtypes += [ctypes.c_int] * 3 + [ct] * 3 + [ctypes.c_int] + [ct] * 3
+    fn.restype = None
+    axes = _AXES_IN_3D[rho_k.ndim]
+    shape3, per3, h3, u3 = [1, 1, 1], [0, 0, 0], [1.0] * 3, [rho_k] * 3
+    for axis, t in enumerate(axes):
+        shape3[t], per3[t], h3[t] = rho_k.shape[axis], int(periodic[axis]), spacing[axis]
+        u3[t] = np.ascontiguousarray(velocities[axis])
+    out = np.full_like(rho_k, np.nan)
+    keep = [np.ascontiguousarray(x) for x in (rho_n, rho_k, *u3)]
+    fn(
+        grid,
+        block,
+        *(x.ctypes.data_as(ptr) for x in keep),
+        out.ctypes.data_as(ptr),
+        *shape3,
+        *per3,
+        *(dtype.type(h) for h in h3),
+        code,
+        dtype.type(a),
+        dtype.type(b),
+        dtype.type(c),
+    )
+    return out
+
+
+def check_host_emulation() -> str:
+    from eulerflow.backends.numpy_backend import NumpyBackend
+    from eulerflow.schemes.limiters import LIMITERS
+
+    ref = NumpyBackend()
+    rng = np.random.default_rng(0)
+    shapes = [(2,), (7,), (1,), (5, 3), (1, 6), (4, 1), (2, 2), (3, 4, 5), (5, 1, 3), (2, 3, 2)]
+    with tempfile.TemporaryDirectory() as tmp:
+        lib, how = _build_host_library(tmp)
+        if lib is None:
+            return f"skipped: {how}"
+        print(f"host emulation: CUDA source compiled with {how}")
+        n_cases = n_bitwise = 0
+        worst = 0.0
+        for shape, dtype, limiter in itertools.product(
+            shapes, (np.float32, np.float64), list(LIMITERS)
+        ):
+            ndim = len(shape)
+            for periodic in itertools.product((False, True), repeat=ndim):
+                rho_k = rng.random(shape).astype(dtype) + dtype(0.1)
+                rho_n = rng.random(shape).astype(dtype)
+                velocities = []
+                for axis in range(ndim):
+                    fshape = tuple(n + (a == axis) for a, n in enumerate(shape))
+                    u = rng.standard_normal(fshape).astype(dtype)
+                    if periodic[axis]:  # first and last face are the same face
+                        first = np.take(u, [0], axis=axis)
+                        idx = [slice(None)] * ndim
+                        idx[axis] = slice(-1, None)
+                        u[tuple(idx)] = first
+                    velocities.append(u)
+                spacing = tuple(float(h) for h in rng.uniform(0.1, 1.0, ndim))
+                a, b, c = 0.75, 0.25, 0.0371
+                want = ref.transport_update(
+                    rho_n, rho_k, velocities, spacing, periodic, limiter, a, b, c
+                )
+                cells = int(np.prod(shape))
+                code = LIMITERS[limiter]
+                # enough threads; fewer threads than cells (grid-stride + carries); one thread
+                for grid, block in ((-(-cells // 4), 4), (2, 3), (1, 1), (3, 32)):
+                    got = _emulate(
+                        lib, grid, block, rho_n, rho_k, velocities, spacing, periodic,
+                        code, a, b, c,
+                    )  # fmt: skip
+                    n_cases += 1
+                    n_bitwise += bool(np.array_equal(got, want))
+                    err = float(np.max(np.abs(got - want) / (np.abs(want) + 1.0)))
+                    worst = max(worst, err)
+                    tol = 4 * np.finfo(dtype).eps
+                    if not np.isfinite(got).all() or err > tol:
+                        raise AssertionError(
+                            f"mismatch: shape {shape} {np.dtype(dtype)} {limiter} periodic "
+                            f"{periodic} launch ({grid}, {block}): rel err {err:.3g}"
+                        )
+        print(
+            f"  {n_cases} launches vs NumPy reference: all within 4 eps, "
+            f"{n_bitwise} bitwise equal, max rel err {worst:.3g}"
+        )
+        # aliasing: out may be rho_n
+        x = rng.random((6, 5))
+        y = rng.random((6, 5))
+        us = [rng.standard_normal((7, 5)), rng.standard_normal((6, 6))]
+        want = ref.transport_update(x, y, us, (0.5, 0.25), (False, True), "mc", 0.5, 0.5, 0.1)
+        ct = ctypes.POINTER(ctypes.c_double)
+        lib.run_double.argtypes = [ctypes.c_int] * 2 + [ct] * 6 + [ctypes.c_longlong] * 3
+        lib.run_double.argtypes += [ctypes.c_int] * 3 + [ctypes.c_double] * 3 + [ctypes.c_int]
+        lib.run_double.argtypes += [ctypes.c_double] * 3
+        u0 = us[0].reshape(7, 1, 5)
+        u2 = us[1].reshape(6, 1, 6)
+        lib.run_double(
+            2, 7, *(v.ctypes.data_as(ct) for v in (x, y, u0, y, u2, x)),
+            6, 1, 5, 0, 0, 1, 0.5, 1.0, 0.25, 4, 0.5, 0.5, 0.1,
+        )  # fmt: skip
+        if not np.array_equal(x, want):
+            raise AssertionError("out aliasing rho_n gives a different result")
+        print("  out aliasing rho_n: ok (bitwise)")
+    return "ok"
+
+
+class _StubDeviceArray(np.ndarray):
+    """A NumPy array that :func:`eulerflow.arrays.is_cupy_array` takes for a CuPy array."""
+
+    __module__ = "cupy._stub"
+
+    @property
+    def data(self):
+        return type("MemoryPointer", (), {"ptr": self.__array_interface__["data"][0]})()
+
+
+def _stub_cupy(lib, launches):
+    """A namespace with the parts of CuPy the backend uses, launching on the host emulation."""
+    from types import SimpleNamespace
+
+    def dev(x, dtype=None):
+        return np.asarray(x, dtype=dtype).view(_StubDeviceArray)
+
+    class RawModule:
+        def __init__(self, code, options, name_expressions):
+            assert code == TRANSPORT_KERNEL_SOURCE and options == NVRTC_OPTIONS
+            self.names = tuple(name_expressions)
+
+        def get_function(self, name):
+            assert name in self.names, name
+            ctype = name[name.index("<") + 1 : -1]
+            dtype = {"float": np.float32, "double": np.float64}[ctype]
+
+            def kernel(grid, block, args):
+                # the exact types of the kernel signature, in order
+                want = [_StubDeviceArray] * 6 + [np.int64] * 3 + [np.int32] * 3
+                want += [dtype] * 3 + [np.int32] + [dtype] * 3
+                assert len(args) == len(want), len(args)
+                for k, (arg, typ) in enumerate(zip(args, want, strict=True)):
+                    assert type(arg) is typ, (k, type(arg), typ)
+                for arr in args[:6]:
+                    assert arr.dtype == dtype and arr.flags.c_contiguous
+                n0, n1, n2 = (int(n) for n in args[6:9])
+                assert args[0].size == args[1].size == args[5].size == n0 * n1 * n2
+                for k, n in enumerate((n0, n1, n2)):  # velocity sizes on active axes
+                    if n > 1:
+                        assert args[2 + k].size == n0 * n1 * n2 // n * (n + 1)
+                launches.append((grid, block))
+                ptr = ctypes.POINTER(ctypes.c_float if dtype == np.float32 else ctypes.c_double)
+                fn = getattr(lib, f"run_{ctype}")
+                fn(
+                    int(grid[0]),
+                    int(block[0]),
+                    *(np.ndarray.view(x, np.ndarray).ctypes.data_as(ptr) for x in args[:6]),
+                    *args[6:],
+                )
+
+            return kernel
+
+    device = SimpleNamespace(id=0, attributes={"MultiProcessorCount": 2})
+    return SimpleNamespace(
+        asarray=dev,
+        ascontiguousarray=lambda x: dev(np.ascontiguousarray(x)),
+        empty=lambda shape, dtype: dev(np.empty(shape, dtype)),
+        may_share_memory=np.may_share_memory,
+        RawModule=RawModule,
+        cuda=SimpleNamespace(Device=lambda: device),
+    )
+
+
+def check_backend_with_stub() -> str:
+    """Run :class:`CupyBackend` end to end with a stub CuPy that launches the host emulation."""
+    from eulerflow.backends.cupy_backend import CupyBackend
+    from eulerflow.backends.numpy_backend import NumpyBackend
+
+    ref = NumpyBackend()
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        lib, how = _build_host_library(tmp)
+        if lib is None:
+            return f"skipped: {how}"
+        for name, ct in (("run_float", ctypes.c_float), ("run_double", ctypes.c_double)):
+            ptr = ctypes.POINTER(ct)
+            fn = getattr(lib, name)
+            fn.argtypes = [ctypes.c_int] * 2 + [ptr] * 6 + [ctypes.c_longlong] * 3
+            fn.argtypes += [ctypes.c_int] * 3 + [ct] * 3 + [ctypes.c_int] + [ct] * 3
+        launches = []
+        backend = object.__new__(CupyBackend)  # without importing CuPy
+        backend.xp = _stub_cupy(lib, launches)
+        backend._modules, backend._sm_counts = {}, {}
+        n = 0
+        for shape in ((9,), (6, 5), (1, 7), (3, 4, 5), (4, 1, 3)):
+            for dtype, limiter in itertools.product((np.float32, np.float64), ("vanleer", "mc")):
+                ndim = len(shape)
+                periodic = tuple(bool(p) for p in rng.integers(0, 2, ndim))
+                rho_n = rng.random(shape).astype(dtype)
+                rho_k = rng.random(shape).astype(dtype)
+                us = []
+                for axis in range(ndim):
+                    fshape = tuple(m + (a == axis) for a, m in enumerate(shape))
+                    u = rng.standard_normal(fshape).astype(dtype)
+                    if periodic[axis]:
+                        np.moveaxis(u, axis, 0)[-1] = np.moveaxis(u, axis, 0)[0]
+                    us.append(u)
+                h = tuple(float(x) for x in rng.uniform(0.2, 1.0, ndim))
+                args = (us, h, periodic, limiter, 0.75, 0.25, 0.03)
+                want = ref.transport_update(rho_n, rho_k, *args)
+                dk = backend.asarray(rho_k)
+                # host inputs, allocated out
+                got = backend.transport_update(rho_n, rho_k, *args)
+                assert type(got) is _StubDeviceArray and np.array_equal(got, want)
+                # out is rho_n (allowed), non-contiguous rho_n and velocities
+                wide = backend.asarray(np.repeat(rho_n, 2, axis=-1))
+                rn = wide[..., ::2]
+                us_nc = [np.repeat(u, 2, axis=-1)[..., ::2] for u in us]
+                got = backend.transport_update(rn, dk, us_nc, *args[1:])
+                assert np.array_equal(got, want)
+                dn = backend.asarray(rho_n.copy())
+                got = backend.transport_update(dn, dk, us, *args[1:], out=dn)
+                assert got is dn and np.array_equal(dn, want)
+                # non-contiguous out goes through a temporary
+                out_wide = backend.asarray(np.zeros(wide.shape, dtype))
+                got = backend.transport_update(rho_n, dk, *args, out=out_wide[..., 1::2])
+                assert np.array_equal(out_wide[..., 1::2], want)
+                assert not out_wide[..., ::2].any()
+                # out overlapping rho_k is refused
+                try:
+                    backend.transport_update(dk, dk, *args, out=dk[...])
+                except ValueError:
+                    pass
+                else:
+                    raise AssertionError("out overlapping rho_k was accepted")
+                n += 1
+        grids = sorted({g for g, _ in launches})
+        print(f"  {n} cases x 4 calls through CupyBackend: bitwise equal to NumPy; grids {grids}")
+    return "ok"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ptxas", action="store_true", help="assemble for sm_90 with ptxas -v")
+    args = parser.parse_args(argv)
+    failed = False
+    for label, check in (
+        ("NVRTC compile", lambda: check_nvrtc(args.ptxas)),
+        ("host emulation", check_host_emulation),
+        ("CupyBackend with a stub CuPy", check_backend_with_stub),
+    ):
+        try:
+            result = check()
+        except Exception as err:
+            failed = True
+            result = f"FAILED: {type(err).__name__}: {err}"
+        print(f"{label}: {result}\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
