@@ -1,0 +1,142 @@
+"""Tests for the ``eulerflow`` command (eulerflow.cli and ``python -m eulerflow``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import eulerflow
+from eulerflow import cli
+from eulerflow.cli import DEMO_PARTS, main
+from eulerflow.results import load
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FLOAT = r"([0-9.]+(?:[eE][-+]?[0-9]+)?)"
+
+
+def test_backends_lists_numpy_and_numba(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backends"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["backend", "available", "version", "device"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert {"numpy", "numba", "cupy"} <= rows.keys()
+    for name in ("numpy", "numba"):
+        assert rows[name][1] == "yes"
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)?\S*", rows[name][2])
+    assert rows["cupy"][1] in ("yes", "no")
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One small demo run (n = 32, numba backend), shared by the demo tests."""
+    out = tmp_path_factory.mktemp("demo") / "nested" / "out"
+    capture = pytest.CaptureFixture  # noqa: F841 - the run below prints; capture by redirect
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        status = main(["demo", "--out", str(out), "--n", "32", "--backend", "numba"])
+    assert status == 0
+    return out, buffer.getvalue()
+
+
+def test_demo_writes_figure_animation_and_solution(demo_run: tuple[Path, str]) -> None:
+    out, text = demo_run
+    png, gif, nc = out / "continuity.png", out / "continuity.gif", out / "continuity.nc"
+    with Image.open(png) as image:
+        assert image.format == "PNG"
+        assert image.size[0] > 400 and image.size[1] > 400
+    with Image.open(gif) as image:
+        assert image.format == "GIF"
+        assert image.n_frames > 1
+    sol = load(nc)
+    assert sol.equation == "continuity"
+    assert sol.grid.shape == (32, 32)
+    assert sol.t[-1] == pytest.approx(3.141592653589793)
+    for path in (png, gif, nc):
+        assert str(path) in text
+
+
+def test_demo_prints_small_mass_and_l1_errors(demo_run: tuple[Path, str]) -> None:
+    _, text = demo_run
+    assert "32 x 32 cells" in text
+    assert re.search(r"backend\s+numba", text)
+    assert re.search(r"steps\s+\d+", text)
+    assert re.search(r"wall time\s+" + FLOAT + " s", text)
+    mass = re.search(r"relative mass error\s+" + FLOAT, text)
+    l1 = re.search(r"L1 error\s+" + FLOAT + r".*L1 norm of exact: " + FLOAT, text)
+    assert mass and l1, text
+    # The fluxes telescope: mass is conserved to round-off.
+    assert float(mass.group(1)) < 1e-12
+    # At n = 32 a correct MUSCL / van Leer solver is at about 0.42 ||exact||_1; first-order donor
+    # cell is at 0.98, an unmoved density at 1.94, so 0.6 separates them.
+    l1_error, l1_exact = float(l1.group(1)), float(l1.group(2))
+    assert l1_exact == pytest.approx(1.0, abs=1e-3)
+    assert l1_error < 0.6 * l1_exact
+
+
+def test_demo_without_animation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--n", "16", "--no-animation"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["continuity.nc", "continuity.png"]
+    assert "continuity.gif" not in capsys.readouterr().out
+
+
+def test_demo_part_returns_numbers_and_files(tmp_path: Path) -> None:
+    result = cli.continuity_demo(tmp_path, n=16, backend="numpy", animation=False)
+    assert set(result) == {"title", "report", "numbers", "files"}
+    assert set(result["files"]) == {"figure", "solution"}
+    assert all(Path(p).is_file() for p in result["files"].values())
+    numbers = result["numbers"]
+    assert numbers["mass_error"] < 1e-12
+    assert 0 < numbers["l1_error"] < numbers["l1_exact"]
+    assert list(DEMO_PARTS) == ["continuity"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nonsense"],
+        ["demo", "--n", "4"],
+        ["demo", "--n", "many"],
+        ["demo", "--backend", "fortran"],
+    ],
+)
+def test_bad_arguments_exit_with_usage(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage: eulerflow" in capsys.readouterr().err
+
+
+def test_demo_out_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    target = tmp_path / "file.txt"
+    target.write_text("not a folder")
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--out", str(target), "--n", "16"])
+    assert exc.value.code == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_python_dash_m_version() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "eulerflow", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"eulerflow {eulerflow.__version__}"
