@@ -2,8 +2,10 @@
 
 Three checks, each skipped with a reason when its tool is missing:
 
-1. **NVRTC compile**: :data:`eulerflow.backends.cupy_backend.TRANSPORT_KERNEL_SOURCE` is compiled
-   with the options the backend uses and both template instantiations as name expressions, for
+1. **NVRTC compile**: every CUDA module of the backend (:data:`MODULES`: the transport kernel
+   :data:`eulerflow.backends.cupy_backend.TRANSPORT_KERNEL_SOURCE` and the Hamilton-Jacobi kernels
+   :data:`eulerflow.backends.cupy_hj_kernels.HJ_KERNEL_SOURCE`) is compiled with the options the
+   backend uses and all its template instantiations (float and double) as name expressions, for
    several architectures: to PTX through ``libnvrtc`` with ctypes (for example from the
    ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the options
    :class:`cupy.RawModule` adds, when CuPy imports. NVRTC needs no device. With ``--ptxas`` and a
@@ -16,10 +18,14 @@ Three checks, each skipped with a reason when its tool is missing:
    (periodic and walled axes, odd sizes, every limiter, float32 and float64, launches with fewer
    threads than cells so that the grid-stride loop and its carries run). The results are compared
    with the NumPy reference backend, bit for bit (``-ffp-contract=off`` matches the backend's
-   ``--fmad=false``).
+   ``--fmad=false``). The Hamilton-Jacobi kernels get the same treatment (every scheme, every
+   numerical Hamiltonian with ``q = 2, 1.5, 3``, with and without a potential, axes of length
+   one and two): derivatives bit for bit, updates bit for bit except where a general power
+   ``x^q`` is evaluated (libm ``pow`` against NumPy's: within 4 eps of the largest value).
 3. **CupyBackend with a stub CuPy**: the Python side of the backend (3D view, the exact types and
    order of the launch arguments, contiguity conversions, ``out`` aliasing rules) runs end to end
-   with a stand-in for CuPy whose kernels launch the host emulation.
+   with a stand-in for CuPy whose kernels launch the host emulation, for ``transport_update``,
+   ``hj_update`` and ``hj_derivatives``.
 
 Run from the repository root::
 
@@ -50,8 +56,15 @@ from eulerflow.backends.cupy_backend import (
     TRANSPORT_KERNEL_NAME_EXPRESSIONS,
     TRANSPORT_KERNEL_SOURCE,
 )
+from eulerflow.backends.cupy_hj_kernels import HJ_KERNEL_NAME_EXPRESSIONS, HJ_KERNEL_SOURCE
 
 ARCHS = ("compute_70", "compute_80", "compute_90")
+
+MODULES = (
+    ("transport", TRANSPORT_KERNEL_SOURCE, TRANSPORT_KERNEL_NAME_EXPRESSIONS),
+    ("hamilton-jacobi", HJ_KERNEL_SOURCE, HJ_KERNEL_NAME_EXPRESSIONS),
+)
+"""The CUDA modules of the backend: (label, source, name expressions)."""
 
 
 # -- 1. NVRTC -----------------------------------------------------------------------------------
@@ -110,15 +123,15 @@ def _compile_ctypes(lib_path: str, source: str, options, names):
 
 
 def check_nvrtc(run_ptxas: bool) -> str:
-    """Compile for every arch of :data:`ARCHS`; return "ok" or "skipped: ...", raise on errors.
+    """Compile every module of :data:`MODULES` for every arch of :data:`ARCHS`.
 
-    Two routes, each run when available: libnvrtc through ctypes (PTX for ``compute_XX``, the
-    lowered names checked against the PTX entries), and CuPy's ``compile_using_nvrtc`` with the
-    architecture given explicitly (what :class:`cupy.RawModule` does on a device of that compute
-    capability: CuPy adds ``--device-as-default-execution-space`` and ``-arch=sm_XX``, producing
-    a cubin when its NVRTC supports the architecture).
+    Returns "ok" or "skipped: ..."; raises on compile errors. Two routes, each run when
+    available: libnvrtc through ctypes (PTX for ``compute_XX``, the lowered names checked against
+    the PTX entries), and CuPy's ``compile_using_nvrtc`` with the architecture given explicitly
+    (what :class:`cupy.RawModule` does on a device of that compute capability: CuPy adds
+    ``--device-as-default-execution-space`` and ``-arch=sm_XX``, producing a cubin when its NVRTC
+    supports the architecture).
     """
-    names = list(TRANSPORT_KERNEL_NAME_EXPRESSIONS)
     ran = []
     reasons = []
     lib_path = _find_libnvrtc()
@@ -126,22 +139,26 @@ def check_nvrtc(run_ptxas: bool) -> str:
         reasons.append("no libnvrtc found (pip install nvidia-cuda-nvrtc-cu12)")
     else:
         print(f"NVRTC through ctypes ({lib_path}), options {NVRTC_OPTIONS}")
-        ptx90 = None
-        for arch in ARCHS:
-            options = (f"-arch={arch}", *NVRTC_OPTIONS)
-            ptx, lowered = _compile_ctypes(lib_path, TRANSPORT_KERNEL_SOURCE, options, names)
-            entries = [
-                line.split()[-1].rstrip("(") for line in ptx.splitlines() if ".entry" in line
-            ]
+        for label, source, names in MODULES:
+            print(f" module {label!r}")
+            ptx90 = None
+            for arch in ARCHS:
+                options = (f"-arch={arch}", *NVRTC_OPTIONS)
+                ptx, lowered = _compile_ctypes(lib_path, source, options, list(names))
+                entries = [
+                    line.split()[-1].rstrip("(") for line in ptx.splitlines() if ".entry" in line
+                ]
+                for name in names:
+                    if lowered[name] not in entries:
+                        raise RuntimeError(
+                            f"{name} ({lowered[name]}) missing from the PTX of {arch}"
+                        )
+                print(f"  {arch}: ok, {len(ptx)} chars of PTX, {len(entries)} entries")
+                ptx90 = ptx if arch == "compute_90" else ptx90
             for name in names:
-                if lowered[name] not in entries:
-                    raise RuntimeError(f"{name} ({lowered[name]}) missing from the PTX of {arch}")
-            print(f"  {arch}: ok, {len(ptx)} chars of PTX, entries {entries}")
-            ptx90 = ptx if arch == "compute_90" else ptx90
-        for name in names:
-            print(f"    {name} -> {lowered[name]}")
-        if run_ptxas:
-            _ptxas(ptx90)
+                print(f"    {name} -> {lowered[name]}")
+            if run_ptxas:
+                _ptxas(ptx90)
         ran.append("ctypes")
     try:
         from cupy.cuda import compiler, nvrtc
@@ -151,30 +168,37 @@ def check_nvrtc(run_ptxas: bool) -> str:
         reasons.append(f"CuPy route unavailable: {type(err).__name__}: {err}")
     else:
         print(f"NVRTC through CuPy (NVRTC {version[0]}.{version[1]})")
-        for arch in ARCHS:
-            cc = arch.split("_")[1]
-            try:
-                binary, mapping = compiler.compile_using_nvrtc(
-                    TRANSPORT_KERNEL_SOURCE, options=NVRTC_OPTIONS, arch=cc, name_expressions=names
-                )
-            except Exception as err:  # CuPy asks the driver for the newest arch it can run
-                if arch == ARCHS[0]:
-                    print(
-                        f"  compile_using_nvrtc needs a CUDA driver here ({type(err).__name__}); "
-                        "using CuPy's NVRTC program object with the options CuPy adds itself"
+        for label, source, names in MODULES:
+            print(f" module {label!r}")
+            names = list(names)
+            for arch in ARCHS:
+                cc = arch.split("_")[1]
+                try:
+                    binary, mapping = compiler.compile_using_nvrtc(
+                        source, options=NVRTC_OPTIONS, arch=cc, name_expressions=names
                     )
-                program = compiler._NVRTCProgram(
-                    TRANSPORT_KERNEL_SOURCE, "kern.cu", name_expressions=names, method="cubin"
+                except Exception as err:  # CuPy asks the driver for the newest arch it can run
+                    if arch == ARCHS[0]:
+                        print(
+                            f"  compile_using_nvrtc needs a CUDA driver here "
+                            f"({type(err).__name__}); using CuPy's NVRTC program object with "
+                            "the options CuPy adds itself"
+                        )
+                    program = compiler._NVRTCProgram(
+                        source, "kern.cu", name_expressions=names, method="cubin"
+                    )
+                    binary, mapping = program.compile(
+                        (*NVRTC_OPTIONS, f"-arch=sm_{cc}", "--device-as-default-execution-space")
+                    )
+                data = binary.encode() if isinstance(binary, str) else bytes(binary)
+                kind = "PTX" if data.lstrip().startswith(b"//") else "cubin"
+                for name in names:
+                    if mapping[name].encode() not in data:
+                        raise RuntimeError(f"{name} ({mapping[name]}) missing from the {kind}")
+                print(
+                    f"  arch {cc}: ok, {len(data)} bytes of {kind}, "
+                    f"all {len(names)} instantiations present"
                 )
-                binary, mapping = program.compile(
-                    (*NVRTC_OPTIONS, f"-arch=sm_{cc}", "--device-as-default-execution-space")
-                )
-            data = binary.encode() if isinstance(binary, str) else bytes(binary)
-            kind = "PTX" if data.lstrip().startswith(b"//") else "cubin"
-            for name in names:
-                if mapping[name].encode() not in data:
-                    raise RuntimeError(f"{name} ({mapping[name]}) missing from the {kind}")
-            print(f"  arch {cc}: ok, {len(data)} bytes of {kind}, both instantiations present")
         ran.append("cupy")
     if not ran:
         return "skipped: NVRTC is unavailable: " + "; ".join(reasons)
@@ -254,14 +278,17 @@ EF_ENTRY(run_double, double)
 _AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
 
 
-def _build_host_library(tmp: str):
+def _build_host_library(tmp: str, harness: str = _HARNESS, source: str = TRANSPORT_KERNEL_SOURCE):
+    """Compile ``harness`` with ``source`` in place of ``@SOURCE@`` into a shared library."""
     cxx = next((c for c in ("c++", "g++", "clang++") if shutil.which(c)), None)
     if cxx is None:
         return None, "no C++ compiler (c++, g++, clang++)"
-    src = Path(tmp, "harness.cpp")
-    src.write_text(_HARNESS.replace("@SOURCE@", TRANSPORT_KERNEL_SOURCE))
-    lib = Path(tmp, "harness.so")
-    cmd = [cxx, "-std=c++14", "-O2", "-ffp-contract=off", "-Wall", "-shared", "-fPIC"]
+    stem = f"harness{len(list(Path(tmp).glob('*.so')))}"
+    src = Path(tmp, f"{stem}.cpp")
+    src.write_text(harness.replace("@SOURCE@", source))
+    lib = Path(tmp, f"{stem}.so")
+    cmd = [cxx, "-std=c++14", "-O2", "-ffp-contract=off", "-Wall", "-Wno-unknown-pragmas"]
+    cmd += ["-shared", "-fPIC"]
     res = subprocess.run([*cmd, str(src), "-o", str(lib)], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"host compile of the CUDA source failed:\n{res.stderr}")
@@ -380,6 +407,285 @@ def check_host_emulation() -> str:
     return "ok"
 
 
+# -- 2b. host emulation of the Hamilton-Jacobi kernels -------------------------------------------
+_HJ_HARNESS = r"""
+#include <math.h>
+#include <cmath>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+struct ef_dim3 { unsigned int x, y, z; };
+static ef_dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+@SOURCE@
+
+#define EF_RUN(KERNEL, ...) \
+    gridDim.x = grid; \
+    blockDim.x = block; \
+    for (int bi = 0; bi < grid; ++bi) { \
+        for (int ti = 0; ti < block; ++ti) { \
+            blockIdx.x = bi; \
+            threadIdx.x = ti; \
+            KERNEL(__VA_ARGS__); \
+        } \
+    }
+
+#define EF_HJ_ENTRIES(SUFFIX, T) \
+extern "C" void hj_update_##SUFFIX( \
+    int grid, int block, const T* phi_n, const T* phi_k, const T* potential, T* out, \
+    long long n0, long long n1, long long n2, int ac0, int ac1, int ac2, int p0, int p1, int p2, \
+    T h0, T h1, T h2, int scheme, int flux, int has_potential, T q, T e_norm, T e_gt, T e_lt, \
+    int q_is_2, int q_above_2, int mode_norm, int mode_gt, int mode_lt, T ha0, T ha1, T ha2, \
+    T a, T b, T c, T eps_scale, T eps_floor) \
+{ \
+    EF_RUN(hj_update_3d<T>, phi_n, phi_k, potential, out, n0, n1, n2, ac0, ac1, ac2, p0, p1, \
+           p2, h0, h1, h2, scheme, flux, has_potential, q, e_norm, e_gt, e_lt, q_is_2, \
+           q_above_2, mode_norm, mode_gt, mode_lt, ha0, ha1, ha2, a, b, c, eps_scale, eps_floor) \
+} \
+extern "C" void hj_derivatives_##SUFFIX( \
+    int grid, int block, const T* phi, T* m0, T* pl0, T* m1, T* pl1, T* m2, T* pl2, \
+    long long n0, long long n1, long long n2, int ac0, int ac1, int ac2, int p0, int p1, int p2, \
+    T h0, T h1, T h2, int scheme, T eps_scale, T eps_floor) \
+{ \
+    EF_RUN(hj_derivatives_3d<T>, phi, m0, pl0, m1, pl1, m2, pl2, n0, n1, n2, ac0, ac1, ac2, p0, \
+           p1, p2, h0, h1, h2, scheme, eps_scale, eps_floor) \
+}
+
+EF_HJ_ENTRIES(float, float)
+EF_HJ_ENTRIES(double, double)
+"""
+
+# Parameter kinds of the two kernels in order: p pointer, i64/i32 integers, T the data type.
+HJ_SIGNATURES = {
+    "hj_update_3d": ("p",) * 4
+    + ("i64",) * 3
+    + ("i32",) * 6
+    + ("T",) * 3
+    + ("i32",) * 3
+    + ("T",) * 4
+    + ("i32",) * 5
+    + ("T",) * 8,
+    "hj_derivatives_3d": ("p",) * 7
+    + ("i64",) * 3
+    + ("i32",) * 6
+    + ("T",) * 3
+    + ("i32",)
+    + ("T",) * 2,
+}
+
+HJ_FLUXES = (
+    ("godunov", 2.0),
+    ("lax-friedrichs", 2.0),
+    ("lax-friedrichs", 1.5),
+    ("lax-friedrichs", 3.0),
+    ("local-lax-friedrichs", 2.0),
+    ("local-lax-friedrichs", 1.5),
+    ("local-lax-friedrichs", 3.0),
+)
+"""(flux, q) cases: the Godunov flux needs q = 2; q = 1.5 and 3 call a general pow."""
+
+
+def _hj_function(lib, kernel: str, dtype):
+    """The host entry of ``kernel`` for ``dtype`` with its ctypes argument types set."""
+    ct = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    kinds = {
+        "p": ctypes.POINTER(ct),
+        "i64": ctypes.c_longlong,
+        "i32": ctypes.c_int,
+        "T": ct,
+    }
+    fn = getattr(
+        lib, f"{kernel.removesuffix('_3d')}_{'float' if dtype == np.float32 else 'double'}"
+    )
+    fn.argtypes = [ctypes.c_int, ctypes.c_int] + [kinds[k] for k in HJ_SIGNATURES[kernel]]
+    fn.restype = None
+    return fn
+
+
+def _hj_geometry(shape, spacing, periodic, dtype):
+    """The (n0, n1, n2) view: sizes, active and periodic flags, spacings, data axes' targets."""
+    axes = _HJ_AXES_IN_3D[len(shape)]
+    shape3, active3, per3, h3 = [1, 1, 1], [0, 0, 0], [0, 0, 0], [1.0, 1.0, 1.0]
+    for axis, t in enumerate(axes):
+        shape3[t], active3[t], per3[t], h3[t] = shape[axis], 1, int(periodic[axis]), spacing[axis]
+    return axes, [*shape3, *active3, *per3, *(dtype.type(h) for h in h3)]
+
+
+_HJ_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
+
+
+def _pow_mode(exponent):
+    from eulerflow.backends.cupy_hj_kernels import hj_pow_mode
+
+    return hj_pow_mode(exponent)
+
+
+def _emulate_hj_update(lib, launch, phi_n, phi_k, spacing, periodic, scheme, flux, q, potential,
+                       alphas, a, b, c, out=None):  # fmt: skip
+    from eulerflow.schemes.hj_derivatives import HJ_SCHEMES, WENO_EPS_SCALE, weno_eps_floor
+    from eulerflow.schemes.hj_fluxes import NUMERICAL_HAMILTONIANS
+
+    dtype = phi_k.dtype
+    T = dtype.type
+    fn = _hj_function(lib, "hj_update_3d", dtype)
+    ptr = fn.argtypes[2]
+    axes, geometry = _hj_geometry(phi_k.shape, spacing, periodic, dtype)
+    half_alphas = [0.0, 0.0, 0.0]
+    for axis, t in enumerate(axes):
+        half_alphas[t] = 0.5 * alphas[axis]
+    out = np.full_like(phi_k, np.nan) if out is None else out
+    pot = phi_k if potential is None else potential
+    fn(
+        *launch,
+        *(x.ctypes.data_as(ptr) for x in (phi_n, phi_k, pot, out)),
+        *geometry,
+        HJ_SCHEMES[scheme],
+        NUMERICAL_HAMILTONIANS[flux],
+        int(potential is not None),
+        T(q),
+        T(0.5 * q),
+        T(q - 2),
+        T(q - 1),
+        int(q == 2.0),
+        int(q > 2.0),
+        _pow_mode(0.5 * q),
+        _pow_mode(q - 2),
+        _pow_mode(q - 1),
+        *(T(x) for x in half_alphas),
+        T(a),
+        T(b),
+        T(c),
+        T(WENO_EPS_SCALE),
+        T(weno_eps_floor(dtype)),
+    )
+    return out
+
+
+def _emulate_hj_derivatives(lib, launch, phi, spacing, periodic, scheme):
+    from eulerflow.schemes.hj_derivatives import HJ_SCHEMES, WENO_EPS_SCALE, weno_eps_floor
+
+    dtype = phi.dtype
+    fn = _hj_function(lib, "hj_derivatives_3d", dtype)
+    ptr = fn.argtypes[2]
+    axes, geometry = _hj_geometry(phi.shape, spacing, periodic, dtype)
+    minus = [np.full_like(phi, np.nan) for _ in axes]
+    plus = [np.full_like(phi, np.nan) for _ in axes]
+    outs = [minus[0], plus[0]] * 3
+    for axis, t in enumerate(axes):
+        outs[2 * t], outs[2 * t + 1] = minus[axis], plus[axis]
+    fn(
+        *launch,
+        *(x.ctypes.data_as(ptr) for x in (phi, *outs)),
+        *geometry,
+        HJ_SCHEMES[scheme],
+        dtype.type(WENO_EPS_SCALE),
+        dtype.type(weno_eps_floor(dtype)),
+    )
+    return minus, plus
+
+
+def _relative_error(got, want):
+    """``max |got - want| / max |want|`` over the finite entries; inf if the NaNs differ."""
+    got, want = np.asarray(got), np.asarray(want)
+    if not np.array_equal(np.isnan(got), np.isnan(want)):
+        return np.inf
+    finite = np.isfinite(want)
+    if not finite.any():
+        return 0.0
+    scale = max(float(np.max(np.abs(want[finite]))), float(np.finfo(want.dtype).tiny))
+    return float(np.max(np.abs(got[finite] - want[finite]))) / scale
+
+
+def check_hj_host_emulation() -> str:
+    """The Hamilton-Jacobi kernels on the host against the NumPy reference backend.
+
+    Derivatives must be bitwise equal; updates bitwise equal when no general power is evaluated
+    (q = 2, or the pow fast paths), else within 4 eps of the largest reference value (libm
+    ``pow`` against NumPy's). NaNs (the float32 WENO5 reference on flat data) must coincide.
+    """
+    import warnings
+
+    from eulerflow.backends.numpy_backend import NumpyBackend
+
+    ref = NumpyBackend()
+    rng = np.random.default_rng(2)
+    shapes = [(1,), (2,), (7,), (5, 3), (1, 6), (4, 1), (2, 2), (3, 4, 5), (5, 1, 3), (2, 3, 2)]
+    shapes += [(1, 1, 4)]
+    with tempfile.TemporaryDirectory() as tmp:
+        lib, how = _build_host_library(tmp, _HJ_HARNESS, HJ_KERNEL_SOURCE)
+        if lib is None:
+            return f"skipped: {how}"
+        print(f"host emulation (Hamilton-Jacobi): CUDA source compiled with {how}")
+        n_deriv = n_update = n_bitwise = n_nan = 0
+        worst = 0.0
+        for shape, dtype, scheme in itertools.product(
+            shapes, (np.float32, np.float64), ("first", "eno2", "weno5")
+        ):
+            ndim = len(shape)
+            cells = int(np.prod(shape))
+            launches = ((-(-cells // 4), 4), (2, 3), (1, 1), (3, 32))
+            for periodic in itertools.product((False, True), repeat=ndim):
+                spacing = tuple(float(h) for h in rng.uniform(0.1, 1.0, ndim))
+                phi = rng.standard_normal(shape).astype(dtype)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # float32 WENO5 NaNs
+                    want_m, want_p = ref.hj_derivatives(phi, spacing, periodic, scheme)
+                for launch in launches[:2]:
+                    got_m, got_p = _emulate_hj_derivatives(
+                        lib, launch, phi, spacing, periodic, scheme
+                    )
+                    for got, want in zip(got_m + got_p, want_m + want_p, strict=True):
+                        n_deriv += 1
+                        if not np.array_equal(got, want, equal_nan=True):
+                            raise AssertionError(
+                                f"derivatives differ: shape {shape} {np.dtype(dtype)} {scheme} "
+                                f"periodic {periodic} launch {launch}: rel err "
+                                f"{_relative_error(got, want):.3g}"
+                            )
+                for case, ((flux, q), with_potential) in enumerate(
+                    itertools.product(HJ_FLUXES, (False, True))
+                ):
+                    phi_n = rng.standard_normal(shape).astype(dtype)
+                    potential = rng.random(shape).astype(dtype) if with_potential else None
+                    alphas = tuple(float(x) for x in 1 + rng.random(ndim))
+                    args = (spacing, periodic, scheme, flux, q, potential, alphas)
+                    coefs = (0.75, 0.25, float(0.1 + rng.random()))
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        want = ref.hj_update(phi_n, phi, *args, *coefs)
+                    launch = launches[case % len(launches)]
+                    got = _emulate_hj_update(lib, launch, phi_n, phi, *args, *coefs)
+                    n_update += 1
+                    n_nan += bool(np.isnan(want).any())
+                    general_pow = q != 2.0 and any(
+                        _pow_mode(e) == 0 for e in (0.5 * q, q - 2, q - 1)
+                    )
+                    bitwise = np.array_equal(got, want, equal_nan=True)
+                    n_bitwise += bitwise
+                    err = _relative_error(got, want)
+                    worst = max(worst, err)
+                    if not (bitwise or (general_pow and err <= 4 * np.finfo(dtype).eps)):
+                        raise AssertionError(
+                            f"update differs: shape {shape} {np.dtype(dtype)} {scheme} {flux} "
+                            f"q={q} potential {with_potential} periodic {periodic} launch "
+                            f"{launch}: rel err {err:.3g}"
+                        )
+        print(
+            f"  {n_deriv} derivative arrays bitwise equal to NumPy; {n_update} updates: "
+            f"{n_bitwise} bitwise equal (the others evaluate a general pow), max error "
+            f"{worst:.3g} of the largest value; {n_nan} reference results with NaNs matched"
+        )
+        # out may be phi_n
+        phi_n, phi_k = rng.random((6, 5)), rng.random((6, 5))
+        args = ((0.5, 0.25), (False, True), "weno5", "godunov", 2.0, None, (1.0, 1.0))
+        want = ref.hj_update(phi_n, phi_k, *args, 0.5, 0.5, 0.1)
+        _emulate_hj_update(lib, (2, 7), phi_n, phi_k, *args, 0.5, 0.5, 0.1, out=phi_n)
+        if not np.array_equal(phi_n, want):
+            raise AssertionError("out aliasing phi_n gives a different result")
+        print("  out aliasing phi_n: ok (bitwise)")
+    return "ok"
+
+
 class _StubDeviceArray(np.ndarray):
     """A NumPy array that :func:`eulerflow.arrays.is_cupy_array` takes for a CuPy array."""
 
@@ -390,8 +696,38 @@ class _StubDeviceArray(np.ndarray):
         return type("MemoryPointer", (), {"ptr": self.__array_interface__["data"][0]})()
 
 
-def _stub_cupy(lib, launches):
-    """A namespace with the parts of CuPy the backend uses, launching on the host emulation."""
+def _stub_hj_kernel(lib, name, launches):
+    """A stub launch of the Hamilton-Jacobi kernel ``name`` (e.g. ``hj_update_3d<float>``)."""
+    base = name[: name.index("<")]
+    dtype = np.dtype({"float": np.float32, "double": np.float64}[name[name.index("<") + 1 : -1]])
+    kinds = {"p": _StubDeviceArray, "i64": np.int64, "i32": np.int32, "T": dtype.type}
+    want = [kinds[k] for k in HJ_SIGNATURES[base]]
+    n_arrays = HJ_SIGNATURES[base].count("p")
+    fn = _hj_function(lib, base, dtype)
+    ptr = fn.argtypes[2]
+
+    def kernel(grid, block, args):
+        # the exact types of the kernel signature, in order
+        assert len(args) == len(want), (name, len(args), len(want))
+        for k, (arg, typ) in enumerate(zip(args, want, strict=True)):
+            assert type(arg) is typ, (name, k, type(arg), typ)
+        n0, n1, n2 = (int(n) for n in args[n_arrays : n_arrays + 3])
+        for arr in args[:n_arrays]:
+            assert arr.dtype == dtype and arr.flags.c_contiguous and arr.size == n0 * n1 * n2
+        launches.append((grid, block))
+        fn(
+            int(grid[0]),
+            int(block[0]),
+            *(np.ndarray.view(x, np.ndarray).ctypes.data_as(ptr) for x in args[:n_arrays]),
+            *args[n_arrays:],
+        )
+
+    return kernel
+
+
+def _stub_cupy(lib, launches, hj_lib=None):
+    """A namespace with the parts of CuPy the backend uses, launching on the host emulation
+    (``lib``: the transport harness, ``hj_lib``: the Hamilton-Jacobi harness)."""
     from types import SimpleNamespace
 
     def dev(x, dtype=None):
@@ -399,11 +735,18 @@ def _stub_cupy(lib, launches):
 
     class RawModule:
         def __init__(self, code, options, name_expressions):
-            assert code == TRANSPORT_KERNEL_SOURCE and options == NVRTC_OPTIONS
+            assert code in (TRANSPORT_KERNEL_SOURCE, HJ_KERNEL_SOURCE)
+            assert options == NVRTC_OPTIONS
+            self.hj = code == HJ_KERNEL_SOURCE
             self.names = tuple(name_expressions)
+            assert self.names == (
+                HJ_KERNEL_NAME_EXPRESSIONS if self.hj else TRANSPORT_KERNEL_NAME_EXPRESSIONS
+            )
 
         def get_function(self, name):
             assert name in self.names, name
+            if self.hj:
+                return _stub_hj_kernel(hj_lib, name, launches)
             ctype = name[name.index("<") + 1 : -1]
             dtype = {"float": np.float32, "double": np.float64}[ctype]
 
@@ -463,7 +806,7 @@ def check_backend_with_stub() -> str:
         launches = []
         backend = object.__new__(CupyBackend)  # without importing CuPy
         backend.xp = _stub_cupy(lib, launches)
-        backend._modules, backend._sm_counts = {}, {}
+        backend._modules, backend._hj_modules, backend._sm_counts = {}, {}, {}
         n = 0
         for shape in ((9,), (6, 5), (1, 7), (3, 4, 5), (4, 1, 3)):
             for dtype, limiter in itertools.product((np.float32, np.float64), ("vanleer", "mc")):
@@ -512,6 +855,83 @@ def check_backend_with_stub() -> str:
     return "ok"
 
 
+def check_hj_backend_with_stub() -> str:
+    """The Hamilton-Jacobi methods of :class:`CupyBackend` end to end with a stub CuPy."""
+    import warnings
+
+    from eulerflow.backends.cupy_backend import CupyBackend
+    from eulerflow.backends.numpy_backend import NumpyBackend
+
+    ref = NumpyBackend()
+    rng = np.random.default_rng(3)
+    with tempfile.TemporaryDirectory() as tmp:
+        hj_lib, how = _build_host_library(tmp, _HJ_HARNESS, HJ_KERNEL_SOURCE)
+        if hj_lib is None:
+            return f"skipped: {how}"
+        launches = []
+        backend = object.__new__(CupyBackend)  # without importing CuPy
+        backend.xp = _stub_cupy(None, launches, hj_lib)
+        backend._modules, backend._hj_modules, backend._sm_counts = {}, {}, {}
+        n = 0
+        worst = 0.0
+        for shape in ((9,), (6, 5), (1, 7), (3, 4, 5), (4, 1, 3), (2, 3, 1)):
+            for dtype, scheme in itertools.product((np.float32, np.float64), ("eno2", "weno5")):
+                ndim = len(shape)
+                tol = 4 * np.finfo(dtype).eps
+                periodic = tuple(bool(p) for p in rng.integers(0, 2, ndim))
+                h = tuple(float(x) for x in rng.uniform(0.2, 1.0, ndim))
+                phi_n = rng.standard_normal(shape).astype(dtype)
+                phi_k = rng.standard_normal(shape).astype(dtype)
+                potential = rng.random(shape).astype(dtype)
+                alphas = tuple(float(x) for x in 1 + rng.random(ndim))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # float32 WENO5 NaNs
+                    want_m, want_p = ref.hj_derivatives(phi_k, h, periodic, scheme)
+                    got_m, got_p = backend.hj_derivatives(phi_k, h, periodic, scheme)
+                    assert all(type(x) is _StubDeviceArray for x in got_m + got_p)
+                    for got, want in zip(got_m + got_p, want_m + want_p, strict=True):
+                        assert np.array_equal(got, want, equal_nan=True)
+                    for (flux, q), pot in itertools.product(HJ_FLUXES, (None, potential)):
+                        args = (h, periodic, scheme, flux, q, pot, alphas, 0.75, 0.25, 0.03)
+                        want = ref.hj_update(phi_n, phi_k, *args)
+                        dk = backend.asarray(phi_k)
+                        # host inputs, allocated out
+                        got = backend.hj_update(phi_n, phi_k, *args)
+                        assert type(got) is _StubDeviceArray
+                        err = _relative_error(got, want)
+                        assert np.array_equal(got, want, equal_nan=True) or (
+                            q != 2 and err <= tol
+                        ), (shape, dtype, scheme, flux, q, err)
+                        worst = max(worst, err)
+                        # out is phi_n (allowed), non-contiguous phi_n
+                        wide = backend.asarray(np.repeat(phi_n, 2, axis=-1))
+                        got2 = backend.hj_update(wide[..., ::2], dk, *args)
+                        assert np.array_equal(got2, got, equal_nan=True)
+                        dn = backend.asarray(phi_n.copy())
+                        got2 = backend.hj_update(dn, dk, *args, out=dn)
+                        assert got2 is dn and np.array_equal(dn, got, equal_nan=True)
+                        # non-contiguous out goes through a temporary
+                        out_wide = backend.asarray(np.zeros(wide.shape, dtype))
+                        backend.hj_update(phi_n, dk, *args, out=out_wide[..., 1::2])
+                        assert np.array_equal(out_wide[..., 1::2], got, equal_nan=True)
+                        assert not out_wide[..., ::2].any()
+                        # out overlapping phi_k is refused
+                        try:
+                            backend.hj_update(dk, dk, *args, out=dk[...])
+                        except ValueError:
+                            pass
+                        else:
+                            raise AssertionError("out overlapping phi_k was accepted")
+                        n += 1
+        grids = sorted({g for g, _ in launches})
+        print(
+            f"  {n} hj_update cases x 4 calls and hj_derivatives through CupyBackend: bitwise "
+            f"equal to NumPy where q = 2, max error {worst:.3g} of the largest value; "
+            f"grids {grids}"
+        )
+    return "ok"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ptxas", action="store_true", help="assemble for sm_90 with ptxas -v")
@@ -520,7 +940,9 @@ def main(argv=None) -> int:
     for label, check in (
         ("NVRTC compile", lambda: check_nvrtc(args.ptxas)),
         ("host emulation", check_host_emulation),
+        ("host emulation (Hamilton-Jacobi)", check_hj_host_emulation),
         ("CupyBackend with a stub CuPy", check_backend_with_stub),
+        ("CupyBackend with a stub CuPy (Hamilton-Jacobi)", check_hj_backend_with_stub),
     ):
         try:
             result = check()

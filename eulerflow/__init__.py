@@ -6,6 +6,11 @@ Grid
     Uniform cell-centred Cartesian grid in 1, 2 or 3 dimensions.
 solve_continuity
     Finite-volume solver of ``d_t rho + div(rho v) = 0``.
+solve_hamilton_jacobi
+    Solver of ``d_t phi + H(x, grad phi) = 0`` (WENO5/ENO2/first order, Godunov and
+    Lax-Friedrichs Hamiltonians, forward or backward in time).
+hamiltonians
+    Hamiltonians ``H(x, p)`` for the Hamilton-Jacobi solver.
 get_backend, available_backends
     The backend interface (NumPy reference, Numba, CuPy).
 exact
@@ -18,9 +23,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import exact
+from . import exact, hamiltonians
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
+from .equations.hamilton_jacobi import solve_hamilton_jacobi
 from .exceptions import ConvergenceWarning, NonPeriodicVelocityWarning, UnstableSolutionError
 from .grid import Grid
 from .results import Solution, load
@@ -37,6 +43,8 @@ __all__ = [
     "available_backends",
     "exact",
     "get_backend",
+    "hamiltonians",
     "load",
     "solve_continuity",
+    "solve_hamilton_jacobi",
 ]

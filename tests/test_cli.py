@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -34,12 +36,11 @@ def test_backends_lists_numpy_and_numba(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One small demo run (n = 32, numba backend), shared by the demo tests."""
-    out = tmp_path_factory.mktemp("demo") / "nested" / "out"
-    capture = pytest.CaptureFixture  # noqa: F841 - the run below prints; capture by redirect
-    import contextlib
-    import io
+    """One small demo run (n = 32, numba backend), shared by the demo tests.
 
+    Module scoped, so capsys (function scoped) cannot be used: stdout is redirected instead.
+    """
+    out = tmp_path_factory.mktemp("demo") / "nested" / "out"
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         status = main(["demo", "--out", str(out), "--n", "32", "--backend", "numba"])
@@ -47,9 +48,21 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, buffer.getvalue()
 
 
-def test_demo_writes_figure_animation_and_solution(demo_run: tuple[Path, str]) -> None:
+def _part_output(text: str, name: str) -> str:
+    """The lines the demo printed for one part (from its ``[name]`` header to the next)."""
+    assert f"[{name}]" in text, text
+    return text.split(f"[{name}]", 1)[1].split("\n[", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("stem", "equation", "t_final"),
+    [("continuity", "continuity", 3.141592653589793), ("hamilton_jacobi", "hamilton-jacobi", 1.5)],
+)
+def test_demo_writes_figure_animation_and_solution(
+    demo_run: tuple[Path, str], stem: str, equation: str, t_final: float
+) -> None:
     out, text = demo_run
-    png, gif, nc = out / "continuity.png", out / "continuity.gif", out / "continuity.nc"
+    png, gif, nc = out / f"{stem}.png", out / f"{stem}.gif", out / f"{stem}.nc"
     with Image.open(png) as image:
         assert image.format == "PNG"
         assert image.size[0] > 400 and image.size[1] > 400
@@ -57,15 +70,15 @@ def test_demo_writes_figure_animation_and_solution(demo_run: tuple[Path, str]) -
         assert image.format == "GIF"
         assert image.n_frames > 1
     sol = load(nc)
-    assert sol.equation == "continuity"
+    assert sol.equation == equation
     assert sol.grid.shape == (32, 32)
-    assert sol.t[-1] == pytest.approx(3.141592653589793)
+    assert sol.t[-1] == pytest.approx(t_final)
     for path in (png, gif, nc):
         assert str(path) in text
 
 
 def test_demo_prints_small_mass_and_l1_errors(demo_run: tuple[Path, str]) -> None:
-    _, text = demo_run
+    text = _part_output(demo_run[1], "continuity")
     assert "32 x 32 cells" in text
     assert re.search(r"backend\s+numba", text)
     assert re.search(r"steps\s+\d+", text)
@@ -82,10 +95,35 @@ def test_demo_prints_small_mass_and_l1_errors(demo_run: tuple[Path, str]) -> Non
     assert l1_error < 0.6 * l1_exact
 
 
+def test_demo_prints_small_hopf_lax_errors(demo_run: tuple[Path, str]) -> None:
+    text = _part_output(demo_run[1], "hamilton-jacobi")
+    assert "32 x 32 cells" in text and "(periodic)" in text
+    assert re.search(r"backend\s+numba", text)
+    assert re.search(r"steps\s+\d+ \(weno5 derivatives, godunov flux, tvdrk3", text)
+    assert re.search(r"characteristics cross from t\* = 0\.41\d", text)
+    l1 = re.search(r"L1 error\s+" + FLOAT + r".*L1 norm of phi\(T\) - phi0: " + FLOAT, text)
+    linf = re.search(r"L_inf error\s+" + FLOAT + r".*max \|phi\(T\) - phi0\|: " + FLOAT, text)
+    assert l1 and linf, text
+    # At n = 32 a correct WENO5 solver is at L1 0.043 and max 0.022 from the Hopf-Lax solution;
+    # first-order derivatives are at L1 2.2 and max 0.13, an unmoved phi0 at L1 18.5 and max 1.2,
+    # the wrong (max-formula) branch at L1 37. The bounds separate them with margins of 4 and 2.
+    l1_error, l1_change = float(l1.group(1)), float(l1.group(2))
+    linf_error, linf_change = float(linf.group(1)), float(linf.group(2))
+    assert l1_change == pytest.approx(18.5, rel=0.02)
+    assert linf_change == pytest.approx(1.22, rel=0.02)
+    assert l1_error < 0.2
+    assert linf_error < 0.06
+
+
 def test_demo_without_animation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--out", str(tmp_path), "--n", "16", "--no-animation"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["continuity.nc", "continuity.png"]
-    assert "continuity.gif" not in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "continuity.nc",
+        "continuity.png",
+        "hamilton_jacobi.nc",
+        "hamilton_jacobi.png",
+    ]
+    assert ".gif" not in capsys.readouterr().out
 
 
 def test_demo_part_returns_numbers_and_files(tmp_path: Path) -> None:
@@ -96,7 +134,23 @@ def test_demo_part_returns_numbers_and_files(tmp_path: Path) -> None:
     numbers = result["numbers"]
     assert numbers["mass_error"] < 1e-12
     assert 0 < numbers["l1_error"] < numbers["l1_exact"]
-    assert list(DEMO_PARTS) == ["continuity"]
+    assert list(DEMO_PARTS) == ["continuity", "hamilton-jacobi"]
+
+
+def test_hamilton_jacobi_part_returns_numbers_and_files(tmp_path: Path) -> None:
+    result = cli.hamilton_jacobi_demo(tmp_path, n=16, backend="numpy", animation=False)
+    assert set(result) == {"title", "report", "numbers", "files"}
+    assert set(result["files"]) == {"figure", "solution"}
+    assert all(Path(p).is_file() for p in result["files"].values())
+    numbers = result["numbers"]
+    assert numbers["t_star"] == pytest.approx(0.4146, abs=1e-3)
+    assert numbers["n_steps"] > 0
+    # even on 16 x 16 cells the solution is far closer to Hopf-Lax than to phi0
+    assert 0 < numbers["l1_error"] < 0.05 * numbers["l1_change"]
+    assert 0 < numbers["linf_error"] < 0.2 * numbers["linf_change"]
+    sol = load(result["files"]["solution"])
+    assert sol.equation == "hamilton-jacobi"
+    assert sol.method["scheme"] == "weno5"
 
 
 @pytest.mark.parametrize(

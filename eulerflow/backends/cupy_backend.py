@@ -20,6 +20,10 @@ and additions into FMAs every operation is rounded as in NumPy, so the results a
 reference to the last bit (``benchmarks/check_cuda_compiles.py`` checks this by running the same
 source on the host), and the flux through a face is bitwise the same for the two cells that share
 it (it is computed twice, once by each cell, where the reference computes it once).
+
+The Hamilton-Jacobi kernels (``hj_derivatives``, ``hj_update``) are a second module,
+:data:`.cupy_hj_kernels.HJ_KERNEL_SOURCE`, compiled the same way on first use: one thread per
+cell reading its 7-point stencil along every axis, ghost values built on the fly.
 """
 
 from __future__ import annotations
@@ -30,7 +34,15 @@ from functools import cache
 import numpy as np
 
 from ..arrays import is_cupy_array
+from ..schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
 from .base import Backend
+from .cupy_hj_kernels import (
+    HJ_DERIVATIVES_KERNEL_NAME,
+    HJ_KERNEL_NAME_EXPRESSIONS,
+    HJ_KERNEL_SOURCE,
+    HJ_UPDATE_KERNEL_NAME,
+    hj_pow_mode,
+)
 
 GPU_INSTALL_HINT = "pip install 'eulerflow[gpu]', i.e. cupy-cuda12x for CUDA 12"
 
@@ -240,6 +252,7 @@ class CupyBackend(Backend):
 
         self.xp = cupy
         self._modules: dict[int, object] = {}
+        self._hj_modules: dict[int, object] = {}
         self._sm_counts: dict[int, int] = {}
 
     # -- arrays ---------------------------------------------------------------------------------
@@ -292,6 +305,20 @@ class CupyBackend(Backend):
                 name_expressions=TRANSPORT_KERNEL_NAME_EXPRESSIONS,
             )
             self._modules[device] = module
+        return module
+
+    def _hj_module(self):
+        """The Hamilton-Jacobi module (:mod:`.cupy_hj_kernels`) of the current device, compiled
+        on first use and kept."""
+        device = self.xp.cuda.Device().id
+        module = self._hj_modules.get(device)
+        if module is None:
+            module = self.xp.RawModule(
+                code=HJ_KERNEL_SOURCE,
+                options=NVRTC_OPTIONS,
+                name_expressions=HJ_KERNEL_NAME_EXPRESSIONS,
+            )
+            self._hj_modules[device] = module
         return module
 
     def _grid_size(self, n_cells: int) -> int:
@@ -364,5 +391,142 @@ class CupyBackend(Backend):
         if not direct:
             out[...] = target
 
+    # -- Hamilton-Jacobi ------------------------------------------------------------------------
+    @staticmethod
+    def _hj_view(phi, spacing, periodic):
+        """``(dtype, axes, shape3, active3, periodic3, h3)`` of the ``(n0, n1, n2)`` view."""
+        dtype = np.dtype(phi.dtype)
+        if dtype not in _CTYPES:
+            raise TypeError(f"the cupy backend supports float32 and float64 arrays, got {dtype}")
+        axes = _HJ_AXES_IN_3D[phi.ndim]
+        shape3, active3, periodic3, h3 = [1, 1, 1], [0, 0, 0], [0, 0, 0], [1.0, 1.0, 1.0]
+        for axis, target in enumerate(axes):
+            shape3[target] = phi.shape[axis]
+            active3[target] = 1
+            periodic3[target] = int(periodic[axis])
+            h3[target] = spacing[axis]
+        return dtype, axes, shape3, active3, periodic3, h3
+
+    def _hj_geometry_args(self, dtype, shape3, active3, periodic3, h3):
+        scalar = dtype.type
+        return (
+            *(np.int64(n) for n in shape3),
+            *(np.int32(x) for x in active3),
+            *(np.int32(x) for x in periodic3),
+            *(scalar(h) for h in h3),
+        )
+
+    def _hj_derivatives(self, phi, spacing, periodic, scheme_code):
+        cupy = self.xp
+        dtype, axes, shape3, active3, periodic3, h3 = self._hj_view(phi, spacing, periodic)
+        phi = self._contiguous(phi)
+        minus = [cupy.empty(phi.shape, dtype) for _ in axes]
+        plus = [cupy.empty(phi.shape, dtype) for _ in axes]
+        outputs = [minus[0], plus[0]] * 3  # never written on inactive axes
+        for axis, target in enumerate(axes):
+            outputs[2 * target] = minus[axis]
+            outputs[2 * target + 1] = plus[axis]
+        n_cells = int(phi.size)
+        if n_cells:
+            name = f"{HJ_DERIVATIVES_KERNEL_NAME}<{_CTYPES[dtype]}>"
+            kernel = self._hj_module().get_function(name)
+            scalar = dtype.type
+            kernel(
+                (self._grid_size(n_cells),),
+                (_BLOCK,),
+                (
+                    phi,
+                    *outputs,
+                    *self._hj_geometry_args(dtype, shape3, active3, periodic3, h3),
+                    np.int32(scheme_code),
+                    scalar(WENO_EPS_SCALE),
+                    scalar(weno_eps_floor(dtype)),
+                ),
+            )
+        return tuple(minus), tuple(plus)
+
+    def _hj_update(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        flux_code,
+        power,
+        potential,
+        alphas,
+        a,
+        b,
+        c,
+        out,
+    ):
+        cupy = self.xp
+        dtype, axes, shape3, active3, periodic3, h3 = self._hj_view(phi_k, spacing, periodic)
+        if not is_cupy_array(out):
+            raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
+        if tuple(out.shape) != tuple(phi_k.shape) or out.dtype != dtype:
+            raise ValueError(
+                f"out must have shape {tuple(phi_k.shape)} and dtype {dtype}, "
+                f"got {tuple(out.shape)} {out.dtype}"
+            )
+        same = phi_n is phi_k
+        phi_k = self._contiguous(phi_k)
+        phi_n = phi_k if same else self._contiguous(phi_n)
+        has_potential = potential is not None
+        potential = self._contiguous(potential) if has_potential else phi_k
+        for other in (phi_k, potential):
+            if cupy.may_share_memory(out, other):
+                raise ValueError("out must not overlap phi_k or the potential")
+        # out may be phi_n itself; any other layout or partial overlap goes through a temporary.
+        direct = out.flags.c_contiguous and (
+            out.data.ptr == phi_n.data.ptr or not cupy.may_share_memory(out, phi_n)
+        )
+        target = out if direct else cupy.empty(phi_k.shape, dtype)
+        scalar = dtype.type
+        q = float(power)
+        half_alphas = [0.0, 0.0, 0.0]
+        for axis, view_axis in enumerate(axes):
+            half_alphas[view_axis] = 0.5 * alphas[axis]
+        n_cells = int(phi_k.size)
+        if n_cells:
+            name = f"{HJ_UPDATE_KERNEL_NAME}<{_CTYPES[dtype]}>"
+            kernel = self._hj_module().get_function(name)
+            kernel(
+                (self._grid_size(n_cells),),
+                (_BLOCK,),
+                (
+                    phi_n,
+                    phi_k,
+                    potential,
+                    target,
+                    *self._hj_geometry_args(dtype, shape3, active3, periodic3, h3),
+                    np.int32(scheme_code),
+                    np.int32(flux_code),
+                    np.int32(has_potential),
+                    scalar(q),
+                    scalar(0.5 * q),
+                    scalar(q - 2),
+                    scalar(q - 1),
+                    np.int32(q == 2.0),
+                    np.int32(q > 2.0),
+                    np.int32(hj_pow_mode(0.5 * q)),
+                    np.int32(hj_pow_mode(q - 2)),
+                    np.int32(hj_pow_mode(q - 1)),
+                    *(scalar(x) for x in half_alphas),
+                    scalar(a),
+                    scalar(b),
+                    scalar(c),
+                    scalar(WENO_EPS_SCALE),
+                    scalar(weno_eps_floor(dtype)),
+                ),
+            )
+        if not direct:
+            out[...] = target
+
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+
+# The (n0, n1, n2) view of the Hamilton-Jacobi kernels (as in the Numba backend): 2D data is
+# (n0, 1, n1) and 1D data (1, 1, n).
+_HJ_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}

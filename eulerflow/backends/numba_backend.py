@@ -5,16 +5,23 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from . import numba_kernels
+from ..schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
+from . import numba_hj_kernels, numba_kernels
 from .base import Backend
 
 # Where the axes of an array go in the (n0, n1, n2) view of the 3D kernel: the outer axis n0 is
 # the parallel one and n2 the contiguous one. 1D and 2D data use the two-axis kernel instead.
 _AXES_IN_3D = {3: (0, 1, 2)}
 
+# The (n0, n1, n2) view of the Hamilton-Jacobi kernel: 2D data as (n0, 1, n1), so that its rows
+# are swept in parallel and contiguous, and 1D data as one row (1, 1, n).
+_HJ_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
+_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 class NumbaBackend(Backend):
-    """Kernels compiled with ``@njit(parallel=True, cache=True)`` (see :mod:`.numba_kernels`)."""
+    """Kernels compiled with ``@njit(parallel=True, cache=True)`` (see :mod:`.numba_kernels` and
+    :mod:`.numba_hj_kernels`)."""
 
     name = "numba"
     xp = np
@@ -84,3 +91,125 @@ class NumbaBackend(Backend):
             out.reshape(shape),
             numba_kernels.default_chunks(shape[0]),
         )
+
+    # -- Hamilton-Jacobi ------------------------------------------------------------------------
+    @staticmethod
+    def _hj_view(phi, spacing, periodic):
+        """``(shape3, slot, periodic3, h3, k, gc)`` of the kernel for ``phi`` (see
+        :mod:`.numba_hj_kernels`)."""
+        dtype = np.dtype(phi.dtype)
+        if dtype not in _FLOAT_TYPES:
+            raise TypeError(f"the numba backend supports float32 and float64 arrays, got {dtype}")
+        shape3 = [1, 1, 1]
+        slot = np.full(3, -1, dtype=np.int64)
+        periodic3 = np.zeros(3, dtype=np.bool_)
+        h3 = np.ones(3, dtype=dtype)
+        for axis, target in enumerate(_HJ_AXES_IN_3D[phi.ndim]):
+            shape3[target] = phi.shape[axis]
+            slot[target] = axis
+            periodic3[target] = periodic[axis]
+            h3[target] = spacing[axis]
+        k = numba_hj_kernels.constants(dtype, WENO_EPS_SCALE, weno_eps_floor(dtype))
+        gc = np.array(numba_hj_kernels.GHOST_COEFFICIENTS, dtype=dtype)
+        return tuple(shape3), slot, periodic3, h3, k, gc
+
+    def _hj_derivatives(self, phi, spacing, periodic, scheme_code):
+        shape3, slot, periodic3, h3, k, gc = self._hj_view(phi, spacing, periodic)
+        ndim = phi.ndim
+        dtype = np.dtype(phi.dtype)
+        phi3 = np.ascontiguousarray(phi).reshape(shape3)
+        derivs = np.empty((2 * ndim, *shape3), dtype=dtype)
+        if phi3.size:
+            zero = dtype.type(0)
+            numba_hj_kernels.hj_sweep(
+                phi3,
+                phi3,
+                phi3,
+                False,
+                slot,
+                ndim,
+                periodic3,
+                h3,
+                scheme_code,
+                0,
+                (zero,) * 4,
+                (1, 0, 0, 0, 0),
+                (zero,) * 3,
+                zero,
+                zero,
+                zero,
+                k,
+                gc,
+                phi3,
+                derivs,
+                True,
+                numba_kernels.default_chunks(shape3[0]),
+            )
+        shape = tuple(phi.shape)
+        minus = tuple(derivs[2 * s].reshape(shape) for s in range(ndim))
+        plus = tuple(derivs[2 * s + 1].reshape(shape) for s in range(ndim))
+        return minus, plus
+
+    def _hj_update(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        flux_code,
+        power,
+        potential,
+        alphas,
+        a,
+        b,
+        c,
+        out,
+    ):
+        shape3, slot, periodic3, h3, k, gc = self._hj_view(phi_k, spacing, periodic)
+        dtype = np.dtype(phi_k.dtype)
+        if not isinstance(out, np.ndarray) or out.shape != phi_k.shape or out.dtype != dtype:
+            raise ValueError(f"out must be a NumPy array of shape {phi_k.shape} and dtype {dtype}")
+        if np.may_share_memory(out, phi_k) or (
+            potential is not None and np.may_share_memory(out, potential)
+        ):
+            raise ValueError("out must not overlap phi_k or the potential")
+        scalar = dtype.type
+        pk = np.ascontiguousarray(phi_k).reshape(shape3)
+        pn = np.ascontiguousarray(phi_n).reshape(shape3)
+        has_pot = potential is not None
+        pot = np.ascontiguousarray(potential).reshape(shape3) if has_pot else pk
+        direct = out.flags.c_contiguous
+        target = out.reshape(shape3) if direct else np.empty(shape3, dtype=dtype)
+        q = float(power)
+        pow_mode = numba_hj_kernels.pow_mode
+        qs = (scalar(q), scalar(0.5 * q), scalar(q - 2), scalar(q - 1))
+        qm = (int(q == 2.0), int(q > 2.0), pow_mode(0.5 * q), pow_mode(q - 2), pow_mode(q - 1))
+        half_alphas = tuple(scalar(0.5 * x) for x in alphas) + (scalar(0),) * (3 - len(alphas))
+        if pk.size:
+            numba_hj_kernels.hj_sweep(
+                pn,
+                pk,
+                pot,
+                has_pot,
+                slot,
+                phi_k.ndim,
+                periodic3,
+                h3,
+                scheme_code,
+                flux_code,
+                qs,
+                qm,
+                half_alphas,
+                scalar(a),
+                scalar(b),
+                scalar(c),
+                k,
+                gc,
+                target,
+                np.empty((1, 1, 1, 1), dtype=dtype),
+                False,
+                numba_kernels.default_chunks(shape3[0]),
+            )
+        if not direct:
+            out[...] = target.reshape(out.shape)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..schemes.hj_derivatives import HJ_SCHEMES, one_sided_derivatives
+from ..schemes.hj_fluxes import NUMERICAL_HAMILTONIANS, power_numerical_hamiltonian
 from ..schemes.limiters import LIMITERS
 from ..schemes.muscl import transport_rate
 from .base import Backend
 
 _LIMITER_NAMES = {code: name for name, code in LIMITERS.items()}
+_SCHEME_NAMES = {code: name for name, code in HJ_SCHEMES.items()}
+_FLUX_NAMES = {code: name for name, code in NUMERICAL_HAMILTONIANS.items()}
 
 
 class NumpyBackend(Backend):
@@ -23,3 +27,32 @@ class NumpyBackend(Backend):
     def _transport_update(self, rho_n, rho_k, velocities, spacing, periodic, code, a, b, c, out):
         rate = transport_rate(rho_k, velocities, spacing, periodic, _LIMITER_NAMES[code], np)
         out[...] = a * rho_n + b * rho_k + c * rate
+
+    def _hj_derivatives(self, phi, spacing, periodic, scheme_code):
+        pairs = [
+            one_sided_derivatives(phi, axis, h, per, _SCHEME_NAMES[scheme_code], np)
+            for axis, (h, per) in enumerate(zip(spacing, periodic, strict=True))
+        ]
+        return tuple(m for m, _ in pairs), tuple(p for _, p in pairs)
+
+    def _hj_update(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        flux_code,
+        power,
+        potential,
+        alphas,
+        a,
+        b,
+        c,
+        out,
+    ):
+        minus, plus = self._hj_derivatives(phi_k, spacing, periodic, scheme_code)
+        hhat = power_numerical_hamiltonian(
+            minus, plus, _FLUX_NAMES[flux_code], power, potential, alphas, np
+        )
+        out[...] = a * phi_n + b * phi_k - c * hhat

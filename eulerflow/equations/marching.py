@@ -44,6 +44,20 @@ def progress_enabled(progress: bool | None) -> bool:
     return bool(progress)
 
 
+def progress_bar(total: float, progress: bool | None, description: str = "", **options):
+    """A tqdm bar, or a disabled one; ``tqdm.auto`` (notebook widgets) is imported only when shown.
+
+    ``options`` go to ``tqdm`` (``unit``, ``bar_format``, ...).
+    """
+    if progress_enabled(progress):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=description, **options)
+    from tqdm.std import tqdm
+
+    return tqdm(total=total, disable=True)
+
+
 @dataclass
 class MarchRecord:
     """What :func:`march` collected."""
@@ -87,16 +101,14 @@ def march(
     description : str
         Label of the progress bar.
     """
-    from tqdm.auto import tqdm
-
     record = MarchRecord()
     t_final = float(times[-1])
     start = time.perf_counter()
     t = 0.0
-    with tqdm(
-        total=t_final,
-        disable=not progress_enabled(progress),
-        desc=description,
+    with progress_bar(
+        t_final,
+        progress,
+        description,
         unit="t",
         bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]",
     ) as bar:

@@ -1,0 +1,449 @@
+"""Numba kernels of the Hamilton-Jacobi derivatives and update (compiled on first use, cached).
+
+Arrays are viewed as three-dimensional ``(n0, n1, n2)`` in C order (``n2`` contiguous); the
+backend maps 1D data to ``(1, 1, n)`` and 2D data to ``(n0, 1, n1)`` and tells the kernels which
+of the three view axes are axes of the data (``slot[v] >= 0``: the position of view axis ``v``
+among the data axes) and which are padding (``slot[v] = -1``, never differentiated).
+
+The outer axis is swept in contiguous chunks of planes, one chunk per parallel task. Every one-
+sided difference ``D_{m+1/2} = (g_{m+1} - g_m) / h`` is computed once (plus five warm-up planes
+per chunk), ghost values ``g`` (periodic wrap, or the linear extrapolation
+``phi_0 + m (phi_1 - phi_0)`` of walls) on the fly from the edge values without a padded copy:
+
+- along axis 0, a ring of the six difference planes ``D_{r-5/2} .. D_{r+5/2}`` that plane ``r``
+  needs; moving to plane ``r + 1`` computes one new plane;
+- along axis 1, the same ring of six difference rows inside each plane;
+- along axis 2, the ``n2 + 5`` differences of one row in a buffer.
+
+Per row ``(r, j)`` the left and right derivatives of every data axis are reconstructed into row
+buffers with contiguous (vectorised) inner loops, then combined into the numerical Hamiltonian and
+``out = a phi_n + b phi_k - c Hhat`` (or written to the derivative arrays). The arithmetic is that
+of :mod:`eulerflow.schemes.hj_derivatives` and :mod:`eulerflow.schemes.hj_fluxes` operation by
+operation and in the same order, in the precision of the data: every constant is passed in the
+data's dtype (tuple ``k`` below), as NumPy casts Python scalars, so float32 data is computed in
+float32 throughout. Only general powers ``x ** e`` (``|p|^q`` with ``q`` not 2) may differ from
+NumPy in the last bit (libm ``pow`` against NumPy's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+# Positions in the tuple ``k`` of constants (each cast to the data's dtype by the backend).
+K_ZERO, K_HALF, K_TWO, K_THREE, K_FOUR, K_FIVE, K_SIX, K_SEVEN, K_ELEVEN = range(9)
+K_13_12, K_QUARTER, K_G1, K_G2, K_G3, K_EPS_SCALE, K_EPS_FLOOR = range(9, 16)
+
+# Modes of a power x ** e, chosen from the exponent as NumPy's ``array ** scalar`` does.
+POW_GENERAL, POW_SQUARE, POW_SQRT, POW_IDENTITY = range(4)
+
+GHOST_COEFFICIENTS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+"""``gc[3 + m]``: the factor of a ghost ``m`` cells beyond an edge in the wall extrapolation."""
+
+
+def constants(dtype, eps_scale: float, eps_floor: float) -> tuple:
+    """The tuple ``k`` of the kernels in ``dtype`` (WENO5 ``eps = eps_scale vmax + eps_floor``)."""
+    values = (0, 0.5, 2, 3, 4, 5, 6, 7, 11, 13 / 12, 0.25, 0.1, 0.6, 0.3, eps_scale, eps_floor)
+    return tuple(dtype.type(v) for v in values)
+
+
+def pow_mode(exponent: float) -> int:
+    """How ``x ** exponent`` is evaluated: square, sqrt and identity as NumPy's fast paths."""
+    if exponent == 2.0:
+        return POW_SQUARE
+    if exponent == 0.5:
+        return POW_SQRT
+    if exponent == 1.0:
+        return POW_IDENTITY
+    return POW_GENERAL
+
+
+# -- scalar pieces ------------------------------------------------------------------------------
+@njit(inline="always", **_JIT)
+def _sq(x):
+    return x * x
+
+
+@njit(inline="always", **_JIT)
+def _max(x, y):
+    """``np.maximum``: NaN if either argument is NaN."""
+    return x if (x >= y or x != x) else y
+
+
+@njit(inline="always", **_JIT)
+def _min(x, y):
+    """``np.minimum``: NaN if either argument is NaN."""
+    return x if (x <= y or x != x) else y
+
+
+@njit(inline="always", **_JIT)
+def _pow(x, e, mode):
+    if mode == POW_SQUARE:
+        return x * x
+    if mode == POW_SQRT:
+        return np.sqrt(x)
+    if mode == POW_IDENTITY:
+        return x
+    return x**e
+
+
+@njit(inline="always", **_JIT)
+def _eno2(v2, v3, v4, half):
+    left = v3 - v2
+    right = v4 - v3
+    return v3 + half * (left if abs(left) <= abs(right) else right)
+
+
+@njit(inline="always", **_JIT)
+def _weno5(v1, v2, v3, v4, v5, k):
+    """Jiang-Peng WENO5 ``R(v1..v5)``, term by term as in ``hj_derivatives.reconstruct``."""
+    two, three, four, five, six = k[K_TWO], k[K_THREE], k[K_FOUR], k[K_FIVE], k[K_SIX]
+    seven, eleven, c1312, quarter = k[K_SEVEN], k[K_ELEVEN], k[K_13_12], k[K_QUARTER]
+    p1 = v1 / three - seven * v2 / six + eleven * v3 / six
+    p2 = -v2 / six + five * v3 / six + v4 / three
+    p3 = v3 / three + five * v4 / six - v5 / six
+    s1 = c1312 * _sq(v1 - two * v2 + v3) + quarter * _sq(v1 - four * v2 + three * v3)
+    s2 = c1312 * _sq(v2 - two * v3 + v4) + quarter * _sq(v2 - v4)
+    s3 = c1312 * _sq(v3 - two * v4 + v5) + quarter * _sq(three * v3 - four * v4 + v5)
+    vmax = _max(_max(_max(v1 * v1, v2 * v2), _max(v3 * v3, v4 * v4)), v5 * v5)
+    eps = k[K_EPS_SCALE] * vmax + k[K_EPS_FLOOR]
+    a1 = k[K_G1] / _sq(eps + s1)
+    a2 = k[K_G2] / _sq(eps + s2)
+    a3 = k[K_G3] / _sq(eps + s3)
+    return (a1 * p1 + a2 * p2 + a3 * p3) / (a1 + a2 + a3)
+
+
+@njit(inline="always", **_JIT)
+def _reconstruct(v1, v2, v3, v4, v5, scheme, k):
+    if scheme == 0:
+        return v3 + k[K_ZERO] * v1
+    if scheme == 1:
+        return _eno2(v2, v3, v4, k[K_HALF])
+    return _weno5(v1, v2, v3, v4, v5, k)
+
+
+# -- rows ---------------------------------------------------------------------------------------
+@njit(**_JIT)
+def _reconstruct_row(d1, d2, d3, d4, d5, out, scheme, k):
+    """``out[i] = R(d1[i], .., d5[i])`` over a row, one loop per scheme (vectorised)."""
+    n = out.shape[0]
+    if scheme == 0:
+        zero = k[K_ZERO]
+        for i in range(n):
+            out[i] = d3[i] + zero * d1[i]
+    elif scheme == 1:
+        half = k[K_HALF]
+        for i in range(n):
+            out[i] = _eno2(d2[i], d3[i], d4[i], half)
+    else:
+        for i in range(n):
+            out[i] = _weno5(d1[i], d2[i], d3[i], d4[i], d5[i], k)
+
+
+@njit(inline="always", **_JIT)
+def _ghost(lines, m, i, n, gc):
+    """``g_m`` at position ``i`` of a walled axis (axis 0 of ``lines``, ``n >= 2``)."""
+    if m < 0:
+        first = lines[0, i]
+        return first + gc[3 + m] * (lines[1, i] - first)
+    if m > n - 1:
+        last = lines[n - 1, i]
+        return last + gc[3 + m - (n - 1)] * (last - lines[n - 2, i])
+    return lines[m, i]
+
+
+@njit(**_JIT)
+def _difference_line(lines, m, periodic, h, gc, out):
+    """``out = D_{m+1/2} = (g_{m+1} - g_m) / h`` along axis 0 of ``lines`` ``(n >= 2, L)``."""
+    n = lines.shape[0]
+    size = out.shape[0]
+    if periodic or (m >= 0 and m + 1 <= n - 1):
+        lo = lines[m % n]
+        hi = lines[(m + 1) % n]
+        for i in range(size):
+            out[i] = (hi[i] - lo[i]) / h
+    else:
+        for i in range(size):
+            out[i] = (_ghost(lines, m + 1, i, n, gc) - _ghost(lines, m, i, n, gc)) / h
+
+
+@njit(inline="always", **_JIT)
+def _ghost_in_row(row, m, n, periodic, gc):
+    if periodic:
+        return row[m % n]
+    if m < 0:
+        return row[0] + gc[3 + m] * (row[1] - row[0])
+    if m > n - 1:
+        return row[n - 1] + gc[3 + m - (n - 1)] * (row[n - 1] - row[n - 2])
+    return row[m]
+
+
+@njit(**_JIT)
+def _differences_in_row(row, periodic, h, gc, d):
+    """``d[m + 3] = D_{m+1/2}`` along a row (``n >= 2``) for ``m = -3 .. n + 1``."""
+    n = row.shape[0]
+    for m in range(n - 1):
+        d[m + 3] = (row[m + 1] - row[m]) / h
+    for m in range(-3, 0):
+        hi = _ghost_in_row(row, m + 1, n, periodic, gc)
+        d[m + 3] = (hi - _ghost_in_row(row, m, n, periodic, gc)) / h
+    for m in range(n - 1, n + 2):
+        hi = _ghost_in_row(row, m + 1, n, periodic, gc)
+        d[m + 3] = (hi - _ghost_in_row(row, m, n, periodic, gc)) / h
+
+
+@njit(inline="always", **_JIT)
+def _ring(m):
+    """Slot of ``D_{m+1/2}`` (``m >= -6``) in a ring of six."""
+    return (m + 6) % 6
+
+
+@njit(**_JIT)
+def _fill(out, value):
+    for i in range(out.shape[0]):
+        out[i] = value
+
+
+@njit(**_JIT)
+def _derivative_pair(d0, d1, d2, d3, d4, d5, dm, dp, scheme, k):
+    """``dm = R(d0..d4)`` and ``dp = R(d5..d1)`` from the six difference rows
+    ``D_{i-5/2} .. D_{i+5/2}``."""
+    _reconstruct_row(d0, d1, d2, d3, d4, dm, scheme, k)
+    _reconstruct_row(d5, d4, d3, d2, d1, dp, scheme, k)
+
+
+# -- one row of the numerical Hamiltonian and the update ----------------------------------------
+@njit(**_JIT)
+def _update_row(pn, pk, pot, has_pot, der, nax, flux, qs, qm, half_alphas, a, b, c, k, rows, out):
+    """``out = a pn + b pk - c (Hhat + U)`` on one row, ``der`` holding ``D^-, D^+`` per axis.
+
+    ``qs = (q, q/2, q-2, q-1)`` in the dtype, ``qm = (q == 2, q > 2, pow modes of q/2, q-2,
+    q-1)``; ``rows`` is scratch ``(5, n)``. Term order as in ``power_numerical_hamiltonian``.
+    """
+    n = out.shape[0]
+    zero = k[K_ZERO]
+    half = k[K_HALF]
+    acc = rows[0]
+    hh = rows[1]
+    if flux == 0:  # Godunov: 0.5 * sum_a max(max(m, 0)^2, min(p, 0)^2)
+        for s in range(nax):
+            m = der[2 * s]
+            p = der[2 * s + 1]
+            if s == 0:
+                for i in range(n):
+                    acc[i] = _max(_sq(_max(m[i], zero)), _sq(_min(p[i], zero)))
+            else:
+                for i in range(n):
+                    acc[i] = acc[i] + _max(_sq(_max(m[i], zero)), _sq(_min(p[i], zero)))
+        for i in range(n):
+            hh[i] = half * acc[i]
+    else:  # (local) Lax-Friedrichs: H((m + p) / 2) - sum_a alpha_a (p - m) / 2
+        for s in range(nax):
+            m = der[2 * s]
+            p = der[2 * s + 1]
+            if s == 0:
+                for i in range(n):
+                    mean = half * (m[i] + p[i])
+                    acc[i] = mean * mean
+            else:
+                for i in range(n):
+                    mean = half * (m[i] + p[i])
+                    acc[i] = acc[i] + mean * mean
+        if qm[0]:
+            for i in range(n):
+                hh[i] = half * acc[i]
+        else:
+            for i in range(n):
+                hh[i] = _pow(acc[i], qs[1], qm[2]) / qs[0]
+        if flux == 1:
+            for s in range(nax):
+                m = der[2 * s]
+                p = der[2 * s + 1]
+                ha = half_alphas[s]
+                for i in range(n):
+                    hh[i] = hh[i] - ha * (p[i] - m[i])
+        else:
+            for s in range(nax):
+                m = der[2 * s]
+                p = der[2 * s + 1]
+                big = rows[2 + s]
+                for i in range(n):
+                    big[i] = _max(abs(m[i]), abs(p[i]))
+            if not qm[0]:  # |P| = sqrt(sum big^2) into acc
+                for s in range(nax):
+                    big = rows[2 + s]
+                    if s == 0:
+                        for i in range(n):
+                            acc[i] = big[i] * big[i]
+                    else:
+                        for i in range(n):
+                            acc[i] = acc[i] + big[i] * big[i]
+                for i in range(n):
+                    acc[i] = np.sqrt(acc[i])
+            for s in range(nax):
+                m = der[2 * s]
+                p = der[2 * s + 1]
+                big = rows[2 + s]
+                if qm[0]:
+                    for i in range(n):
+                        hh[i] = hh[i] - half * big[i] * (p[i] - m[i])
+                elif qm[1]:
+                    for i in range(n):
+                        alpha = big[i] * _pow(acc[i], qs[2], qm[3])
+                        hh[i] = hh[i] - half * alpha * (p[i] - m[i])
+                else:
+                    for i in range(n):
+                        alpha = _pow(acc[i], qs[3], qm[4]) + zero * big[i]
+                        hh[i] = hh[i] - half * alpha * (p[i] - m[i])
+    if has_pot:
+        for i in range(n):
+            out[i] = a * pn[i] + b * pk[i] - c * (hh[i] + pot[i])
+    else:
+        for i in range(n):
+            out[i] = a * pn[i] + b * pk[i] - c * hh[i]
+
+
+@njit(inline="always", **_JIT)
+def _targets(der, derivs, write_derivs, s, r, j):
+    """The rows receiving ``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)``."""
+    if write_derivs:
+        return derivs[2 * s, r, j], derivs[2 * s + 1, r, j]
+    return der[2 * s], der[2 * s + 1]
+
+
+# -- the sweep ----------------------------------------------------------------------------------
+@njit(parallel=True, **_JIT)
+def hj_sweep(
+    phi_n,
+    phi_k,
+    potential,
+    has_pot,
+    slot,
+    nax,
+    periodic,
+    h,
+    scheme,
+    flux,
+    qs,
+    qm,
+    half_alphas,
+    a,
+    b,
+    c,
+    k,
+    gc,
+    out,
+    derivs,
+    write_derivs,
+    n_chunks,
+):  # pragma: no cover - compiled
+    """One pass over ``(n0, n1, n2)`` arrays: the derivatives of ``phi_k`` and either
+    ``out = a phi_n + b phi_k - c Hhat`` (``write_derivs`` false) or ``derivs[2 s] = D^-``,
+    ``derivs[2 s + 1] = D^+`` of data axis ``s`` (``write_derivs`` true; ``out`` unused)."""
+    n0, n1, n2 = phi_k.shape
+    dtype = phi_k.dtype
+    z = k[K_ZERO]
+    zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
+    use0 = slot[0] >= 0 and n0 > 1
+    use1 = slot[1] >= 0 and n1 > 1
+    planes = phi_k.reshape(n0, n1 * n2)
+    n_chunks = min(n_chunks, n0)
+    for chunk in prange(n_chunks):
+        r0 = chunk * n0 // n_chunks
+        r1 = (chunk + 1) * n0 // n_chunks
+        ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
+        ring1 = np.empty((6, n2 if use1 else 1), dtype)
+        d2 = np.empty(n2 + 5, dtype)
+        der = np.empty((6, n2), dtype)
+        rows = np.empty((5, n2), dtype)
+        if use0:
+            for m in range(r0 - 3, r0 + 2):
+                _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
+        for r in range(r0, r1):
+            if use0:
+                _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
+            plane = phi_k[r]
+            if use1:
+                for m in range(-3, 2):
+                    _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+            for j in range(n1):
+                if slot[0] >= 0:
+                    dm, dp = _targets(der, derivs, write_derivs, slot[0], r, j)
+                    if use0:
+                        lo = j * n2
+                        hi = lo + n2
+                        _derivative_pair(
+                            ring0[_ring(r - 3), lo:hi],
+                            ring0[_ring(r - 2), lo:hi],
+                            ring0[_ring(r - 1), lo:hi],
+                            ring0[_ring(r), lo:hi],
+                            ring0[_ring(r + 1), lo:hi],
+                            ring0[_ring(r + 2), lo:hi],
+                            dm,
+                            dp,
+                            scheme,
+                            k,
+                        )
+                    else:
+                        _fill(dm, zero_deriv)
+                        _fill(dp, zero_deriv)
+                if slot[1] >= 0:
+                    dm, dp = _targets(der, derivs, write_derivs, slot[1], r, j)
+                    if use1:
+                        _difference_line(plane, j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)])
+                        _derivative_pair(
+                            ring1[_ring(j - 3)],
+                            ring1[_ring(j - 2)],
+                            ring1[_ring(j - 1)],
+                            ring1[_ring(j)],
+                            ring1[_ring(j + 1)],
+                            ring1[_ring(j + 2)],
+                            dm,
+                            dp,
+                            scheme,
+                            k,
+                        )
+                    else:
+                        _fill(dm, zero_deriv)
+                        _fill(dp, zero_deriv)
+                if slot[2] >= 0:
+                    dm, dp = _targets(der, derivs, write_derivs, slot[2], r, j)
+                    if n2 > 1:
+                        _differences_in_row(plane[j], periodic[2], h[2], gc, d2)
+                        _derivative_pair(
+                            d2[0:n2],
+                            d2[1 : n2 + 1],
+                            d2[2 : n2 + 2],
+                            d2[3 : n2 + 3],
+                            d2[4 : n2 + 4],
+                            d2[5 : n2 + 5],
+                            dm,
+                            dp,
+                            scheme,
+                            k,
+                        )
+                    else:
+                        _fill(dm, zero_deriv)
+                        _fill(dp, zero_deriv)
+                if not write_derivs:
+                    _update_row(
+                        phi_n[r, j],
+                        plane[j],
+                        potential[r, j],
+                        has_pot,
+                        der,
+                        nax,
+                        flux,
+                        qs,
+                        qm,
+                        half_alphas,
+                        a,
+                        b,
+                        c,
+                        k,
+                        rows,
+                        out[r, j],
+                    )
+    return out

@@ -1,0 +1,204 @@
+"""Hamiltonians ``H(x, p)`` for ``d_t phi + H(x, grad phi) = 0``.
+
+A Hamiltonian evaluates ``H`` on arrays and bounds ``|dH/dp_a|`` on boxes of momenta (the
+dissipation that Lax-Friedrichs fluxes and the CFL condition need). The built-in ones are also
+understood by the compiled kernels (``kernel_power`` and ``kernel_potential``), so a solve with
+them runs fused on every backend; a user Hamiltonian runs through the array expressions.
+
+Classes
+-------
+PowerHamiltonian(q)
+    ``H(p) = |p|^q / q``, ``q > 1``; ``q = 2`` is the default ``|p|^2 / 2`` of optimal transport.
+QuadraticPotentialHamiltonian(U)
+    ``H(x, p) = |p|^2 / 2 + U(x)``.
+CallableHamiltonian(H, dissipation)
+    Any ``H(x, p)`` with a bound on ``|dH/dp_a|``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+class Hamiltonian:
+    """Base class: ``H(x, p)`` with a bound on ``|dH/dp_a|``.
+
+    ``kernel_power`` is ``q`` when ``H = |p|^q/q + U(x)`` (the form the compiled kernels
+    evaluate), else ``None``; ``is_even`` says whether ``H(x, -p) = H(x, p)``.
+    """
+
+    kernel_power: float | None = None
+    is_even: bool = False
+
+    def __call__(self, coords: Sequence, p: Sequence, xp=np):
+        """``H(x, p)`` for broadcastable coordinate arrays and momentum components."""
+        raise NotImplementedError
+
+    def dissipation(self, coords: Sequence, p_low: Sequence, p_high: Sequence, xp=np) -> tuple:
+        """Per axis ``a``, a bound of ``|dH/dp_a|`` over the box ``p_low <= p <= p_high``."""
+        raise NotImplementedError
+
+    def potential_values(self, grid):
+        """``U`` at the cell centres for the kernels (``None`` when ``U = 0``)."""
+        return None
+
+    def reflected(self) -> Hamiltonian:
+        """``H~(x, p) = H(x, -p)``, the Hamiltonian of the time-reversed problem for ``-phi``."""
+        return self if self.is_even else _Reflected(self)
+
+
+class PowerHamiltonian(Hamiltonian):
+    """``H(p) = |p|^q / q`` with ``q > 1``; ``|dH/dp_a| = |p_a| |p|^(q-2) <= |p|^(q-1)``."""
+
+    is_even = True
+
+    def __init__(self, q: float = 2.0) -> None:
+        if not (isinstance(q, int | float) and math.isfinite(q) and q > 1):
+            raise ValueError(f"the power q of |p|^q/q must be a finite number > 1, got {q!r}")
+        self.q = float(q)
+        self.kernel_power = self.q
+
+    def __call__(self, coords, p, xp=np):
+        norm2 = sum(pa * pa for pa in p)
+        if self.q == 2.0:
+            return 0.5 * norm2
+        return norm2 ** (self.q / 2) / self.q
+
+    def dissipation(self, coords, p_low, p_high, xp=np):
+        big = [xp.maximum(xp.abs(lo), xp.abs(hi)) for lo, hi in zip(p_low, p_high, strict=True)]
+        return power_dissipation(big, self.q, xp)
+
+    def __repr__(self) -> str:
+        return f"PowerHamiltonian(q={self.q:g})"
+
+
+def power_dissipation(big: Sequence, q: float, xp=np) -> tuple:
+    """Bounds of ``|dH/dp_a|`` for ``|p|^q/q`` given ``big_a >= |p_a|`` on a box.
+
+    ``|dH/dp_a| = |p_a| |p|^(q-2)``: at most ``big_a |P|^(q-2)`` for ``q >= 2`` and
+    ``|P|^(q-1)`` for ``q < 2``, with ``|P| = sqrt(sum_b big_b^2)``.
+    """
+    if q == 2.0:
+        return tuple(big)
+    norm = xp.sqrt(sum(b * b for b in big))
+    if q > 2.0:
+        return tuple(b * norm ** (q - 2) for b in big)
+    return tuple(norm ** (q - 1) + 0 * b for b in big)
+
+
+class QuadraticPotentialHamiltonian(Hamiltonian):
+    """``H(x, p) = |p|^2 / 2 + U(x)`` with ``U`` a callable ``U(*coords)`` or an array."""
+
+    kernel_power = 2.0
+    is_even = True
+
+    def __init__(self, potential: Callable | np.ndarray) -> None:
+        if not (callable(potential) or hasattr(potential, "shape")):
+            raise TypeError("potential must be a callable U(*coords) or an array on the cells")
+        self.potential = potential
+
+    def __call__(self, coords, p, xp=np):
+        return 0.5 * sum(pa * pa for pa in p) + self._values(coords, xp)
+
+    def dissipation(self, coords, p_low, p_high, xp=np):
+        return tuple(
+            xp.maximum(xp.abs(lo), xp.abs(hi)) for lo, hi in zip(p_low, p_high, strict=True)
+        )
+
+    def potential_values(self, grid):
+        values = self._values(grid.centers, np)
+        values = np.broadcast_to(np.asarray(values, dtype=float), grid.shape)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the potential U has non-finite values on the grid")
+        return np.ascontiguousarray(values)
+
+    def _values(self, coords, xp):
+        if callable(self.potential):
+            return self.potential(*coords)
+        return xp.asarray(self.potential)
+
+    def __repr__(self) -> str:
+        return "QuadraticPotentialHamiltonian(U)"
+
+
+class CallableHamiltonian(Hamiltonian):
+    """A user Hamiltonian ``H(x, p)`` with a bound on ``|dH/dp_a|``.
+
+    Parameters
+    ----------
+    hamiltonian : callable
+        ``H(coords, p) -> array``, ``coords`` and ``p`` tuples of broadcastable arrays.
+    dissipation : float, sequence of float, or callable
+        A bound on ``|dH/dp_a|``: one number for all axes, one per axis, or a callable
+        ``(coords, p_low, p_high) -> tuple of arrays`` bounding it over the box of momenta.
+    even : bool, default False
+        Declare ``H(x, -p) = H(x, p)``.
+    """
+
+    def __init__(self, hamiltonian: Callable, dissipation, even: bool = False) -> None:
+        if not callable(hamiltonian):
+            raise TypeError("hamiltonian must be a callable H(coords, p)")
+        if dissipation is None:
+            raise ValueError(
+                "a user Hamiltonian needs a bound on |dH/dp| (dissipation=...) for the "
+                "Lax-Friedrichs flux and the CFL condition"
+            )
+        if not callable(dissipation):
+            values = np.atleast_1d(np.asarray(dissipation, dtype=float))
+            if values.ndim != 1 or not np.all(np.isfinite(values)) or np.any(values < 0):
+                raise ValueError(
+                    f"dissipation must be non-negative finite numbers, got {dissipation!r}"
+                )
+        self.hamiltonian = hamiltonian
+        self._dissipation = dissipation
+        self.is_even = bool(even)
+
+    def __call__(self, coords, p, xp=np):
+        return self.hamiltonian(tuple(coords), tuple(p))
+
+    def dissipation(self, coords, p_low, p_high, xp=np):
+        if callable(self._dissipation):
+            return tuple(self._dissipation(tuple(coords), tuple(p_low), tuple(p_high)))
+        values = np.atleast_1d(np.asarray(self._dissipation, dtype=float))
+        if values.size == 1:
+            values = np.repeat(values, len(p_low))
+        if values.size != len(p_low):
+            raise ValueError(f"dissipation needs 1 or {len(p_low)} values, got {values.size}")
+        return tuple(float(v) for v in values)
+
+    def __repr__(self) -> str:
+        return f"CallableHamiltonian({getattr(self.hamiltonian, '__name__', 'H')})"
+
+
+class _Reflected(Hamiltonian):
+    """``H(x, -p)`` of a Hamiltonian that is not even."""
+
+    def __init__(self, base: Hamiltonian) -> None:
+        self.base = base
+
+    def __call__(self, coords, p, xp=np):
+        return self.base(coords, tuple(-pa for pa in p), xp)
+
+    def dissipation(self, coords, p_low, p_high, xp=np):
+        return self.base.dissipation(
+            coords, tuple(-hi for hi in p_high), tuple(-lo for lo in p_low), xp
+        )
+
+    def reflected(self) -> Hamiltonian:
+        return self.base
+
+
+def as_hamiltonian(hamiltonian, dissipation=None) -> Hamiltonian:
+    """``None`` -> ``|p|^2/2``; a :class:`Hamiltonian` as is; a callable with its bound."""
+    if hamiltonian is None:
+        return PowerHamiltonian(2.0)
+    if isinstance(hamiltonian, Hamiltonian):
+        return hamiltonian
+    if callable(hamiltonian):
+        return CallableHamiltonian(hamiltonian, dissipation)
+    raise TypeError(
+        "hamiltonian must be None (|p|^2/2), a eulerflow Hamiltonian or a callable H(coords, p)"
+    )
