@@ -6,13 +6,23 @@ Grid
     Uniform cell-centred Cartesian grid in 1, 2 or 3 dimensions.
 solve_continuity
     Finite-volume solver of ``d_t rho + div(rho v) = 0``.
+solve_fokker_planck
+    Linear Fokker-Planck ``d_t rho = div(eps grad rho + rho grad V - b rho)`` (Scharfetter-Gummel).
+solve_gradient_flow
+    Wasserstein gradient flows ``d_t rho = div(rho grad dE/drho)`` (Carrillo-Chertock-Huang).
 solve_hamilton_jacobi
     Solver of ``d_t phi + H(x, grad phi) = 0`` (WENO5/ENO2/first order, Godunov and
     Lax-Friedrichs Hamiltonians, forward or backward in time).
+energies
+    Free energies (entropy, porous medium, potential, interaction) and their first variations.
 hamiltonians
     Hamiltonians ``H(x, p)`` for the Hamilton-Jacobi solver.
+particles
+    Sampling, Euler-Maruyama for ``dX = b dt + sqrt(2 eps) dW``, deposit and interpolation.
 get_backend, available_backends
     The backend interface (NumPy reference, Numba, CuPy).
+benamou_brenier, OTResult
+    Dynamic optimal transport (Benamou-Brenier) on a staggered space-time grid.
 exact
     Closed-form and reference solutions.
 load
@@ -23,13 +33,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import exact, hamiltonians
+from . import energies, exact, hamiltonians, particles
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
+from .equations.fokker_planck import solve_fokker_planck
+from .equations.gradient_flow import solve_gradient_flow
 from .equations.hamilton_jacobi import solve_hamilton_jacobi
 from .exceptions import ConvergenceWarning, NonPeriodicVelocityWarning, UnstableSolutionError
 from .grid import Grid
 from .results import Solution, load
+from .transport import OTResult, benamou_brenier
 
 __all__ = [
     "Backend",
@@ -37,14 +50,20 @@ __all__ = [
     "ConvergenceWarning",
     "Grid",
     "NonPeriodicVelocityWarning",
+    "OTResult",
     "Solution",
     "UnstableSolutionError",
     "__version__",
     "available_backends",
+    "benamou_brenier",
+    "energies",
     "exact",
     "get_backend",
     "hamiltonians",
     "load",
+    "particles",
     "solve_continuity",
+    "solve_fokker_planck",
+    "solve_gradient_flow",
     "solve_hamilton_jacobi",
 ]

@@ -13,6 +13,15 @@ Kernels
     ``-sum_a (F_{a,i+1} - F_{a,i}) / h_a``. With ``(a, b, c) = (a_k, b_k, b_k dt)`` this is one
     Shu-Osher stage of an SSP Runge-Kutta method (:mod:`eulerflow.schemes.ssp`), fused so that a
     stage reads ``rho_n``, ``rho_k`` and the face velocities once and writes ``out`` once.
+``fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c)``
+    ``out = a * rho_n + b * rho_k + c * L(rho_k)`` with ``L`` the Scharfetter-Gummel rate of
+    :func:`eulerflow.schemes.scharfetter_gummel.fokker_planck_rate`, face fluxes
+    ``F_j = f_j rho_{j-1} - g_j rho_j`` from precomputed face weights (a pure stencil).
+``deposit(positions, weights, bounds, shape, periodic, method)``
+    Cell-average density ``rho_c = sum_p w_p W_c(x_p) / |cell|`` of weighted particles, ``W`` the
+    nearest-grid-point or cloud-in-cell weights of :mod:`eulerflow.schemes.particle_mesh`.
+``interpolate(values, positions, bounds, periodic, method)``
+    ``f(x_p) = sum_c W_c(x_p) f_c``: grid values at the particles (the adjoint of the deposit).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import numpy as np
 from ..schemes.hj_derivatives import scheme_code
 from ..schemes.hj_fluxes import flux_code
 from ..schemes.limiters import limiter_code
+from ..schemes.particle_mesh import deposit_method_code
 
 
 class Backend(ABC):
@@ -53,6 +63,30 @@ class Backend(ABC):
         import scipy.fft
 
         return scipy.fft
+
+    @property
+    def sparse(self) -> ModuleType:
+        """Sparse-matrix module (``scipy.sparse`` or ``cupyx.scipy.sparse``)."""
+        import scipy.sparse
+
+        return scipy.sparse
+
+    def sparse_matrix(self, matrix):
+        """A SciPy sparse matrix (assembled on the host) as this backend's CSR matrix."""
+        return matrix.tocsr()
+
+    def sparse_factorized(self, matrix):
+        """``solve(rhs) -> x`` with ``matrix @ x = rhs`` for a square sparse ``matrix``.
+
+        The LU factors are computed once (SuperLU, ``scipy.sparse.linalg.splu``, fill-reducing
+        ordering ``MMD_AT_PLUS_A``, which suits the structurally symmetric finite-volume
+        operators) and every call of ``solve`` is a pair of triangular solves. ``rhs`` is a 1D
+        array of this backend.
+        """
+        import scipy.sparse.linalg
+
+        lu = scipy.sparse.linalg.splu(matrix.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        return lu.solve
 
     @abstractmethod
     def info(self) -> dict[str, str]:
@@ -232,6 +266,343 @@ class Backend(ABC):
     ) -> None:
         """Kernel of :meth:`hj_update` on validated arguments; writes ``out``."""
 
+    @abstractmethod
+    def _fokker_planck_update(
+        self, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+    ) -> None:
+        """Kernel of :meth:`fokker_planck_update` on validated arguments; writes ``out``."""
+
+    def fokker_planck_update(
+        self,
+        rho_n,
+        rho_k,
+        forwards: Sequence,
+        backwards: Sequence,
+        spacing: Sequence[float],
+        periodic: Sequence[bool],
+        a: float,
+        b: float,
+        c: float,
+        out=None,
+    ):
+        """``out = a rho_n + b rho_k + c L(rho_k)``, ``L`` the Scharfetter-Gummel rate.
+
+        ``L(q)_i = -sum_a (F_{a,i+1} - F_{a,i}) / h_a`` with the face fluxes
+        ``F_j = f_j q_{j-1} - g_j q_j`` (:mod:`eulerflow.schemes.scharfetter_gummel`): the weights
+        ``f, g >= 0`` of every face are precomputed from the drift and the diffusion, so the
+        kernel is a pure stencil. Walls carry no flux (the weights of wall faces are not read).
+
+        Parameters
+        ----------
+        rho_n, rho_k : array
+            Cell averages of the same shape and floating dtype (1 to 3 dimensions).
+        forwards, backwards : sequence of arrays
+            Per axis the weights ``f`` (multiplying the cell below the face) and ``g`` (the cell
+            above), each with ``rho_k.shape`` except ``n_a + 1`` along axis ``a``, the dtype of
+            ``rho_k``. On periodic axes the first and last face are one face and must carry the
+            same weights.
+        spacing, periodic
+            Cell widths and periodic flags per axis.
+        a, b, c : float
+            Coefficients; ``(a_k, b_k, b_k dt)`` gives one Shu-Osher SSP-RK stage.
+        out : array, optional
+            Output (may alias ``rho_n``, not ``rho_k``); allocated when omitted.
+        """
+        _, spacing, periodic = _check_transport_args(
+            rho_n, rho_k, forwards, spacing, periodic, what="forward weight"
+        )
+        _check_transport_args(rho_n, rho_k, backwards, spacing, periodic, what="backward weight")
+        if out is None:
+            out = self.xp.empty(tuple(rho_k.shape), dtype=rho_k.dtype)
+        elif out is rho_k:
+            raise ValueError("out must not be the same array as rho_k")
+        self._fokker_planck_update(
+            rho_n, rho_k, tuple(forwards), tuple(backwards), spacing, periodic, a, b, c, out
+        )
+        return out
+
+    def fokker_planck_rate(self, rho, forwards, backwards, spacing, periodic):
+        """``L(rho)``: the Scharfetter-Gummel rate (see :meth:`fokker_planck_update`)."""
+        return self.fokker_planck_update(rho, rho, forwards, backwards, spacing, periodic, 0, 0, 1)
+
+    # -- particles ------------------------------------------------------------------------------
+    def deposit(
+        self,
+        positions,
+        weights,
+        bounds: Sequence[Sequence[float]],
+        shape: Sequence[int],
+        periodic: Sequence[bool],
+        method: str = "cic",
+    ):
+        """Cell-average density ``rho_c = sum_p w_p W_c(x_p) / |cell|`` of weighted particles.
+
+        ``W_c`` are the tensor-product weights of :mod:`eulerflow.schemes.particle_mesh`:
+        ``"ngp"`` gives the whole weight to the cell holding ``x_p``; ``"cic"`` splits it linearly
+        between the ``2^d`` cells whose centres surround ``x_p`` (a particle at a cell centre
+        stays in that cell). Periodic axes wrap; on walled axes the indices are clamped, so a
+        particle in the half cell next to a wall gives all its weight to the boundary cell. Then
+        ``sum_c rho_c |cell| = sum_p w_p`` over the inside particles. Particles with a walled
+        coordinate outside ``[lo, hi]`` or a non-finite coordinate are skipped. Sums may be
+        accumulated in any order (threads, atomics): results agree to round-off only.
+
+        Parameters
+        ----------
+        positions : array, shape (n, d)
+            Particle positions, float32 or float64, ``d`` = 1 to 3.
+        weights : array, shape (n,)
+            Particle weights (masses), the dtype of ``positions``.
+        bounds : sequence of (lo, hi)
+            The box, one pair per axis.
+        shape : sequence of int
+            Cells per axis.
+        periodic : sequence of bool
+            Periodic axes; the others are walls.
+        method : {"ngp", "cic"}
+            Assignment scheme.
+
+        Returns
+        -------
+        array of ``shape``
+            The density, in the dtype of ``positions``.
+        """
+        bounds, shape, periodic = _check_particle_args(positions, bounds, shape, periodic)
+        n = positions.shape[0]
+        if tuple(weights.shape) != (n,) or weights.dtype != positions.dtype:
+            raise ValueError(
+                f"weights must have shape ({n},) and dtype {positions.dtype}, got "
+                f"{tuple(weights.shape)} {weights.dtype}"
+            )
+        code = deposit_method_code(method)
+        return self._deposit(positions, weights, bounds, shape, periodic, code)
+
+    def interpolate(
+        self,
+        values,
+        positions,
+        bounds: Sequence[Sequence[float]],
+        periodic: Sequence[bool],
+        method: str = "cic",
+    ):
+        """Grid values at the particles, ``f(x_p) = sum_c W_c(x_p) f_c`` (adjoint of deposit).
+
+        ``"ngp"``: the value of the cell holding ``x_p``; ``"cic"``: the multilinear interpolant
+        of the cell-centre values (constant in the half cells next to walls, periodic across
+        periodic ends). NaN for particles outside (as in :meth:`deposit`).
+
+        Parameters
+        ----------
+        values : array
+            Cell values, 1 to 3 dimensions (the grid shape); read in the dtype of ``positions``.
+        positions : array, shape (n, values.ndim)
+            Particle positions, float32 or float64.
+        bounds, periodic, method
+            As in :meth:`deposit`.
+
+        Returns
+        -------
+        array, shape (n,)
+            In the dtype of ``positions``.
+        """
+        bounds, shape, periodic = _check_particle_args(
+            positions, bounds, tuple(values.shape), periodic
+        )
+        code = deposit_method_code(method)
+        return self._interpolate(values, positions, bounds, periodic, code)
+
+    @abstractmethod
+    def _deposit(self, positions, weights, bounds, shape, periodic, method_code):
+        """Kernel of :meth:`deposit` on validated arguments; returns the density."""
+
+    @abstractmethod
+    def _interpolate(self, values, positions, bounds, periodic, method_code):
+        """Kernel of :meth:`interpolate` on validated arguments; returns the values."""
+
+    # -- Benamou-Brenier staggered space-time kernels (layout: eulerflow.schemes.staggered) ------
+    def bb_interpolate(self, rho_s, m_s: Sequence, out=None):
+        """Centred variables ``(rho_c, m_c) = I(rho_s, m_s)`` on the space-time cells.
+
+        ``rho_c[k] = (rho_s[k] + rho_s[k + 1]) / 2`` and ``m_c[a] = (m_s[a][.., i, ..] +
+        m_s[a][.., i + 1, ..]) / 2`` along spatial axis ``a``.
+
+        Parameters
+        ----------
+        rho_s : array, shape (N + 1, *shape)
+            Densities on the time faces ``t_k = k / N`` (float32 or float64, 1 to 3 space axes).
+        m_s : sequence of arrays
+            ``m_s[a]`` of shape ``(N, *shape)`` with ``n_a + 1`` along space axis ``a`` (faces).
+        out : (array, tuple of arrays), optional
+            C-contiguous ``(rho_c, m_c)`` of shape ``(N, *shape)`` to write (not the inputs).
+
+        Returns
+        -------
+        (rho_c, m_c)
+        """
+        from .bb_checks import centred_out, check_staggered, no_alias
+
+        n_time, shape, dtype, _, _ = check_staggered(rho_s, m_s)
+        rho_c, m_c = centred_out(self.xp, out, n_time, shape, dtype)
+        no_alias([rho_c, *m_c], [rho_s, *m_s])
+        self._bb_interpolate(rho_s, tuple(m_s), (rho_c, m_c))
+        return rho_c, m_c
+
+    def bb_interpolate_adjoint(self, rho_c, m_c: Sequence, periodic: Sequence[bool], out=None):
+        """Transpose of :meth:`bb_interpolate`: staggered ``(rho_s, m_s) = I^T (rho_c, m_c)``.
+
+        ``rho_s[k] = (rho_c[k - 1] + rho_c[k]) / 2`` (missing neighbours read as 0 at ``k = 0, N``);
+        ``m_s[a][j] = (m_c[a][j - 1] + m_c[a][j]) / 2`` with the missing neighbour read as 0 on the
+        wall faces of a walled axis and wrapped on a periodic axis, where both copies of the shared
+        face carry ``(m_c[a][n_a - 1] + m_c[a][0]) / 2``. The exact adjoint for the plain sum over
+        cells and over the distinct faces (faces ``0 .. n_a - 1`` on periodic axes).
+
+        Parameters
+        ----------
+        rho_c : array, shape (N, *shape)
+        m_c : sequence of arrays, each (N, *shape)
+        periodic : sequence of bool
+            Periodic flag per space axis.
+        out : (array, tuple of arrays), optional
+            C-contiguous staggered ``(rho_s, m_s)`` to write (not the inputs).
+
+        Returns
+        -------
+        (rho_s, m_s)
+        """
+        from .bb_checks import check_centred, no_alias, staggered_out
+
+        n_time, shape, dtype = check_centred(rho_c, m_c)
+        periodic = tuple(bool(p) for p in periodic)
+        if len(periodic) != len(shape):
+            raise ValueError(f"need one periodic flag per space axis ({len(shape)})")
+        rho_s, m_s = staggered_out(self.xp, out, n_time, shape, dtype)
+        no_alias([rho_s, *m_s], [rho_c, *m_c])
+        self._bb_interpolate_adjoint(rho_c, tuple(m_c), periodic, (rho_s, m_s))
+        return rho_s, m_s
+
+    def bb_divergence(
+        self, rho_s, m_s: Sequence, spacing: Sequence[float], periodic: Sequence[bool], out=None
+    ):
+        """Space-time divergence ``d_t rho + div m`` of staggered fields on the cells.
+
+        ``div[k] = (rho_s[k + 1] - rho_s[k]) N + sum_a (m_s[a][.., i + 1, ..] - m_s[a][.., i, ..])
+        / h_a``, shape ``(N, *shape)``. ``periodic`` is only checked (periodic faces are stored
+        twice with the same value, so the formula is the same).
+        """
+        from .bb_checks import cells_out, check_staggered, no_alias
+
+        n_time, shape, dtype, spacing, periodic = check_staggered(rho_s, m_s, spacing, periodic)
+        out = cells_out(self.xp, out, (n_time, *shape), dtype)
+        no_alias([out], [rho_s, *m_s])
+        self._bb_divergence(rho_s, tuple(m_s), spacing, periodic, out)
+        return out
+
+    def bb_gradient(self, p, spacing: Sequence[float], periodic: Sequence[bool], out=None):
+        """Space-time gradient of cell values ``p`` on the staggered faces, ``-bb_divergence^T``.
+
+        ``g_rho[k] = (p[k] - p[k - 1]) N`` for ``k = 1 .. N - 1`` and 0 for ``k = 0, N``;
+        ``g_m[a][j] = (p[j] - p[j - 1]) / h_a`` on interior faces, 0 on wall faces, the wrapped
+        difference ``(p[0] - p[n_a - 1]) / h_a`` on both copies of a periodic face.
+
+        Parameters
+        ----------
+        p : array, shape (N, *shape)
+        spacing, periodic : sequences, one entry per space axis
+        out : (array, tuple of arrays), optional
+            C-contiguous staggered ``(g_rho, g_m)`` to write.
+
+        Returns
+        -------
+        (g_rho, g_m)
+        """
+        from .bb_checks import check_cells, no_alias, staggered_out
+
+        spacing, periodic = check_cells(p, spacing, periodic)
+        g_rho, g_m = staggered_out(self.xp, out, p.shape[0], tuple(p.shape[1:]), p.dtype)
+        no_alias([g_rho, *g_m], [p])
+        self._bb_gradient(p, spacing, periodic, (g_rho, g_m))
+        return g_rho, g_m
+
+    def bb_poisson(self, f, spacing: Sequence[float], periodic: Sequence[bool], out=None):
+        """Solve ``-bb_divergence(bb_gradient(p)) = f`` for ``p`` (zero-mean solution).
+
+        Neumann in time and on walled axes, periodic on periodic axes; diagonalised by DCT-II /
+        FFT (``self.fft``) with eigenvalues ``(2 - 2 cos(pi k / n)) / h^2`` (Neumann) and
+        ``(2 - 2 cos(2 pi k / n)) / h^2`` (periodic), ``h = 1 / N`` in time. The zero mode is set
+        to 0; ``f`` must sum to 0 for an exact solve (it does for equal masses).
+
+        Parameters
+        ----------
+        f : array, shape (N, *shape)
+        spacing, periodic : sequences, one entry per space axis
+        out : array, optional
+            C-contiguous output of the shape of ``f`` (not ``f``).
+
+        Returns
+        -------
+        array
+            ``p``.
+        """
+        from .bb_checks import cells_out, check_cells, no_alias
+
+        spacing, periodic = check_cells(f, spacing, periodic, "f")
+        out = cells_out(self.xp, out, tuple(f.shape), f.dtype)
+        no_alias([out], [f])
+        self._bb_poisson(f, spacing, periodic, out)
+        return out
+
+    def bb_prox(self, rho_c, m_c: Sequence, gamma: float, out=None):
+        """Pointwise proximal map of ``gamma |m|^2 / (2 rho)`` (``+inf`` for ``rho < 0`` and for
+        ``rho = 0, m != 0``; 0 at ``(0, 0)``).
+
+        ``rho*`` is the largest real root of ``(r - rho_c)(r + gamma)^2 - gamma |m_c|^2 / 2 = 0``;
+        if ``rho* > 0`` then ``m* = rho* m_c / (rho* + gamma)``, else ``(rho*, m*) = (0, 0)``.
+        The root is computed as in :func:`eulerflow.schemes.staggered.largest_cubic_root`.
+
+        Parameters
+        ----------
+        rho_c : array, shape (N, *shape)
+        m_c : sequence of arrays, each (N, *shape)
+        gamma : float
+            Positive step.
+        out : (array, tuple of arrays), optional
+            C-contiguous ``(rho, m)`` to write; may be the input arrays (in place).
+
+        Returns
+        -------
+        (rho, m)
+        """
+        from .bb_checks import centred_out, check_centred, check_gamma
+
+        n_time, shape, dtype = check_centred(rho_c, m_c)
+        gamma = check_gamma(gamma)
+        rho, m = centred_out(self.xp, out, n_time, shape, dtype)
+        self._bb_prox(rho_c, tuple(m_c), gamma, (rho, m))
+        return rho, m
+
+    @abstractmethod
+    def _bb_interpolate(self, rho_s, m_s, out) -> None:
+        """Kernel of :meth:`bb_interpolate` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_interpolate_adjoint(self, rho_c, m_c, periodic, out) -> None:
+        """Kernel of :meth:`bb_interpolate_adjoint` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_divergence(self, rho_s, m_s, spacing, periodic, out) -> None:
+        """Kernel of :meth:`bb_divergence` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_gradient(self, p, spacing, periodic, out) -> None:
+        """Kernel of :meth:`bb_gradient` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_poisson(self, f, spacing, periodic, out) -> None:
+        """Kernel of :meth:`bb_poisson` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_prox(self, rho_c, m_c, gamma, out) -> None:
+        """Kernel of :meth:`bb_prox` on validated arguments; writes ``out`` (may be the inputs)."""
+
     def __repr__(self) -> str:
         return f"<eulerflow backend {self.name!r}>"
 
@@ -246,7 +617,7 @@ def _check_axes(phi, spacing, periodic):
     return tuple(float(h) for h in spacing), tuple(bool(p) for p in periodic)
 
 
-def _check_transport_args(rho_n, rho_k, velocities, spacing, periodic):
+def _check_transport_args(rho_n, rho_k, velocities, spacing, periodic, what="velocity"):
     shape = tuple(rho_k.shape)
     ndim = len(shape)
     if not 1 <= ndim <= 3:
@@ -260,7 +631,30 @@ def _check_transport_args(rho_n, rho_k, velocities, spacing, periodic):
         want = tuple(n + 1 if a == axis else n for a, n in enumerate(shape))
         if tuple(u.shape) != want or u.dtype != rho_k.dtype:
             raise ValueError(
-                f"velocity along axis {axis} must have shape {want} and dtype {rho_k.dtype}, "
+                f"{what} along axis {axis} must have shape {want} and dtype {rho_k.dtype}, "
                 f"got {tuple(u.shape)} {u.dtype}"
             )
     return velocities, tuple(float(h) for h in spacing), tuple(bool(p) for p in periodic)
+
+
+def _check_particle_args(positions, bounds, shape, periodic):
+    """Validated ``(bounds, shape, periodic)`` of a particle kernel as plain tuples."""
+    pshape = tuple(getattr(positions, "shape", ()))
+    if len(pshape) != 2 or not 1 <= pshape[1] <= 3:
+        raise ValueError(f"positions must have shape (n, d) with d = 1, 2 or 3, got {pshape}")
+    if np.dtype(positions.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"positions must be float32 or float64, got {positions.dtype}")
+    d = pshape[1]
+    shape = tuple(int(n) for n in shape)
+    bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
+    periodic = tuple(bool(p) for p in periodic)
+    if not len(shape) == len(bounds) == len(periodic) == d:
+        raise ValueError(
+            f"positions have {d} coordinates: need {d} cell counts, (lo, hi) pairs and periodic "
+            f"flags, got {len(shape)}, {len(bounds)} and {len(periodic)}"
+        )
+    if any(n < 1 for n in shape):
+        raise ValueError(f"every axis needs at least one cell, got shape {shape}")
+    if not all(np.isfinite(lo) and np.isfinite(hi) and lo < hi for lo, hi in bounds):
+        raise ValueError(f"bounds must be finite with lo < hi, got {bounds}")
+    return bounds, shape, periodic

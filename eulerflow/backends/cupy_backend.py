@@ -277,6 +277,29 @@ class CupyBackend(Backend):
 
         return cupyx.scipy.fft
 
+    @property
+    def sparse(self):
+        """``cupyx.scipy.sparse``."""
+        import cupyx.scipy.sparse
+
+        return cupyx.scipy.sparse
+
+    def sparse_matrix(self, matrix):
+        """A SciPy (host) sparse matrix as a ``cupyx.scipy.sparse`` CSR matrix on the device."""
+        import cupyx.scipy.sparse
+
+        if cupyx.scipy.sparse.issparse(matrix):
+            return matrix.tocsr()
+        return cupyx.scipy.sparse.csr_matrix(matrix.tocsr())
+
+    def sparse_factorized(self, matrix):
+        """``solve(rhs)`` for a square sparse ``matrix``: LU factors computed once on the host by
+        SuperLU (``cupyx.scipy.sparse.linalg.splu``), triangular solves on the device."""
+        import cupyx.scipy.sparse.linalg
+
+        lu = cupyx.scipy.sparse.linalg.splu(self.sparse_matrix(matrix), permc_spec="MMD_AT_PLUS_A")
+        return lu.solve
+
     def info(self) -> dict[str, str]:
         cupy = self.xp
         device = cupy.cuda.Device()
@@ -523,6 +546,58 @@ class CupyBackend(Backend):
             )
         if not direct:
             out[...] = target
+
+    # -- Fokker-Planck ---------------------------------------------------------------------------
+    def _fokker_planck_update(
+        self, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+    ):
+        from .cupy_fp_kernels import fokker_planck_update
+
+        fokker_planck_update(
+            self, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+        )
+
+    # -- particles (CUDA source and launches in .cupy_particle_kernels) -------------------------
+    def _deposit(self, positions, weights, bounds, shape, periodic, method_code):
+        from .cupy_particle_kernels import deposit
+
+        return deposit(self, positions, weights, bounds, shape, periodic, method_code)
+
+    def _interpolate(self, values, positions, bounds, periodic, method_code):
+        from .cupy_particle_kernels import interpolate
+
+        return interpolate(self, values, positions, bounds, periodic, method_code)
+
+    # -- Benamou-Brenier (CUDA source and launches in .cupy_bb_kernels) -------------------------
+    def _bb_interpolate(self, rho_s, m_s, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.interpolate(self, rho_s, m_s, out)
+
+    def _bb_interpolate_adjoint(self, rho_c, m_c, periodic, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.interpolate_adjoint(self, rho_c, m_c, periodic, out)
+
+    def _bb_divergence(self, rho_s, m_s, spacing, periodic, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.divergence(self, rho_s, m_s, spacing, out)
+
+    def _bb_gradient(self, p, spacing, periodic, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.gradient(self, p, spacing, periodic, out)
+
+    def _bb_poisson(self, f, spacing, periodic, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.poisson(self, f, spacing, periodic, out)
+
+    def _bb_prox(self, rho_c, m_c, gamma, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.prox(self, rho_c, m_c, gamma, out)
 
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}

@@ -8,6 +8,7 @@ import numpy as np
 from ..schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
 from . import numba_hj_kernels, numba_kernels
 from .base import Backend
+from .numba_fp_kernels import fokker_planck_update as _numba_fokker_planck_update
 
 # Where the axes of an array go in the (n0, n1, n2) view of the 3D kernel: the outer axis n0 is
 # the parallel one and n2 the contiguous one. 1D and 2D data use the two-axis kernel instead.
@@ -213,3 +214,52 @@ class NumbaBackend(Backend):
             )
         if not direct:
             out[...] = target.reshape(out.shape)
+
+    def _fokker_planck_update(
+        self, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+    ):
+        _numba_fokker_planck_update(
+            rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+        )
+
+    # -- particles (kernels in .numba_particle_kernels) -----------------------------------------
+    def _deposit(self, positions, weights, bounds, shape, periodic, method_code):
+        from .numba_particle_kernels import deposit
+
+        return deposit(positions, weights, bounds, shape, periodic, method_code)
+
+    def _interpolate(self, values, positions, bounds, periodic, method_code):
+        from .numba_particle_kernels import interpolate_values
+
+        return interpolate_values(values, positions, bounds, periodic, method_code)
+
+    # -- Benamou-Brenier (kernels in .numba_bb_kernels) ----------------------------------------
+    def _bb_interpolate(self, rho_s, m_s, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.interpolate(rho_s, m_s, out)
+
+    def _bb_interpolate_adjoint(self, rho_c, m_c, periodic, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.interpolate_adjoint(rho_c, m_c, periodic, out)
+
+    def _bb_divergence(self, rho_s, m_s, spacing, periodic, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.divergence(rho_s, m_s, spacing, out)
+
+    def _bb_gradient(self, p, spacing, periodic, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.gradient(p, spacing, periodic, out)
+
+    def _bb_poisson(self, f, spacing, periodic, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.poisson(f, spacing, periodic, numba.get_num_threads(), out)
+
+    def _bb_prox(self, rho_c, m_c, gamma, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.prox(rho_c, m_c, gamma, out)

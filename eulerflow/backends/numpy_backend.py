@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..schemes import staggered
 from ..schemes.hj_derivatives import HJ_SCHEMES, one_sided_derivatives
 from ..schemes.hj_fluxes import NUMERICAL_HAMILTONIANS, power_numerical_hamiltonian
 from ..schemes.limiters import LIMITERS
 from ..schemes.muscl import transport_rate
+from ..schemes.particle_mesh import deposit_reference, interpolate_reference
+from ..schemes.scharfetter_gummel import fokker_planck_rate
 from .base import Backend
 
 _LIMITER_NAMES = {code: name for name, code in LIMITERS.items()}
@@ -56,3 +59,35 @@ class NumpyBackend(Backend):
             minus, plus, _FLUX_NAMES[flux_code], power, potential, alphas, np
         )
         out[...] = a * phi_n + b * phi_k - c * hhat
+
+    def _fokker_planck_update(
+        self, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+    ):
+        rate = fokker_planck_rate(rho_k, forwards, backwards, spacing, periodic, np)
+        out[...] = a * rho_n + b * rho_k + c * rate
+
+    # -- particles ------------------------------------------------------------------------------
+    def _deposit(self, positions, weights, bounds, shape, periodic, method_code):
+        return deposit_reference(positions, weights, bounds, shape, periodic, method_code, np)
+
+    def _interpolate(self, values, positions, bounds, periodic, method_code):
+        return interpolate_reference(values, positions, bounds, periodic, method_code, np)
+
+    # -- Benamou-Brenier (eulerflow.schemes.staggered) -----------------------------------------
+    def _bb_interpolate(self, rho_s, m_s, out):
+        staggered.interpolate(rho_s, m_s, out)
+
+    def _bb_interpolate_adjoint(self, rho_c, m_c, periodic, out):
+        staggered.interpolate_adjoint(rho_c, m_c, periodic, out)
+
+    def _bb_divergence(self, rho_s, m_s, spacing, periodic, out):
+        staggered.divergence(rho_s, m_s, spacing, out)
+
+    def _bb_gradient(self, p, spacing, periodic, out):
+        staggered.gradient(p, spacing, periodic, out)
+
+    def _bb_poisson(self, f, spacing, periodic, out):
+        staggered.poisson(f, spacing, periodic, self.fft, np, out)
+
+    def _bb_prox(self, rho_c, m_c, gamma, out):
+        staggered.prox_kinetic(rho_c, m_c, gamma, np, out)

@@ -1,0 +1,185 @@
+"""Closed forms of linear Fokker-Planck equations: Ornstein-Uhlenbeck, heat kernel, Gibbs state.
+
+- :func:`ou_moments` / :func:`ornstein_uhlenbeck`: the law of ``dX = -A (X - b) dt +
+  sqrt(2 eps) dW`` started from ``N(mean0, cov0)``, i.e. the solution of
+  ``d_t rho = div(A (x - b) rho) + eps Laplace rho``, is Gaussian at all times with
+
+      m(t) = b + e^{-tA} (m0 - b),
+      S(t) = e^{-tA} S0 e^{-tA^T} + 2 eps int_0^t e^{-sA} e^{-sA^T} ds,
+
+  the covariance solving the Lyapunov ODE ``S' = -A S - S A^T + 2 eps I``. The integral is
+  computed in closed form: with Van Loan's block matrix exponential (C. Van Loan, IEEE Trans.
+  Automat. Control 23, 1978) for short times, and as ``S_inf - e^{-tA} S_inf e^{-tA^T}`` with
+  the Lyapunov solution ``A S_inf + S_inf A^T = 2 eps I`` when the eigenvalues of ``A`` have
+  positive real parts and ``t ||A|| > 1`` (where Van Loan's exponential would overflow).
+  ``A`` may be non-symmetric (then no potential exists: use ``drift=`` in the solver);
+  ``t = inf`` gives the stationary law, which needs every eigenvalue of ``A`` to have a positive
+  real part and solves ``A S + S A^T = 2 eps I``.
+- :func:`heat_kernel`: ``N(x0, 2 eps t I)``, the fundamental solution of
+  ``d_t rho = eps Laplace rho``.
+- :func:`gibbs_state`: ``exp(-V / eps)`` at the cell centres, normalised; it is the exact
+  discrete steady state of the Scharfetter-Gummel scheme of
+  :func:`eulerflow.solve_fokker_planck` (zero flux through every face), not a cell average.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import ArrayLike
+
+from ..grid import Grid
+from ._validation import as_square_matrix, as_vector, check_grid, check_time
+from .quadrature import gaussian_density
+
+
+def _check_eps(eps) -> float:
+    eps = check_time(eps, "eps")
+    if eps < 0:
+        raise ValueError(f"eps (the diffusion) must be >= 0, got {eps!r}")
+    return eps
+
+
+def ou_moments(
+    t: float,
+    A: ArrayLike,
+    b: ArrayLike,
+    eps: float,
+    mean0: ArrayLike,
+    cov0: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance at time ``t`` of ``dX = -A (X - b) dt + sqrt(2 eps) dW``.
+
+    Parameters
+    ----------
+    t : float
+        Time ``>= 0``, or ``math.inf`` for the stationary law.
+    A : array_like, shape (d, d)
+        Drift matrix (any real matrix for finite ``t``; eigenvalues with positive real parts for
+        ``t = inf``). A scalar is accepted for ``d = 1``.
+    b : array_like, shape (d,)
+        Centre of the drift.
+    eps : float
+        Diffusion ``>= 0``.
+    mean0, cov0 : array_like
+        Initial mean ``(d,)`` and covariance ``(d, d)`` (a scalar ``s`` means ``s I``; 0 is a
+        point mass).
+
+    Returns
+    -------
+    mean : ndarray, shape (d,)
+    cov : ndarray, shape (d, d)
+        Symmetric.
+    """
+    A = np.atleast_2d(np.asarray(A, dtype=float))
+    A = as_square_matrix(A, "A")
+    d = A.shape[0]
+    b = as_vector(b, d, "b")
+    mean0 = as_vector(mean0, d, "mean0")
+    cov0 = np.asarray(cov0, dtype=float)
+    cov0 = cov0 * np.eye(d) if cov0.ndim == 0 else cov0
+    if cov0.shape != (d, d) or not np.all(np.isfinite(cov0)):
+        raise ValueError(f"cov0 must be a finite scalar or a ({d}, {d}) matrix")
+    eps = _check_eps(eps)
+    t = check_time(t, "t") if t != math.inf else math.inf
+    if t < 0:
+        raise ValueError(f"t must be >= 0, got {t!r}")
+    if t == math.inf:
+        eig = np.linalg.eigvals(A)
+        if not np.all(eig.real > 0):
+            raise ValueError(
+                "the stationary law (t = inf) needs every eigenvalue of A to have a positive "
+                f"real part; got eigenvalues {eig}"
+            )
+        cov = scipy.linalg.solve_continuous_lyapunov(A, 2 * eps * np.eye(d))
+        return b.copy(), 0.5 * (cov + cov.T)
+    decay = scipy.linalg.expm(-t * A)
+    mean = b + decay @ (mean0 - b)
+    stable = bool(np.all(np.linalg.eigvals(A).real > 0))
+    if stable and t * np.linalg.norm(A, 2) > 1:
+        # int_0^t e^{-sA} Q e^{-sA^T} ds = S_inf - e^{-tA} S_inf e^{-tA^T} with A S_inf +
+        # S_inf A^T = Q (differentiate e^{-sA} S_inf e^{-sA^T}); stable for large t, where the
+        # Van Loan exponential below would contain e^{tA} and cancel catastrophically.
+        stationary = scipy.linalg.solve_continuous_lyapunov(A, 2 * eps * np.eye(d))
+        noise = stationary - decay @ stationary @ decay.T
+    else:
+        # Van Loan: expm(t [[A, Q], [0, -A^T]]) = [[E11, E12], [0, E22]] with E22 = e^{-tA^T}
+        # and E22^T E12 = int_0^t e^{-sA} Q e^{-sA^T} ds, Q = 2 eps I (accurate for small t).
+        block = np.zeros((2 * d, 2 * d))
+        block[:d, :d] = A
+        block[:d, d:] = 2 * eps * np.eye(d)
+        block[d:, d:] = -A.T
+        big = scipy.linalg.expm(t * block)
+        noise = big[d:, d:].T @ big[:d, d:]
+    cov = decay @ cov0 @ decay.T + noise
+    return mean, 0.5 * (cov + cov.T)
+
+
+def ornstein_uhlenbeck(
+    grid: Grid,
+    t: float,
+    A: ArrayLike,
+    b: ArrayLike,
+    eps: float,
+    mean0: ArrayLike,
+    cov0: ArrayLike,
+    quadrature: int = 3,
+) -> np.ndarray:
+    """Cell averages of the Ornstein-Uhlenbeck law ``N(m(t), S(t))`` of :func:`ou_moments`.
+
+    This is the solution of ``d_t rho = div(A (x - b) rho) + eps Laplace rho`` on ``R^d`` from
+    the Gaussian ``N(mean0, cov0)`` (not renormalised on the box: the mass outside is lost).
+    """
+    check_grid(grid)
+    mean, cov = ou_moments(t, A, b, eps, mean0, cov0)
+    if mean.size != grid.ndim:
+        raise ValueError(f"A must be ({grid.ndim}, {grid.ndim}) for this grid, got d={mean.size}")
+    return gaussian_density(grid, mean, cov, quadrature)
+
+
+def heat_kernel(grid: Grid, t: float, eps: float, x0: ArrayLike, quadrature: int = 3) -> np.ndarray:
+    """Cell averages of ``N(x0, 2 eps t I)``: the heat kernel of ``d_t rho = eps Laplace rho``
+    started from a unit point mass at ``x0`` (``t > 0``, ``eps > 0``)."""
+    check_grid(grid)
+    t = check_time(t, "t")
+    eps = _check_eps(eps)
+    if not (t > 0 and eps > 0):
+        raise ValueError(f"the heat kernel needs t > 0 and eps > 0, got t={t!r}, eps={eps!r}")
+    x0 = as_vector(x0, grid.ndim, "x0")
+    return gaussian_density(grid, x0, 2 * eps * t * np.eye(grid.ndim), quadrature)
+
+
+def gibbs_state(grid: Grid, V: Callable | ArrayLike, eps: float, mass: float = 1.0) -> np.ndarray:
+    """``rho_i = mass exp(-V_i / eps) / (sum_j exp(-V_j / eps) |cell|)`` at the cell centres.
+
+    The Gibbs state of ``d_t rho = div(eps grad rho + rho grad V)``, normalised to ``mass``
+    (``grid.integrate(rho) = mass``). Sampled at the cell centres, not averaged: it is then the
+    exact discrete steady state of the Scharfetter-Gummel scheme (zero flux through every face,
+    on walled and, for a periodic ``V``, on periodic axes).
+
+    Parameters
+    ----------
+    grid : Grid
+    V : callable or array
+        ``V(*coords)`` or its values at the cell centres (broadcastable to ``grid.shape``).
+    eps : float
+        Diffusion ``> 0``.
+    mass : float, default 1
+        Total mass ``> 0``.
+    """
+    check_grid(grid)
+    eps = _check_eps(eps)
+    if eps == 0:
+        raise ValueError("the Gibbs state needs eps > 0")
+    mass = check_time(mass, "mass")
+    if mass <= 0:
+        raise ValueError(f"mass must be > 0, got {mass!r}")
+    values = V(*grid.centers) if callable(V) else V
+    values = np.broadcast_to(np.asarray(values, dtype=float), grid.shape)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("V must be finite at the cell centres")
+    weights = np.exp(-(values - values.min()) / eps)
+    return weights * (mass / (weights.sum() * grid.cell_volume))

@@ -1,0 +1,205 @@
+"""Euler-Maruyama for the SDE of the seed notes' remark, ``dX = b(t, X) dt + sqrt(2 eps) dW``.
+
+If ``X_0`` has law ``rho_0``, the law ``rho(t)`` of ``X_t`` solves the Fokker-Planck equation
+``d_t rho + div(b rho) = eps Laplace rho`` (seed notes, eqs. 31-34): a cloud of independent
+particles, deposited on a grid (:func:`eulerflow.particles.deposit`), approximates the
+solution of :func:`eulerflow.solve_fokker_planck` up to the sampling error (of order
+``n^{-1/2}``) and the weak error of the time stepping (of order ``dt``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..arrays import is_cupy_array, stack_like
+from ..equations.marching import march, snapshot_times
+from ..grid import Grid
+from .mesh import _xp, as_positions
+from .sampling import as_generator
+from .solution import ParticleSolution
+
+
+def euler_maruyama(
+    x0,
+    drift,
+    eps: float,
+    t_final: float,
+    dt: float,
+    rng=None,
+    t_eval=None,
+    grid: Grid | None = None,
+    mass: float = 1.0,
+    progress: bool | None = None,
+) -> ParticleSolution:
+    """Integrate ``dX = b(t, X) dt + sqrt(2 eps) dW`` for a cloud of particles.
+
+    One step from ``t_k`` to ``t_{k+1} = t_k + dt_k``:
+
+        X_{k+1} = X_k + b(t_k, X_k) dt_k + sqrt(2 eps dt_k) xi_k,   xi_k ~ N(0, I) i.i.d.,
+
+    with ``dt_k = dt`` except that steps are shortened to land exactly on every snapshot time
+    (and on ``t_final``). The scheme has weak order 1 (expectations of smooth functions are off
+    by ``O(dt)``) and strong order 1/2.
+
+    Boundaries: without ``grid`` the particles move in all of ``R^d``. With a ``grid``, after
+    every step periodic axes are wrapped into ``[lo, hi)`` and walled axes reflect the particles
+    (``x -> 2 lo - x`` below the box, ``2 hi - x`` above, repeated as needed): the reflected
+    process has the zero-flux (no-flux) boundary condition of the Fokker-Planck solver. Near a
+    wall the reflection lowers the weak order to 1/2 in ``dt``.
+
+    Parameters
+    ----------
+    x0 : array, shape (n, d)
+        Initial positions (for example from :func:`eulerflow.particles.sample`); NumPy, or CuPy
+        (the noise is then drawn on the device, seeded from ``rng``). float32 positions are
+        stepped in float32.
+    drift : callable or None
+        ``b(t, *coords) -> tuple of d arrays``, the convention of the velocities of
+        :func:`eulerflow.solve_continuity`: ``coords`` are the ``d`` coordinate arrays of the
+        particles (each of shape ``(n,)``) and the result has one component per axis, each
+        broadcastable to ``(n,)`` (a 1D drift may return the array itself). ``None``: no drift
+        (Brownian motion).
+    eps : float
+        Diffusion coefficient ``eps >= 0`` (``eps = 0``: the explicit Euler method for the
+        characteristics ``dX/dt = b``).
+    t_final : float
+        Final time, > 0.
+    dt : float
+        Time step, > 0.
+    rng : numpy.random.Generator, int or None
+        Random source; a seed makes the run reproducible.
+    t_eval : sequence of float, optional
+        Snapshot times in ``[0, t_final]`` (default ``[0, t_final]``).
+    grid : Grid, optional
+        Box with periodic and walled axes (see above).
+    mass : float, default 1
+        Total mass carried by the cloud, ``mass / n`` per particle (used by the deposits).
+    progress : bool or None
+        Progress bar (None: only on a terminal).
+
+    Returns
+    -------
+    ParticleSolution
+        Positions at the snapshot times, with ``deposit``/``histogram``/``to_solution``.
+    """
+    if grid is not None and not isinstance(grid, Grid):
+        raise TypeError(f"grid must be an eulerflow Grid or None, got {type(grid).__name__}")
+    if not (isinstance(eps, int | float | np.floating) and math.isfinite(eps)) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0 (the diffusion), got {eps!r}")
+    if not (isinstance(dt, int | float | np.floating) and math.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be a finite positive number, got {dt!r}")
+    if drift is not None and not callable(drift):
+        raise TypeError(
+            f"drift must be a callable b(t, *coords) -> tuple of arrays, or None; got {drift!r}"
+        )
+    if not (isinstance(mass, int | float | np.floating) and math.isfinite(mass)):
+        raise ValueError(f"mass must be a finite number, got {mass!r}")
+    times = snapshot_times(t_final, t_eval)
+    x = _as_initial_positions(x0, grid)
+    xp = _xp(x)
+    n, d = x.shape
+    dtype = x.dtype
+    normal = _normal_source(as_generator(rng), x)
+    if grid is not None:
+        x = _apply_boundaries(x, grid, xp)
+
+    def advance(state, t, step):
+        b = _drift_values(drift, t, state, xp)
+        new = state + b * dtype.type(step) if b is not None else state.copy()
+        if eps > 0:
+            new += dtype.type(math.sqrt(2.0 * eps * step)) * normal((n, d), dtype)
+        return _apply_boundaries(new, grid, xp) if grid is not None else new
+
+    def check(state):
+        if not bool(xp.all(xp.isfinite(state))):
+            return "particle positions became non-finite (drift too large for dt?)"
+        return None
+
+    start = time.perf_counter()
+    record = march(
+        x,
+        times,
+        max_step=lambda t, state: dt,
+        advance=advance,
+        snapshot=lambda state: state.copy(),
+        check=check,
+        progress=progress,
+        description="euler-maruyama",
+    )
+    wall = time.perf_counter() - start
+    return ParticleSolution(
+        t=times,
+        positions=stack_like(record.snapshots, x),
+        grid=grid,
+        mass=float(mass),
+        method={"scheme": "euler-maruyama", "eps": float(eps), "dt": float(dt)},
+        n_steps=record.n_steps,
+        wall_time=wall,
+        message=f"reached t = {times[-1]:g} in {record.n_steps} steps",
+    )
+
+
+def _as_initial_positions(x0, grid):
+    if grid is not None:
+        return as_positions(x0, grid, "x0").copy()
+    xp = _xp(x0)
+    x = xp.asarray(x0)
+    if x.ndim != 2 or not 1 <= x.shape[1] <= 3 or x.shape[0] < 1:
+        raise ValueError(f"x0 must have shape (n, d) with n >= 1, d = 1..3, got {x.shape}")
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"x0 must be a real array, got dtype {x.dtype}")
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    x = xp.array(x, dtype=dtype, order="C", copy=True)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError("x0 has non-finite values")
+    return x
+
+
+def _normal_source(rng: np.random.Generator, like):
+    """``normal(shape, dtype)``: standard normal numbers of the array type of ``like``."""
+    if is_cupy_array(like):
+        import cupy
+
+        device_rng = cupy.random.default_rng(int(rng.integers(2**63)))
+        return lambda shape, dtype: device_rng.standard_normal(shape, dtype=dtype)
+    return lambda shape, dtype: rng.standard_normal(shape, dtype=dtype)
+
+
+def _drift_values(drift, t, x, xp):
+    """``b(t, x)`` as an ``(n, d)`` array of the dtype of ``x``, or None without drift."""
+    if drift is None:
+        return None
+    n, d = x.shape
+    values = drift(t, *(x[:, a] for a in range(d)))
+    if d == 1 and hasattr(values, "shape") and not isinstance(values, tuple | list):
+        values = (values,)
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise TypeError(f"drift(t, *coords) must return a tuple of {d} arrays") from None
+    if len(values) != d:
+        raise ValueError(
+            f"drift(t, *coords) must return {d} components (one per axis), got {len(values)}"
+        )
+    out = xp.empty((n, d), dtype=x.dtype)
+    for a, component in enumerate(values):
+        out[:, a] = xp.broadcast_to(xp.asarray(component, dtype=x.dtype), (n,))
+    return out
+
+
+def _apply_boundaries(x, grid: Grid, xp):
+    """Wrap periodic axes into ``[lo, hi)``; reflect at walls into ``[lo, hi]`` (in place)."""
+    for a, ((lo, hi), periodic) in enumerate(zip(grid.bounds, grid.periodic, strict=True)):
+        col = x[:, a]
+        length = hi - lo
+        if periodic:
+            col -= length * xp.floor((col - lo) / length)
+            col[col >= hi] = lo  # rounding of the line above
+        elif bool(xp.any((col < lo) | (col > hi))):
+            # unfold onto a circle of length 2L, then fold back: reflection at both walls
+            y = xp.mod(col - lo, 2 * length)
+            col[...] = lo + xp.where(y > length, 2 * length - y, y)
+    return x

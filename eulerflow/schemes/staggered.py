@@ -1,0 +1,292 @@
+"""Staggered space-time grid of Benamou-Brenier problems: reference kernels (backend-neutral).
+
+Layout (Papadakis, Peyre and Oudet, SIAM J. Imaging Sci. 7, 2014). A spatial grid of shape
+``(n_1, .., n_d)`` with spacings ``h_a`` and ``N`` time cells of width ``dt = 1 / N`` on ``[0, 1]``:
+
+- ``rho_s``, shape ``(N + 1, *shape)``: densities on the time faces ``t_k = k / N``;
+  ``rho_s[0]`` and ``rho_s[N]`` are the boundary data ``rho0`` and ``rho1``.
+- ``m_s``, a tuple of ``d`` arrays: ``m_s[a]`` has shape ``(N, *shape)`` except ``n_a + 1`` along
+  spatial axis ``a`` (array axis ``a + 1``); face ``j`` lies between cells ``j - 1`` and ``j``.
+  On a walled axis faces ``0`` and ``n_a`` are walls (value 0); on a periodic axis they are one
+  face and carry the same value.
+- centred variables ``rho_c`` and ``m_c[a]``, shape ``(N, *shape)``, at the centres of the
+  space-time cells.
+
+Every function takes the array module ``xp`` (NumPy or CuPy) and writes into preallocated ``out``
+arrays; :class:`eulerflow.backends.numpy_backend.NumpyBackend` calls them with ``xp = numpy``.
+They are the oracle of the backend contract tests (``tests/backends/test_contract_bb.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from types import ModuleType
+
+import numpy as np
+
+
+def _faces(a: int, lo: int | None, hi: int | None, ndim: int) -> tuple:
+    """Index selecting ``lo:hi`` along array axis ``a`` (all of the other axes)."""
+    index = [slice(None)] * ndim
+    index[a] = slice(lo, hi)
+    return tuple(index)
+
+
+def interpolate(rho_s, m_s: Sequence, out: tuple) -> None:
+    """Centred variables ``I(rho_s, m_s)``: averages of the two faces of each space-time cell.
+
+    ``rho_c[k] = (rho_s[k] + rho_s[k + 1]) / 2`` and
+    ``m_c[a][.., i, ..] = (m_s[a][.., i, ..] + m_s[a][.., i + 1, ..]) / 2`` along spatial axis
+    ``a``. Writes ``out = (rho_c, m_c)``.
+    """
+    rho_c, m_c = out
+    ndim = rho_s.ndim
+    half = rho_s.dtype.type(0.5)
+    rho_c[...] = rho_s[:-1]
+    rho_c += rho_s[1:]
+    rho_c *= half
+    for a, (m, mc) in enumerate(zip(m_s, m_c, strict=True)):
+        mc[...] = m[_faces(a + 1, None, -1, ndim)]
+        mc += m[_faces(a + 1, 1, None, ndim)]
+        mc *= half
+
+
+def interpolate_adjoint(rho_c, m_c: Sequence, periodic: Sequence[bool], out: tuple) -> None:
+    """Transpose of :func:`interpolate`: ``(rho_s, m_s) = I^T (rho_c, m_c)``.
+
+    Time faces: ``rho_s[k] = (rho_c[k - 1] + rho_c[k]) / 2`` with the missing neighbour read as 0
+    at ``k = 0`` and ``k = N``. Walled axis: ``m_s[a][j] = (m_c[a][j - 1] + m_c[a][j]) / 2`` with
+    the missing neighbour read as 0 at the wall faces ``j = 0, n_a``. Periodic axis: the
+    neighbours wrap, so both copies of the shared face carry ``(m_c[a][n_a - 1] + m_c[a][0]) / 2``.
+    This is the exact adjoint for the plain sum over cells and over the distinct faces (faces
+    ``0 .. n_a - 1`` on a periodic axis, all faces on a walled one). Writes ``out``.
+    """
+    rho_s, m_s = out
+    ndim = rho_c.ndim
+    half = rho_c.dtype.type(0.5)
+    rho_s[:-1] = rho_c
+    rho_s[-1] = 0
+    rho_s[1:] += rho_c
+    rho_s *= half
+    for a, (mc, m, per) in enumerate(zip(m_c, m_s, periodic, strict=True)):
+        axis = a + 1
+        inner = _faces(axis, 1, -1, ndim)
+        m[inner] = mc[_faces(axis, None, -1, ndim)]
+        m[inner] += mc[_faces(axis, 1, None, ndim)]
+        first, last = _faces(axis, 0, 1, ndim), _faces(axis, -1, None, ndim)
+        if per:
+            m[first] = mc[first]
+            m[first] += mc[last]
+            m[last] = m[first]
+        else:
+            m[first] = mc[first]
+            m[last] = mc[last]
+        m *= half
+
+
+def divergence(rho_s, m_s: Sequence, spacing: Sequence[float], out) -> None:
+    """Space-time divergence of staggered fields, ``out`` of shape ``(N, *shape)``.
+
+    ``out[k] = (rho_s[k + 1] - rho_s[k]) N + sum_a (m_s[a][.., i + 1, ..] - m_s[a][.., i, ..]) /
+    h_a``, the discrete ``d_t rho + div m`` on each space-time cell.
+    """
+    ndim = rho_s.ndim
+    n_time = rho_s.shape[0] - 1
+    dtype = rho_s.dtype.type
+    _subtract(rho_s[1:], rho_s[:-1], out)
+    out *= dtype(n_time)
+    for a, (m, h) in enumerate(zip(m_s, spacing, strict=True)):
+        diff = m[_faces(a + 1, 1, None, ndim)] - m[_faces(a + 1, None, -1, ndim)]
+        diff *= dtype(1.0 / h)
+        out += diff
+
+
+def _subtract(x, y, out) -> None:
+    out[...] = x
+    out -= y
+
+
+def gradient(p, spacing: Sequence[float], periodic: Sequence[bool], out: tuple) -> None:
+    """Space-time gradient of a cell-centred ``p`` onto the staggered faces (``-div^T``).
+
+    ``g_rho[k] = (p[k] - p[k - 1]) N`` for ``k = 1 .. N - 1`` and 0 on the boundary time faces;
+    ``g_m[a][j] = (p[j] - p[j - 1]) / h_a`` on interior faces, 0 on wall faces, and the wrapped
+    difference ``(p[0] - p[n_a - 1]) / h_a`` on both copies of a periodic face. Writes
+    ``out = (g_rho, g_m)``.
+    """
+    g_rho, g_m = out
+    ndim = p.ndim
+    n_time = p.shape[0]
+    dtype = p.dtype.type
+    g_rho[0] = 0
+    g_rho[-1] = 0
+    _subtract(p[1:], p[:-1], g_rho[1:-1])
+    g_rho[1:-1] *= dtype(n_time)
+    for a, (g, h, per) in enumerate(zip(g_m, spacing, periodic, strict=True)):
+        axis = a + 1
+        inner = g[_faces(axis, 1, -1, ndim)]
+        _subtract(p[_faces(axis, 1, None, ndim)], p[_faces(axis, None, -1, ndim)], inner)
+        first, last = _faces(axis, 0, 1, ndim), _faces(axis, -1, None, ndim)
+        if per:
+            _subtract(p[first], p[last], g[first])
+            g[last] = g[first]
+        else:
+            g[first] = 0
+            g[last] = 0
+        g *= dtype(1.0 / h)
+
+
+@lru_cache(maxsize=16)
+def _inverse_eigenvalues(shape, spacing, periodic, dtype, xp: ModuleType):
+    """``1 / lambda`` of ``-div grad`` in the DCT/FFT basis, 0 for the zero mode (cached).
+
+    ``shape`` is ``(N, *space)``; the time axis is Neumann. A periodic axis listed last among the
+    periodic ones is halved (``rfftn``).
+    """
+    n_axes = len(shape)
+    periodic_axes = [a for a in range(1, n_axes) if periodic[a - 1]]
+    total = 0
+    for axis, n in enumerate(shape):
+        h = 1.0 / shape[0] if axis == 0 else spacing[axis - 1]
+        per = axis > 0 and periodic[axis - 1]
+        if per:
+            k = np.arange(n // 2 + 1 if axis == periodic_axes[-1] else n)
+            lam = (2 - 2 * np.cos(2 * np.pi * k / n)) / h**2
+        else:
+            lam = (2 - 2 * np.cos(np.pi * np.arange(n) / n)) / h**2
+        view = [1] * n_axes
+        view[axis] = lam.size
+        total = total + lam.reshape(view)
+    total = np.asarray(total, dtype=np.float64)
+    inverse = np.zeros_like(total)
+    nonzero = total > 0
+    inverse[nonzero] = 1.0 / total[nonzero]
+    inverse.flat[0] = 0.0
+    return xp.asarray(inverse, dtype=dtype)
+
+
+def poisson(f, spacing: Sequence[float], periodic: Sequence[bool], fft: ModuleType, xp, out):
+    """Solve ``-div(grad p) = f`` on the space-time cells (the operators above), write ``p``.
+
+    Neumann in time and on walled axes (orthonormal DCT-II), periodic on periodic axes (real FFT);
+    the eigenvalues are ``(2 - 2 cos(pi k / n)) / h^2`` and ``(2 - 2 cos(2 pi k / n)) / h^2`` with
+    ``h = 1 / N`` in time. The zero mode of ``p`` is set to 0 (``f`` must sum to 0 for an exact
+    solve; otherwise its mean is ignored).
+    """
+    shape = tuple(f.shape)
+    spacing = tuple(float(h) for h in spacing)
+    periodic = tuple(bool(p) for p in periodic)
+    inverse = _inverse_eigenvalues(shape, spacing, periodic, np.dtype(f.dtype), xp)
+    neumann_axes = [0] + [a + 1 for a, per in enumerate(periodic) if not per]
+    periodic_axes = [a + 1 for a, per in enumerate(periodic) if per]
+    g = fft.dctn(f, type=2, axes=neumann_axes, norm="ortho")
+    if periodic_axes:
+        g = fft.rfftn(g, axes=periodic_axes)
+        g *= inverse
+        g = fft.irfftn(g, s=[shape[a] for a in periodic_axes], axes=periodic_axes)
+    else:
+        g *= inverse
+    out[...] = fft.idctn(g, type=2, axes=neumann_axes, norm="ortho")
+
+
+def prox_kinetic(rho_c, m_c: Sequence, gamma: float, xp, out: tuple) -> None:
+    """Pointwise proximal map of ``gamma * |m|^2 / (2 rho)``, written to ``out = (rho, m)``.
+
+    The function is ``+inf`` for ``rho < 0`` and for ``rho = 0, m != 0``, and 0 at ``(0, 0)``.
+    With ``a = gamma + rho_c`` and ``c = gamma |m_c|^2 / 2``, the largest root ``s*`` of
+    ``f(s) = s^2 (s - a) - c`` (``s = rho + gamma``) gives ``rho*``, computed as
+    ``rho_c + c / s*^2`` where ``rho_c >= -gamma`` and as ``s* - gamma`` elsewhere (the two are
+    equal; the rounding error is about ``eps min(|rho_c|, rho* + gamma)``), followed where
+    ``rho_c < 0`` and ``rho* > 0`` by one Newton step on ``g(r) = (r - rho_c)(r + gamma)^2 - c``,
+    ``r -= g(r) / ((r + gamma)(3 r + gamma - 2 rho_c))``. If ``rho* > 0`` the map is
+    ``(rho*, rho* m_c / s*)``, else ``(0, 0)``.
+
+    The root (see :func:`largest_cubic_root`): closed form (Cardano's formula in a form without
+    cancellation when there is one real root, the trigonometric form when there are three), clipped
+    into a bracket that always holds the root, then two Newton steps. ``out`` may be the input
+    arrays (in place).
+    """
+    rho_out, m_out = out
+    dtype = rho_c.dtype.type
+    g = dtype(gamma)
+    msq = m_c[0] * m_c[0]
+    for m in m_c[1:]:
+        msq += m * m
+    a = rho_c + g
+    c = msq
+    c *= dtype(0.5) * g
+    s = largest_cubic_root(a, c, xp)
+    positive_s = s > 0
+    s_safe = xp.where(positive_s, s, dtype(1))
+    # rho* = s* - gamma = rho_c + c / s*^2: the absolute rounding error of the second form is
+    # about eps |rho_c|, that of the first eps (rho* + gamma); take the smaller
+    rho = xp.where(rho_c >= -g, rho_c + c / (s_safe * s_safe), s - g)
+    # rho_c < 0: one Newton step on (r - rho_c)(r + gamma)^2 - c in r itself, which removes the
+    # cancellation of s* - gamma when rho* << gamma
+    below = rho_c - rho
+    shifted = rho + g
+    derivative = shifted * (shifted - dtype(2) * below)
+    derivative = xp.where(derivative > 0, derivative, dtype(1))
+    polish = (rho_c < 0) & (rho > 0)
+    rho = xp.where(polish, rho - (-below * shifted * shifted - c) / derivative, rho)
+    positive = rho > 0
+    rho = xp.where(positive, rho, dtype(0))
+    scale = rho / s_safe
+    for m, mo in zip(m_c, m_out, strict=True):
+        mo[...] = scale * m
+    rho_out[...] = rho
+
+
+def largest_cubic_root(a, c, xp):
+    """Largest real root ``s`` of ``s^2 (s - a) - c = 0`` for ``c >= 0`` (elementwise).
+
+    ``c == 0``: ``max(a, 0)``. ``c > 0`` (exactly one positive root): with ``A = a^3 / 27``,
+    if ``A + c / 4 > 0`` (one real root) ``u = cbrt(A + c / 2 + sqrt(c (A + c / 4)))`` and
+    ``s = a / 3 + u + a^2 / (9 u)``; else (``a < 0``, three real roots)
+    ``cos(theta) = -1 + 27 c / (2 |a|^3)`` and ``s = (|a| / 3) (2 cos(theta / 3) - 1)``, replaced by
+    ``sqrt(c / (|a| + sqrt(c / |a|)))`` where it is below ``|a| / 100`` (cancellation). The value is
+    clipped into ``[lo, hi]``: for ``a > 0`` ``lo = max(a, cbrt(c))``,
+    ``hi = a + min(cbrt(c), c / a^2)``; for ``a <= 0`` ``lo = min(cbrt(c / 2), sqrt(c / (2|a|)))``,
+    ``hi = min(cbrt(c), sqrt(c / |a|))`` (square roots read as ``inf`` when ``a = 0``). Two Newton
+    steps ``s -= (s^2 (s - a) - c) / (s (3 s - 2 a))`` follow; ``f`` is convex and increasing on the
+    bracket, so Newton never leaves ``[s*, hi]`` after the first step.
+    """
+    dtype = a.dtype.type
+    one, zero = dtype(1), dtype(0)
+    has_c = c > 0
+    big_a = a * a * a / dtype(27)
+    one_root = big_a + c / dtype(4) > 0
+    # one real root (Cardano without cancellation: u v = a^2 / 9 replaces the second cube root)
+    disc = xp.where(one_root, c * (big_a + c / dtype(4)), zero)
+    u = xp.cbrt(big_a + c / dtype(2) + xp.sqrt(disc))
+    u_safe = xp.where(u > 0, u, one)
+    s_one = a / dtype(3) + u + a * a / (dtype(9) * u_safe)
+    # three real roots (a < 0): trigonometric form
+    abs_a = xp.abs(a)
+    abs_a_safe = xp.where(abs_a > 0, abs_a, one)
+    cos_theta = xp.clip(dtype(-1) + dtype(13.5) * c / (abs_a_safe**3), dtype(-1), dtype(1))
+    s_three = abs_a / dtype(3) * (dtype(2) * xp.cos(xp.arccos(cos_theta) / dtype(3)) - one)
+    # ... which cancels when s << |a|; there s^2 (s + |a|) = c is solved to O((s / 2|a|)^2) by one
+    # fixed-point step from sqrt(c / |a|)
+    small = xp.sqrt(c / (abs_a_safe + xp.sqrt(c / abs_a_safe)))
+    s_three = xp.where(s_three >= dtype(0.01) * abs_a, s_three, small)
+    s = xp.where(one_root, s_one, s_three)
+    # bracket
+    cbrt_c = xp.cbrt(c)
+    a_pos = a > 0
+    a_safe = xp.where(a_pos, a, one)
+    lo_pos = xp.maximum(a, cbrt_c)
+    hi_pos = a + xp.minimum(cbrt_c, c / (a_safe * a_safe))
+    inf = dtype(math.inf)
+    root_neg = xp.where(abs_a > 0, xp.sqrt(c / abs_a_safe), inf)
+    lo_neg = xp.minimum(xp.cbrt(c / dtype(2)), root_neg / dtype(math.sqrt(2.0)))
+    hi_neg = xp.minimum(cbrt_c, root_neg)
+    lo = xp.where(a_pos, lo_pos, lo_neg)
+    hi = xp.where(a_pos, hi_pos, hi_neg)
+    s = xp.minimum(xp.maximum(s, lo), hi)
+    s = xp.where(has_c, s, xp.maximum(a, zero) + one)  # any point where f' > 0 (masked below)
+    for _ in range(2):
+        s = s - (s * s * (s - a) - c) / (s * (dtype(3) * s - dtype(2) * a))
+    return xp.where(has_c, s, xp.maximum(a, zero))

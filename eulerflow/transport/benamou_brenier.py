@@ -1,0 +1,357 @@
+"""``benamou_brenier``: dynamic optimal transport by proximal splitting on a staggered grid."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..backends import as_input_type, get_backend
+from ..equations.marching import progress_bar
+from ..equations.validation import as_density
+from ..exceptions import ConvergenceWarning
+from ..grid import Grid
+from .alg2 import ALG2
+from .douglas_rachford import DouglasRachford
+from .iteration import Method
+from .primal_dual import ChambollePock
+from .result import OTResult
+from .staggered_space import StaggeredSpace
+
+METHODS: dict[str, type[Method]] = {
+    "douglas-rachford": DouglasRachford,
+    "chambolle-pock": ChambollePock,
+    "alg2": ALG2,
+}
+"""Method names and their iterations."""
+
+_DUAL_EVERY = 10  # iterations between evaluations of the dual residual (one more Poisson solve)
+
+_ALIASES = {"dr": "douglas-rachford", "pdhg": "chambolle-pock", "cp": "chambolle-pock"}
+
+
+# Default step parameters in the scaled units (mean density 1, longest box side 1), as functions
+# of the mass-weighted mean density rho_w = int rho^2 / int rho (1 for uniform densities, about
+# 12 for a Gaussian of width 0.08): the best proximal step of |m|^2 / (2 rho) grows like
+# sqrt(rho_w), 3 sqrt(rho_w) for all three methods (scans over smooth positive densities, Gaussian
+# bumps and uniform disks, 32^2 to 64^2; the counts barely depend on the resolution).
+def default_options(name: str, rho_w: float) -> dict[str, float]:
+    """Default step parameters of method ``name`` for the mass-weighted mean density ``rho_w``."""
+    step = 3.0 * math.sqrt(max(rho_w, 1.0))
+    return {
+        "douglas-rachford": {"gamma": step, "alpha": 1.9},
+        "chambolle-pock": {"sigma": 1.0 / step, "theta": 0.99},
+        "alg2": {"r": 1.0 / step},
+    }[name]
+
+
+def benamou_brenier(
+    rho0,
+    rho1,
+    grid: Grid,
+    n_time: int = 32,
+    method: str = "douglas-rachford",
+    tol: float = 1e-6,
+    max_iter: int = 3000,
+    normalize: bool = False,
+    backend: str = "auto",
+    progress: bool | None = None,
+    density_floor: float = 1e-6,
+    **method_options: Any,
+) -> OTResult:
+    r"""Optimal transport between two densities by the Benamou-Brenier dynamic formulation.
+
+    Solves
+
+    .. math::
+
+        \min_{\rho, m} \int_0^1 \int \frac{|m|^2}{2 \rho} \, dx \, dt
+        \quad \text{s.t.} \quad \partial_t \rho + \nabla \cdot m = 0,\;
+        \rho(0) = \rho_0,\; \rho(1) = \rho_1,\; m \cdot n = 0 \text{ on walls},
+
+    whose minimal value is :math:`W_2^2 / 2` (seed notes eq. 36 with :math:`m = \rho v`). The
+    discretisation is the staggered space-time grid of Papadakis, Peyre and Oudet (2014): ``rho``
+    on the ``n_time + 1`` time faces, ``m`` on the space faces of ``n_time`` time cells, the cost
+    summed over the space-time cells on the centred averages ``I(rho, m)``. Each iteration is one
+    pointwise proximal map of :math:`|m|^2 / (2 \rho)` (``Backend.bb_prox``) and one projection
+    onto the continuity constraint by a space-time Poisson solve with DCTs/FFTs
+    (``Backend.bb_poisson``).
+
+    Parameters
+    ----------
+    rho0, rho1 : array_like
+        Non-negative, finite densities (cell averages) of the grid's shape with equal masses
+        ``grid.integrate(rho)``. Vacuum (zero density) is allowed anywhere.
+    grid : Grid
+        The spatial grid (1D, 2D or 3D; walled and/or periodic axes).
+    n_time : int, default 32
+        Number of time cells; ``rho`` is returned at ``t = k / n_time``.
+    method : {"douglas-rachford", "chambolle-pock", "alg2"}
+        ``"douglas-rachford"`` (PPO 2014, relaxation ``alpha``, step ``gamma``),
+        ``"chambolle-pock"`` (PDHG of PPO 2014, steps ``sigma`` and ``tau = theta / sigma``) or
+        ``"alg2"`` (the augmented Lagrangian of Benamou and Brenier 2000, parameter ``r``).
+    tol : float, default 1e-6
+        Stop when the three relative residuals are all below ``tol``: ``primal`` (the centred
+        proximal iterate against the interpolation of the projected one, the constraint
+        residual of the splitting), ``dual`` (the KKT residual ``min_phi |I^T xi - G phi|``,
+        the discrete form of ``v = grad phi``, ``d_t phi + |grad phi|^2 / 2 = 0`` where
+        ``rho > 0``; it costs one more Poisson solve and is evaluated every 10 iterations and
+        whenever the other two are below ``tol``, NaN in the history otherwise) and ``change``
+        (relative change of the iterate). The returned ``(rho, m)`` satisfies the
+        discrete continuity equation to round-off whatever ``tol``.
+    max_iter : int, default 3000
+        Iteration limit; reaching it gives ``converged=False`` and a
+        :class:`~eulerflow.ConvergenceWarning`.
+    normalize : bool, default False
+        Rescale both densities to unit mass first (needed when their masses differ).
+    backend : str or Backend, default "auto"
+        Compute backend (see :func:`eulerflow.get_backend`).
+    progress : bool or None
+        Show a progress bar (``None``: only on a terminal).
+    density_floor : float, default 1e-6
+        Relative floor: ``velocity = momentum / rho`` where ``rho > density_floor * max(rho)``,
+        else 0.
+    **method_options
+        Step parameters of the method (``gamma``, ``alpha``; ``sigma``, ``theta``; ``r``), in the
+        scaled units below. The defaults (:func:`default_options`: proximal step
+        ``3 sqrt(rho_w)`` with ``rho_w = int rho^2 / int rho`` in scaled units) need no tuning.
+
+    Returns
+    -------
+    OTResult
+        ``w2``, ``w2_squared``, the geodesic ``rho``, ``momentum``, ``velocity``, the dual
+        ``potential`` phi, convergence data and the per-iteration ``history``.
+
+    Notes
+    -----
+    *Scaling.* The iteration runs on the problem rescaled to mean density 1 and longest box side
+    1 (``rho / rho_bar``, ``x / L``, ``m / (rho_bar L)``), so the default steps do not depend on
+    the units, the mass or the resolution. The value is reported in the original units:
+    ``w2_squared = sum_cells |m_c|^2 / rho_c dt |cell|``, i.e. the minimal action; for densities
+    of mass ``M`` this is ``M`` times ``W_2^2`` of the normalised densities.
+
+    *Accuracy.* For smooth positive densities the discrete ``W_2^2`` converges at second order
+    in the grid and time steps (measured in the tests). The default iteration needs about
+    50-150 iterations to a relative error of ``1e-4`` in ``W_2^2``, nearly independent of the
+    resolution.
+
+    *Vacuum.* Zero-density regions are a normal use: the proximal map returns exactly
+    ``(rho, m) = (0, 0)`` there. Near the edges of the support the discrete geodesic is smeared
+    over a few cells, so ``W_2^2`` converges at first order in the grid step for densities with
+    jumps (uniform disks: relative errors of a few 1e-3 at 64^2), and the iteration needs
+    2-5 times more iterations for the same ``tol`` (the dual residual converges slowest, since
+    ``phi`` is only determined on the support; outside it only ``d_t phi + |grad phi|^2 / 2 <= 0``
+    holds). ``velocity`` is set to 0 where ``rho`` is below the floor.
+
+    Examples
+    --------
+    >>> grid = Grid(64, (0, 1))
+    >>> x = grid.axis_centers(0)
+    >>> res = benamou_brenier(np.exp(-((x - 0.3) / 0.05) ** 2), np.exp(-((x - 0.6) / 0.05) ** 2),
+    ...                       grid, normalize=True)  # doctest: +SKIP
+    >>> res.w2  # doctest: +SKIP
+    0.3
+    """
+    start_time = time.perf_counter()
+    if not isinstance(grid, Grid):
+        raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
+    name = _method_name(method)
+    _method_options(name, method_options, 1.0)  # unknown names fail before any work
+    n_time = _positive_int(n_time, "n_time")
+    max_iter = _positive_int(max_iter, "max_iter")
+    if not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}")
+    if not (isinstance(density_floor, int | float) and density_floor >= 0):
+        raise ValueError(f"density_floor must be a non-negative number, got {density_floor!r}")
+    be = get_backend(backend, like=rho0, size=grid.size * n_time)
+    r0, dtype = as_density(rho0, grid, be, "rho0")
+    r1, dtype1 = as_density(rho1, grid, be, "rho1")
+    if dtype1 != dtype:
+        dtype = np.dtype(np.float64)
+        r0, r1 = r0.astype(dtype), r1.astype(dtype)
+    r0, r1, mass = _equal_masses(r0, r1, grid, dtype, normalize)
+
+    # scaled problem: mean density 1, longest side 1
+    volume = float(np.prod(grid.lengths))
+    rho_bar = mass / volume
+    length = max(grid.lengths)
+    r0 = r0 * dtype.type(1 / rho_bar)
+    r1 = r1 * dtype.type(1 / rho_bar)
+    spacing = tuple(h / length for h in grid.spacing)
+    rho_w = float(((r0 * r0).sum() + (r1 * r1).sum()) / (r0.sum() + r1.sum()))
+    options = _method_options(name, method_options, rho_w)
+    space = StaggeredSpace(be, r0, r1, n_time, spacing, grid.periodic)
+    start = space.staggered()
+    times = be.xp.asarray(np.arange(n_time + 1) / n_time, dtype=dtype).reshape(
+        (n_time + 1,) + (1,) * grid.ndim
+    )
+    start.rho[...] = (1 - times) * r0 + times * r1
+    space.project(start, start, space.cells())
+    iteration = METHODS[name](space, start, **options)
+
+    # W2^2 in physical units from the scaled kinetic sum
+    to_w2 = 2 * rho_bar * length ** (2 + grid.ndim) * float(np.prod(spacing)) / n_time
+    history: dict[str, list[float]] = {"w2_squared": [], "primal": [], "dual": [], "change": []}
+    setup_time = time.perf_counter() - start_time
+    converged = False
+    n_iter = 0
+    check_dual = False
+    with progress_bar(max_iter, progress, f"benamou-brenier ({name})", unit="it") as bar:
+        for n_iter in range(1, max_iter + 1):
+            with_dual = check_dual or n_iter % _DUAL_EVERY == 0 or n_iter == max_iter
+            iteration.step(with_dual=with_dual)
+            res = iteration.residuals
+            history["w2_squared"].append(to_w2 * space.kinetic(iteration.v))
+            history["primal"].append(res.primal)
+            history["dual"].append(res.dual)
+            history["change"].append(res.change)
+            bar.update(1)
+            if n_iter % 10 == 0:
+                bar.set_postfix(w2sq=f"{history['w2_squared'][-1]:.6g}", primal=f"{res.primal:.1e}")
+            if not (math.isfinite(res.primal) and math.isfinite(res.change)):
+                raise FloatingPointError(
+                    f"the {name} iteration produced non-finite values at iteration {n_iter}"
+                )
+            check_dual = max(res.primal, res.change) <= tol
+            if check_dual and with_dual and res.dual <= tol:
+                converged = True
+                break
+    be.synchronize()
+    loop_time = time.perf_counter() - start_time - setup_time
+    if converged:
+        message = f"converged in {n_iter} iterations (all residuals <= tol = {tol:g})"
+    else:
+        last = {k: history[k][-1] for k in ("primal", "dual", "change")}
+        message = (
+            f"not converged after max_iter = {max_iter} iterations: residuals "
+            + ", ".join(f"{k} {v:.2e}" for k, v in last.items())
+            + f" (tol = {tol:g}); raise max_iter or tol"
+        )
+        warnings.warn(f"benamou_brenier ({name}): {message}", ConvergenceWarning, stacklevel=2)
+
+    # physical units
+    return _result(
+        iteration,
+        space,
+        grid,
+        rho0,
+        rho_bar,
+        length,
+        to_w2,
+        density_floor,
+        name,
+        {**iteration.options, "n_time": n_time, "tol": tol, "max_iter": max_iter, "rho_w": rho_w},
+        be.name,
+        converged,
+        n_iter,
+        history,
+        {
+            "setup": setup_time,
+            "iterations": loop_time,
+            "per_iteration": loop_time / max(n_iter, 1),
+            "total": time.perf_counter() - start_time,
+        },
+        message,
+        normalize,
+    )
+
+
+def _result(
+    iteration: Method,
+    space: StaggeredSpace,
+    grid: Grid,
+    like,
+    rho_bar: float,
+    length: float,
+    to_w2: float,
+    density_floor: float,
+    name: str,
+    options: dict,
+    backend_name: str,
+    converged: bool,
+    n_iter: int,
+    history: dict,
+    timings: dict,
+    message: str,
+    normalize: bool,
+) -> OTResult:
+    xp = space.xp
+    u = iteration.u
+    centred = space.interpolate(u, space.centred())
+    m_scale = rho_bar * length
+    rho = u.rho * rho_bar
+    rho_c = centred.rho * rho_bar
+    momentum = xp.stack([m * m_scale for m in centred.m], axis=1)
+    floor = density_floor * float(xp.max(rho))
+    positive = rho_c > floor
+    safe = xp.where(positive, rho_c, 1)
+    velocity = xp.stack([xp.where(positive, m * m_scale / safe, 0) for m in centred.m], axis=1)
+    potential = iteration.potential() * length**2
+    return OTResult(
+        w2_squared=to_w2 * space.kinetic(iteration.v),
+        rho=as_input_type(rho, like),
+        momentum=as_input_type(momentum, like),
+        velocity=as_input_type(velocity, like),
+        potential=as_input_type(potential, like),
+        momentum_faces=tuple(as_input_type(m * m_scale, like) for m in u.m),
+        grid=grid,
+        method=name,
+        options={**options, "normalize": normalize, "density_floor": density_floor},
+        backend=backend_name,
+        converged=converged,
+        n_iter=n_iter,
+        history={k: np.asarray(v, dtype=float) for k, v in history.items()},
+        timings=timings,
+        message=message,
+    )
+
+
+def _method_name(method: str) -> str:
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {method!r}")
+    key = _ALIASES.get(method.lower(), method.lower())
+    if key not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    return key
+
+
+def _method_options(name: str, given: dict, rho_w: float) -> dict:
+    defaults = default_options(name, rho_w)
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise TypeError(
+            f"unknown option(s) {', '.join(unknown)} for method {name!r}; "
+            f"it takes {', '.join(defaults)}"
+        )
+    options = {**defaults, **given}
+    for key, value in options.items():
+        if not (isinstance(value, int | float) and math.isfinite(value)):
+            raise ValueError(f"{key} must be a finite number, got {value!r}")
+    return {k: float(v) for k, v in options.items()}
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _equal_masses(r0, r1, grid: Grid, dtype, normalize: bool):
+    """Masses checked (and rescaled with ``normalize``); ``rho1`` gets exactly ``rho0``'s mass."""
+    m0, m1 = float(grid.integrate(r0)), float(grid.integrate(r1))
+    for m, label in ((m0, "rho0"), (m1, "rho1")):
+        if not m > 0:
+            raise ValueError(f"{label} has zero mass; optimal transport needs positive densities")
+    if normalize:
+        return r0 * dtype.type(1 / m0), r1 * dtype.type(1 / m1), 1.0
+    rtol = 1e-5 if dtype == np.float32 else 1e-8
+    if abs(m0 - m1) > rtol * max(m0, m1):
+        raise ValueError(
+            f"rho0 and rho1 must have equal masses: rho0 has mass {m0:.10g}, rho1 has mass "
+            f"{m1:.10g} (grid.integrate); rescale them or pass normalize=True"
+        )
+    # equal up to round-off: make them equal exactly (the Poisson right-hand side sums to 0)
+    return r0, r1 * dtype.type(m0 / m1), m0

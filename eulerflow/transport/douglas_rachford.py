@@ -1,0 +1,75 @@
+"""Douglas-Rachford splitting for the Benamou-Brenier problem (Papadakis, Peyre and Oudet 2014).
+
+Variables ``x = (U, V)``, staggered and centred. The problem is ``min G1(x) + G2(x)`` with
+``G1(U, V) = iota_C(U) + J(V)`` (proximal map: the projection onto ``C`` and the pointwise
+proximal map of ``J``) and ``G2 = iota_{V = I U}`` (proximal map: the projection onto the graph of
+``I``). With step ``gamma`` and relaxation ``alpha`` in (0, 2) the iteration is
+
+    x = prox_{gamma G1}(z),    y = prox_{G2}(2 x - z),    z <- z + alpha (y - x),
+
+and ``x`` converges to a minimiser. After each step ``xi = (z_V - V) / gamma`` (``z`` before
+the update) is in ``dJ(V)``; at a fixed point ``I^T xi = G phi`` for some ``phi``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .iteration import Method
+from .staggered_space import Fields, StaggeredSpace
+
+
+class DouglasRachford(Method):
+    """The iteration above; ``gamma`` is in the scaled units of the solver."""
+
+    name = "douglas-rachford"
+
+    def __init__(
+        self, space: StaggeredSpace, start: Fields, gamma: float = 1.0, alpha: float = 1.9
+    ) -> None:
+        super().__init__(space)
+        if not (gamma > 0):
+            raise ValueError(f"gamma must be positive, got {gamma!r}")
+        if not (0 < alpha < 2):
+            raise ValueError(f"alpha (relaxation) must lie in (0, 2), got {alpha!r}")
+        self.gamma, self.alpha = float(gamma), float(alpha)
+        self.z_u, self.z_v = space.staggered(), space.centred()
+        self.z_u.flat[...] = start.flat
+        space.interpolate(start, self.z_v)
+        self.u, self.v = space.staggered(), space.centred()
+        self.y_u, self.y_v = space.staggered(), space.centred()
+        self.p = space.cells()
+        self._xi = space.centred()
+
+    @property
+    def options(self) -> dict:
+        return {"gamma": self.gamma, "alpha": self.alpha}
+
+    def step(self, with_dual: bool = False) -> None:
+        sp, xp = self.space, self.xp
+        sp.project(self.z_u, self.u, self.p)
+        sp.backend.bb_prox(self.z_v.rho, self.z_v.m, self.gamma, out=self.v.pair)
+        # reflection 2 x - z, then the graph projection
+        y_u, y_v = self.y_u, self.y_v
+        xp.multiply(self.u.flat, 2, out=y_u.flat)
+        y_u.flat -= self.z_u.flat
+        xp.multiply(self.v.flat, 2, out=y_v.flat)
+        y_v.flat -= self.z_v.flat
+        sp.graph_solve(y_u, y_v, out=y_u)
+        sp.interpolate(y_u, y_v)
+        self.residuals.primal = self.primal_residual()
+        self.residuals.dual = math.nan
+        if with_dual:
+            xi = self._xi
+            xp.subtract(self.z_v.flat, self.v.flat, out=xi.flat)  # gamma xi
+            self.residuals.dual = self.dual_residual(xi)
+            self.phi *= 1.0 / self.gamma
+        z_norm = self.norm(self.z_u.flat) + self.norm(self.z_v.flat)
+        y_u.flat -= self.u.flat
+        y_v.flat -= self.v.flat
+        step = self.norm(y_u.flat) + self.norm(y_v.flat)
+        self.residuals.change = self.alpha * step / max(z_norm, 1e-300)
+        y_u.flat *= self.alpha
+        y_v.flat *= self.alpha
+        self.z_u.flat += y_u.flat
+        self.z_v.flat += y_v.flat

@@ -1,0 +1,104 @@
+"""What the Benamou-Brenier methods share: the iterate they expose and their residuals.
+
+Every method solves the discrete problem
+
+    min_U  J(I U) + iota_C(U),    J(V) = sum_cells |m_c|^2 / (2 rho_c),
+
+(``U`` staggered, ``C`` the affine set of the continuity equation with the boundary data, ``I`` the
+interpolation to the cell centres; see :mod:`eulerflow.transport.staggered_space`). Its
+optimality (KKT) conditions are: ``U`` in ``C``, ``V = I U``, and ``I^T xi = G phi`` for a
+subgradient ``xi`` of ``J`` at ``V`` and a potential ``phi`` on the space-time cells. Where
+``rho > 0``, ``xi = (-|v|^2 / 2, v)`` with ``v = m / rho``, so the last condition is the discrete
+``v = grad phi`` and ``d_t phi + |grad phi|^2 / 2 = 0`` (seed notes eq. 56); where ``rho = 0`` it
+only asks ``d_t phi + |grad phi|^2 / 2 <= 0``.
+
+After each iteration a method holds ``u`` (exactly in ``C``: the output of the projection) and
+``v`` (an output of the proximal map, so ``rho_c >= 0``), and it knows a subgradient ``xi`` in
+``dJ(v)`` exactly (from the proximal map). It reports three relative residuals:
+
+- ``primal``: ``|v - I u| / |v|``, the distance of the pair from the interpolation constraint
+  (every iteration);
+- ``dual``: ``min_phi |I^T xi - G phi| / |I^T xi|`` on the unknowns, the KKT residual; the
+  minimising ``phi`` (one more Poisson solve, ``-D G phi = -D I^T xi``) is the potential. It is
+  evaluated when asked (``step(with_dual=True)``; the driver asks every few iterations and
+  whenever the other two residuals are below the tolerance), else left as NaN;
+- ``change``: the relative change of the method's own iterate in the last step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from .staggered_space import Fields, StaggeredSpace
+
+_TINY = 1e-300
+
+
+@dataclasses.dataclass
+class Residuals:
+    """Relative residuals of one iteration (see the module docstring)."""
+
+    primal: float = math.inf
+    dual: float = math.nan
+    change: float = math.inf
+
+
+class Method:
+    """Base of the iterations: work arrays for the residuals, the exposed iterate."""
+
+    name = ""
+
+    def __init__(self, space: StaggeredSpace) -> None:
+        self.space = space
+        self.xp = space.xp
+        self._work_c = space.centred()
+        self._work_s = space.staggered()
+        self._grad = space.staggered()
+        self.phi = space.cells()
+        self._rhs = space.cells()
+        self.residuals = Residuals()
+
+    # -- filled by subclasses -------------------------------------------------------------------
+    u: Fields
+    v: Fields
+
+    def step(self, with_dual: bool = False) -> None:
+        """One iteration; updates :attr:`residuals` (``dual`` only ``with_dual``, else NaN)."""
+        raise NotImplementedError
+
+    @property
+    def options(self) -> dict:
+        """The step parameters in use (JSON-serialisable)."""
+        raise NotImplementedError
+
+    # -- helpers --------------------------------------------------------------------------------
+    def norm(self, x) -> float:
+        """Euclidean norm of a flat buffer (``einsum``: no BLAS call, whose threads can stall on
+        a busy machine)."""
+        return math.sqrt(float(self.xp.einsum("i,i->", x, x)))
+
+    def primal_residual(self) -> float:
+        """``|v - I u| / |v|``."""
+        work = self.space.interpolate(self.u, self._work_c)
+        work.flat -= self.v.flat
+        return self.norm(work.flat) / max(self.norm(self.v.flat), _TINY)
+
+    def dual_residual(self, xi: Fields) -> float:
+        """``min_phi |I^T xi - G phi| / |I^T xi|`` on the unknowns; the minimiser goes to
+        :attr:`phi` (``xi`` may be scaled by any positive factor, which then scales ``phi``)."""
+        sp = self.space
+        a = sp.interpolate_adjoint(xi, self._work_s)
+        sp.zero_boundary(a)
+        be = sp.backend
+        be.bb_divergence(a.rho, a.m, sp.spacing, sp.periodic, out=self._rhs)
+        self._rhs *= -1
+        be.bb_poisson(self._rhs, sp.spacing, sp.periodic, out=self.phi)
+        grad = sp.gradient(self.phi, self._grad)
+        scale = max(self.norm(a.flat), _TINY)
+        a.flat -= grad.flat
+        return self.norm(a.flat) / scale
+
+    def potential(self):
+        """The potential ``phi`` of the last dual residual (scaled units), a copy."""
+        return self.phi.copy()

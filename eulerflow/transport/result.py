@@ -1,0 +1,275 @@
+""":class:`OTResult`: the outcome of a Benamou-Brenier solve, with xarray/netCDF I/O and plots."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..arrays import to_numpy
+from ..grid import Grid
+from ..results import _FILE_SUFFIXES, _KIND_ATTR, _RESULT_TYPES, Solution, _to_json
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_HISTORY_PREFIX = "history_"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class OTResult:
+    """Discrete optimal transport geodesic between two densities (Benamou-Brenier).
+
+    With ``N = n_time`` time cells, ``d`` space axes and the grid shape ``shape``:
+
+    Parameters
+    ----------
+    w2_squared : float
+        The minimal action ``sum |m_c|^2 / rho_c dt |cell|`` over the space-time cells, the
+        discrete ``W_2^2`` (mass times ``W_2^2`` of the normalised densities).
+    rho : array, shape (N + 1, *shape)
+        Densities at ``t = k / N`` (``rho[0] = rho0``, ``rho[N] = rho1``).
+    momentum : array, shape (N, d, *shape)
+        Momentum ``m`` at the space-time cell centres (times :attr:`t_mid`), component ``a`` along
+        axis ``a``.
+    velocity : array, shape (N, d, *shape)
+        ``m / rho`` at the cell centres where ``rho`` exceeds the density floor, else 0.
+    potential : array, shape (N, *shape)
+        The dual variable ``phi`` at the cell centres (times :attr:`t_mid`), the Lagrange
+        multiplier of the continuity equation: ``v = grad phi`` and
+        ``d_t phi + |grad phi|^2 / 2 = 0`` where ``rho > 0`` (up to an additive constant).
+    momentum_faces : tuple of arrays
+        The staggered momentum: entry ``a`` has shape ``(N, *shape)`` with ``n_a + 1`` along axis
+        ``a`` (faces); with :attr:`rho` it satisfies the discrete continuity equation
+        (:meth:`continuity_residual`).
+    grid : Grid
+    method : str
+        ``"douglas-rachford"``, ``"chambolle-pock"`` or ``"alg2"``.
+    options : dict
+        Step parameters, ``n_time``, ``tol``, ``max_iter``... (JSON-serialisable).
+    backend : str
+    converged : bool
+        Whether all residuals fell below ``tol``.
+    n_iter : int
+    history : dict of str to array
+        Per-iteration series: ``"w2_squared"`` (the objective), ``"primal"``, ``"dual"`` and
+        ``"change"`` residuals.
+    timings : dict of str to float
+        Seconds: ``"setup"``, ``"iterations"``, ``"per_iteration"``, ``"total"``.
+    message : str
+    """
+
+    w2_squared: float
+    rho: Any
+    momentum: Any
+    velocity: Any
+    potential: Any
+    momentum_faces: tuple
+    grid: Grid
+    method: str
+    options: dict
+    backend: str
+    converged: bool
+    n_iter: int
+    history: dict = dataclasses.field(default_factory=dict)
+    timings: dict = dataclasses.field(default_factory=dict)
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.grid, Grid):
+            raise TypeError(f"grid must be an eulerflow Grid, got {type(self.grid).__name__}")
+        shape = tuple(getattr(self.rho, "shape", ()))
+        if len(shape) != self.grid.ndim + 1 or shape[1:] != self.grid.shape or shape[0] < 2:
+            raise ValueError(f"rho has shape {shape}, not (n_time + 1, *grid.shape)")
+        n_time, d = shape[0] - 1, self.grid.ndim
+        for name in ("momentum", "velocity"):
+            want = (n_time, d, *self.grid.shape)
+            if tuple(getattr(self, name).shape) != want:
+                raise ValueError(f"{name} must have shape {want}")
+        if tuple(self.potential.shape) != (n_time, *self.grid.shape):
+            raise ValueError(f"potential must have shape {(n_time, *self.grid.shape)}")
+        object.__setattr__(self, "momentum_faces", tuple(self.momentum_faces))
+        history = {k: np.asarray(to_numpy(v), dtype=float) for k, v in self.history.items()}
+        object.__setattr__(self, "history", history)
+
+    # -- derived quantities ---------------------------------------------------------------------
+    @property
+    def w2(self) -> float:
+        """The Wasserstein distance ``sqrt(w2_squared)``."""
+        return math.sqrt(max(self.w2_squared, 0.0))
+
+    @property
+    def n_time(self) -> int:
+        """Number of time cells."""
+        return int(self.rho.shape[0]) - 1
+
+    @property
+    def t(self) -> np.ndarray:
+        """Times of :attr:`rho`, ``k / N`` for ``k = 0..N``."""
+        return np.arange(self.n_time + 1) / self.n_time
+
+    @property
+    def t_mid(self) -> np.ndarray:
+        """Times of :attr:`momentum`, :attr:`velocity` and :attr:`potential`, ``(k + 1/2) / N``."""
+        return (np.arange(self.n_time) + 0.5) / self.n_time
+
+    @property
+    def mass(self) -> np.ndarray:
+        """Mass of every snapshot of :attr:`rho`, shape (N + 1,)."""
+        return to_numpy(self.grid.integrate(self.rho))
+
+    def continuity_residual(self) -> float:
+        """``max |d_t rho + div m|`` of the staggered discretisation, relative to ``max|d_t rho|``
+        plus ``max|div m|`` (0 up to round-off and the solver's ``tol`` for the returned pair)."""
+        rho = np.asarray(to_numpy(self.rho), dtype=float)
+        n_time = self.n_time
+        dt_rho = np.diff(rho, axis=0) * n_time
+        div = np.zeros_like(dt_rho)
+        for a, (m, h) in enumerate(zip(self.momentum_faces, self.grid.spacing, strict=True)):
+            div += np.diff(np.asarray(to_numpy(m), dtype=float), axis=a + 1) / h
+        scale = max(float(np.abs(dt_rho).max()), float(np.abs(div).max()), 1e-300)
+        return float(np.abs(dt_rho + div).max()) / scale
+
+    def kinetic_energy(self) -> np.ndarray:
+        """``int |m|^2 / rho dx`` at every :attr:`t_mid` (the Otto metric speed squared; constant
+        along a geodesic and equal to ``w2_squared``)."""
+        rho_c = 0.5 * (to_numpy(self.rho)[1:] + to_numpy(self.rho)[:-1])
+        msq = np.sum(to_numpy(self.momentum) ** 2, axis=1)
+        positive = rho_c > 0
+        density = np.where(positive, msq / np.where(positive, rho_c, 1), 0)
+        return density.reshape(self.n_time, -1).sum(axis=1) * self.grid.cell_volume
+
+    def to_solution(self) -> Solution:
+        """The geodesic ``rho(t)`` as a :class:`~eulerflow.Solution` (plotting, xarray)."""
+        return Solution(
+            t=self.t,
+            values=self.rho,
+            grid=self.grid,
+            field="rho",
+            equation="benamou-brenier",
+            method={"method": self.method, **self.options},
+            backend=self.backend,
+            diagnostics={"mass": self.mass},
+            n_steps=self.n_iter,
+            wall_time=float(self.timings.get("total", 0.0)),
+            status=0 if self.converged else 1,
+            message=self.message,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OTResult(w2={self.w2:.6g}, method={self.method!r}, grid={self.grid!r}, "
+            f"n_time={self.n_time}, converged={self.converged}, n_iter={self.n_iter}, "
+            f"backend={self.backend!r})"
+        )
+
+    # -- xarray and files -----------------------------------------------------------------------
+    def to_xarray(self) -> xr.Dataset:
+        """The result as an :class:`xarray.Dataset`.
+
+        Data variables ``rho`` (dims ``t, x, ...``), ``momentum`` and ``velocity``
+        (``t_mid, component, x, ...``), ``potential`` (``t_mid, x, ...``), ``momentum_faces_x``...
+        (``t_mid, x_face, ...``) and ``history_*`` (``iteration``); the scalars and the run
+        description as attributes.
+        """
+        import xarray as xr
+
+        axes = self.grid.axis_names
+        coords: dict[str, Any] = {"t": self.t, "t_mid": self.t_mid, "component": list(axes)}
+        coords.update({name: self.grid.axis_centers(a) for a, name in enumerate(axes)})
+        coords["iteration"] = np.arange(1, len(next(iter(self.history.values()), [])) + 1)
+        data = {
+            "rho": (("t", *axes), to_numpy(self.rho)),
+            "momentum": (("t_mid", "component", *axes), to_numpy(self.momentum)),
+            "velocity": (("t_mid", "component", *axes), to_numpy(self.velocity)),
+            "potential": (("t_mid", *axes), to_numpy(self.potential)),
+        }
+        for a, (name, m) in enumerate(zip(axes, self.momentum_faces, strict=True)):
+            dims = tuple(f"{n}_face" if b == a else n for b, n in enumerate(axes))
+            coords[f"{name}_face"] = self.grid.axis_faces(a)
+            data[f"momentum_faces_{name}"] = (("t_mid", *dims), to_numpy(m))
+        for key, series in self.history.items():
+            data[_HISTORY_PREFIX + key] = ("iteration", series)
+        attrs = {
+            _KIND_ATTR: "OTResult",
+            "w2_squared": float(self.w2_squared),
+            "w2": self.w2,
+            "method": self.method,
+            "options": _to_json(self.options, "options"),
+            "backend": self.backend,
+            "converged": int(self.converged),
+            "n_iter": int(self.n_iter),
+            "timings": _to_json(self.timings, "timings"),
+            "message": self.message,
+            "grid": json.dumps(self.grid.to_dict()),
+        }
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    @classmethod
+    def from_xarray(cls, ds: xr.Dataset) -> OTResult:
+        """Inverse of :meth:`to_xarray` (arrays come back as NumPy arrays)."""
+        attrs = ds.attrs
+        grid = Grid.from_dict(json.loads(attrs["grid"]))
+        return cls(
+            w2_squared=float(attrs["w2_squared"]),
+            rho=ds["rho"].to_numpy(),
+            momentum=ds["momentum"].to_numpy(),
+            velocity=ds["velocity"].to_numpy(),
+            potential=ds["potential"].to_numpy(),
+            momentum_faces=tuple(
+                ds[f"momentum_faces_{name}"].to_numpy() for name in grid.axis_names
+            ),
+            grid=grid,
+            method=str(attrs["method"]),
+            options=json.loads(attrs["options"]),
+            backend=str(attrs["backend"]),
+            converged=bool(int(attrs["converged"])),
+            n_iter=int(attrs["n_iter"]),
+            history={
+                str(name)[len(_HISTORY_PREFIX) :]: var.to_numpy()
+                for name, var in ds.data_vars.items()
+                if str(name).startswith(_HISTORY_PREFIX)
+            },
+            timings=json.loads(attrs["timings"]),
+            message=str(attrs["message"]),
+        )
+
+    def save(self, path: str | PathLike) -> Path:
+        """Write the result to a netCDF4/HDF5 file that :func:`eulerflow.load` reads back."""
+        path = Path(path)
+        if path.suffix.lower() not in _FILE_SUFFIXES:
+            raise ValueError(
+                f"path must end in one of {', '.join(_FILE_SUFFIXES)} (netCDF4/HDF5), "
+                f"got {path.name!r}"
+            )
+        self.to_xarray().to_netcdf(path, engine="h5netcdf")
+        return path
+
+    # -- plotting -------------------------------------------------------------------------------
+    def plot(
+        self, index: int | Sequence[int] | None = None, ax: Axes | None = None, **kwargs: Any
+    ) -> Figure:
+        """Draw the geodesic ``rho(t)`` (see :meth:`eulerflow.Solution.plot`).
+
+        By default five snapshots (``t = 0, 1/4, .., 1``) on 1D grids, and the middle one
+        (``t = 1/2``) on 2D/3D grids.
+        """
+        if index is None:
+            n = self.n_time
+            index = n // 2 if self.grid.ndim > 1 else sorted({round(k * n / 4) for k in range(5)})
+        return self.to_solution().plot(index=index, ax=ax, **kwargs)
+
+    def animate(self, path: str | PathLike, fps: float = 10, **kwargs: Any) -> Path:
+        """Write an animation of the geodesic ``rho(t)`` (``.gif`` or ``.mp4``)."""
+        return self.to_solution().animate(path, fps=fps, **kwargs)
+
+
+_RESULT_TYPES["OTResult"] = OTResult

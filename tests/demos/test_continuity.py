@@ -1,0 +1,17 @@
+"""The continuity part of the demo, called directly on a small grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eulerflow.demos import continuity_demo
+
+
+def test_demo_part_returns_numbers_and_files(tmp_path: Path) -> None:
+    result = continuity_demo(tmp_path, n=16, backend="numpy", animation=False)
+    assert set(result) == {"title", "report", "numbers", "files"}
+    assert set(result["files"]) == {"figure", "solution"}
+    assert all(Path(p).is_file() for p in result["files"].values())
+    numbers = result["numbers"]
+    assert numbers["mass_error"] < 1e-12
+    assert 0 < numbers["l1_error"] < numbers["l1_exact"]
