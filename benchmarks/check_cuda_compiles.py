@@ -3,8 +3,9 @@
 Three checks, each skipped with a reason when its tool is missing:
 
 1. **NVRTC compile**: every CUDA module of the backend (:data:`MODULES`: the transport kernel
-   :data:`eulerflow.backends.cupy_backend.TRANSPORT_KERNEL_SOURCE` and the Hamilton-Jacobi kernels
-   :data:`eulerflow.backends.cupy_hj_kernels.HJ_KERNEL_SOURCE`) is compiled with the options the
+   :data:`eulerflow.backends.cupy_backend.TRANSPORT_KERNEL_SOURCE`, the Hamilton-Jacobi kernels
+   :data:`eulerflow.backends.cupy_hj_kernels.HJ_KERNEL_SOURCE` and the Fokker-Planck kernel
+   :data:`eulerflow.backends.cupy_fp_kernels.FP_KERNEL_SOURCE`) is compiled with the options the
    backend uses and all its template instantiations (float and double) as name expressions, for
    several architectures: to PTX through ``libnvrtc`` with ctypes (for example from the
    ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the options
@@ -56,6 +57,7 @@ from eulerflow.backends.cupy_backend import (
     TRANSPORT_KERNEL_NAME_EXPRESSIONS,
     TRANSPORT_KERNEL_SOURCE,
 )
+from eulerflow.backends.cupy_fp_kernels import FP_KERNEL_NAME_EXPRESSIONS, FP_KERNEL_SOURCE
 from eulerflow.backends.cupy_hj_kernels import HJ_KERNEL_NAME_EXPRESSIONS, HJ_KERNEL_SOURCE
 
 ARCHS = ("compute_70", "compute_80", "compute_90")
@@ -63,6 +65,7 @@ ARCHS = ("compute_70", "compute_80", "compute_90")
 MODULES = (
     ("transport", TRANSPORT_KERNEL_SOURCE, TRANSPORT_KERNEL_NAME_EXPRESSIONS),
     ("hamilton-jacobi", HJ_KERNEL_SOURCE, HJ_KERNEL_NAME_EXPRESSIONS),
+    ("fokker-planck", FP_KERNEL_SOURCE, FP_KERNEL_NAME_EXPRESSIONS),
 )
 """The CUDA modules of the backend: (label, source, name expressions)."""
 

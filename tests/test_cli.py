@@ -80,6 +80,19 @@ def test_demo_writes_figure_animation_and_solution(
         assert str(path) in text
 
 
+def test_demo_writes_the_geodesic(demo_run: tuple[Path, str]) -> None:
+    out, text = demo_run
+    with Image.open(out / "optimal_transport.gif") as image:
+        assert image.format == "GIF"
+        assert image.n_frames == 17  # t = 0, 1/16, ..., 1
+    res = load(out / "optimal_transport.nc")
+    assert isinstance(res, eulerflow.OTResult)
+    assert res.grid.shape == (16, 16)
+    assert re.search(
+        r"W2\^2\s+" + FLOAT + " vs exact " + FLOAT, _part_output(text, "optimal-transport")
+    )
+
+
 def test_demo_prints_small_mass_and_l1_errors(demo_run: tuple[Path, str]) -> None:
     text = _part_output(demo_run[1], "continuity")
     assert "32 x 32 cells" in text
@@ -127,12 +140,19 @@ def test_demo_without_animation(tmp_path: Path, capsys: pytest.CaptureFixture[st
         "fokker_planck.png",
         "hamilton_jacobi.nc",
         "hamilton_jacobi.png",
+        "optimal_transport.nc",
+        "optimal_transport.png",
     ]
     assert ".gif" not in capsys.readouterr().out
 
 
 def test_demo_runs_every_part_in_order() -> None:
-    assert list(DEMO_PARTS) == ["continuity", "fokker-planck", "hamilton-jacobi"]
+    assert list(DEMO_PARTS) == [
+        "continuity",
+        "fokker-planck",
+        "hamilton-jacobi",
+        "optimal-transport",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -522,6 +522,34 @@ class Backend(ABC):
         self._bb_gradient(p, spacing, periodic, (g_rho, g_m))
         return g_rho, g_m
 
+    def bb_gradient_add(self, p, spacing: Sequence[float], periodic: Sequence[bool], out):
+        """``out += bb_gradient(p)`` in place, in one pass (the update ``U + G p`` of the
+        projection onto the continuity constraint).
+
+        Each entry rounds as :meth:`bb_gradient` followed by the addition; the entries where the
+        gradient is 0 (boundary time faces, wall faces) are left unchanged.
+
+        Parameters
+        ----------
+        p : array, shape (N, *shape)
+        spacing, periodic : sequences, one entry per space axis
+        out : (array, tuple of arrays)
+            C-contiguous staggered ``(rho, m)``, updated in place.
+
+        Returns
+        -------
+        out
+        """
+        from .bb_checks import check_cells, no_alias, staggered_out
+
+        if out is None:
+            raise TypeError("out (the staggered fields to update) is required")
+        spacing, periodic = check_cells(p, spacing, periodic)
+        rho, m = staggered_out(self.xp, out, p.shape[0], tuple(p.shape[1:]), p.dtype)
+        no_alias([rho, *m], [p])
+        self._bb_gradient_add(p, spacing, periodic, (rho, m))
+        return rho, m
+
     def bb_poisson(self, f, spacing: Sequence[float], periodic: Sequence[bool], out=None):
         """Solve ``-bb_divergence(bb_gradient(p)) = f`` for ``p`` (zero-mean solution).
 
@@ -579,6 +607,126 @@ class Backend(ABC):
         self._bb_prox(rho_c, tuple(m_c), gamma, (rho, m))
         return rho, m
 
+    def bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic: Sequence[bool], out=None):
+        """Projection onto the graph of the interpolation: ``argmin_U |U - a|^2 + |I U - b|^2``.
+
+        ``U`` ranges over the staggered fields with ``rho_s[0] = rho0``, ``rho_s[N] = rho1``, zero
+        wall faces and equal periodic copies. The minimiser solves ``(Id + I^T I) U = a + I^T b``
+        on the unknowns (interior time faces, interior faces of walled axes, faces ``0 .. n_a - 1``
+        of periodic axes), which splits into the constant tridiagonal systems
+        ``(1/4, 3/2, 1/4)`` along the time lines of ``rho_s`` and the axis-``a`` lines of
+        ``m_s[a]`` (cyclic on periodic axes; the boundary values times ``1/4`` move to the
+        right-hand side). The reference diagonalises them by the DST-I / real FFT; compiled
+        backends may use a direct (Thomas) solve.
+
+        Parameters
+        ----------
+        a_s : (array, tuple of arrays)
+            Staggered ``(rho, m)`` (values on the boundary faces are ignored).
+        b_c : (array, tuple of arrays)
+            Centred ``(rho, m)`` of shape ``(N, *shape)``.
+        rho0, rho1 : arrays of the spatial shape
+            Boundary densities.
+        periodic : sequence of bool
+        out : (array, tuple of arrays), optional
+            C-contiguous staggered ``(rho, m)`` to write; may be ``a_s`` itself.
+
+        Returns
+        -------
+        (rho, m)
+        """
+        from .bb_checks import check_centred, check_staggered, no_alias, staggered_out
+
+        rho_a, m_a = a_s[0], tuple(a_s[1])
+        rho_b, m_b = b_c[0], tuple(b_c[1])
+        n_time, shape, dtype, _, _ = check_staggered(rho_a, m_a)
+        if check_centred(rho_b, m_b) != (n_time, shape, dtype):
+            raise ValueError(
+                f"b_c must be centred fields of shape {(n_time, *shape)} and dtype {dtype}"
+            )
+        for x, name in ((rho0, "rho0"), (rho1, "rho1")):
+            if tuple(getattr(x, "shape", ())) != shape or x.dtype != dtype:
+                raise ValueError(f"{name} must have shape {shape} and dtype {dtype}")
+        periodic = tuple(bool(p) for p in periodic)
+        if len(periodic) != len(shape):
+            raise ValueError(f"need one periodic flag per space axis ({len(shape)})")
+        rho, m = staggered_out(self.xp, out, n_time, shape, dtype)
+        no_alias([rho, *m], [rho_b, *m_b, rho0, rho1])
+        self._bb_graph_solve((rho_a, m_a), (rho_b, m_b), rho0, rho1, periodic, (rho, m))
+        return rho, m
+
+    def bb_reflect(self, x, z, out=None):
+        """Reflection ``out = 2 x - z``, elementwise on flat buffers (a Douglas-Rachford step).
+
+        Parameters
+        ----------
+        x, z : arrays, shape (n,)
+            One-dimensional, C-contiguous, of one float dtype (the ``flat`` buffers of staggered
+            or centred fields).
+        out : array, shape (n,), optional
+            C-contiguous; may be ``x`` (not ``z``).
+
+        Returns
+        -------
+        out
+        """
+        from .bb_checks import check_flat, no_alias
+
+        size, dtype = check_flat([x, z], ["x", "z"])
+        if out is None:
+            out = self.xp.empty(size, dtype=dtype)
+        check_flat([x, out], ["x", "out"])
+        no_alias([out], [z])
+        self._bb_reflect(x, z, out)
+        return out
+
+    def bb_relax(self, z, x, y, alpha: float) -> tuple[float, float]:
+        """Relaxed update ``z <- z + alpha (y - x)`` in place, with the squared norms of the
+        relative change: returns ``(sum z^2, sum (y - x)^2)``, ``z`` taken before the update.
+
+        ``y - x`` and ``alpha (y - x)`` are rounded in the dtype of the data (as the reference
+        ``d = y - x; d *= alpha; z += d``); the sums may be accumulated in higher precision.
+
+        Parameters
+        ----------
+        z : array, shape (n,)
+            Updated in place; one-dimensional, C-contiguous, float32 or float64.
+        x, y : arrays, shape (n,)
+            Same length and dtype; not ``z``.
+        alpha : float
+            Finite relaxation factor.
+
+        Returns
+        -------
+        (float, float)
+        """
+        from .bb_checks import check_alpha, check_flat, no_alias
+
+        check_flat([z, x, y], ["z", "x", "y"])
+        no_alias([z], [x, y], "z")
+        return self._bb_relax(z, x, y, check_alpha(alpha))
+
+    def bb_kinetic(self, rho_c, m_c: Sequence) -> float:
+        """Kinetic action ``sum |m_c|^2 / (2 max(rho_c, tiny))`` over the centred cells.
+
+        A plain sum (no cell volume); ``tiny`` is the smallest normal number of the dtype, so
+        cells with ``rho_c = 0`` and ``m_c = 0`` (as the proximal map returns them) add 0. Each
+        term is rounded in the dtype of the data; the sum may be accumulated in higher precision.
+
+        Parameters
+        ----------
+        rho_c : array, shape (N, *shape)
+        m_c : sequence of arrays of shape (N, *shape)
+
+        Returns
+        -------
+        float
+        """
+        from .bb_checks import check_centred
+
+        check_centred(rho_c, m_c)
+        return float(self._bb_kinetic(rho_c, tuple(m_c)))
+
     @abstractmethod
     def _bb_interpolate(self, rho_s, m_s, out) -> None:
         """Kernel of :meth:`bb_interpolate` on validated arguments; writes ``out``."""
@@ -596,12 +744,33 @@ class Backend(ABC):
         """Kernel of :meth:`bb_gradient` on validated arguments; writes ``out``."""
 
     @abstractmethod
+    def _bb_gradient_add(self, p, spacing, periodic, out) -> None:
+        """Kernel of :meth:`bb_gradient_add` on validated arguments; updates ``out``."""
+
+    @abstractmethod
     def _bb_poisson(self, f, spacing, periodic, out) -> None:
         """Kernel of :meth:`bb_poisson` on validated arguments; writes ``out``."""
 
     @abstractmethod
     def _bb_prox(self, rho_c, m_c, gamma, out) -> None:
         """Kernel of :meth:`bb_prox` on validated arguments; writes ``out`` (may be the inputs)."""
+
+    @abstractmethod
+    def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out) -> None:
+        """Kernel of :meth:`bb_graph_solve` on validated arguments; writes ``out`` (may be
+        ``a_s``)."""
+
+    @abstractmethod
+    def _bb_reflect(self, x, z, out) -> None:
+        """Kernel of :meth:`bb_reflect` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_relax(self, z, x, y, alpha) -> tuple[float, float]:
+        """Kernel of :meth:`bb_relax` on validated arguments; updates ``z``, returns the sums."""
+
+    @abstractmethod
+    def _bb_kinetic(self, rho_c, m_c) -> float:
+        """Kernel of :meth:`bb_kinetic` on validated arguments."""
 
     def __repr__(self) -> str:
         return f"<eulerflow backend {self.name!r}>"
@@ -626,7 +795,7 @@ def _check_transport_args(rho_n, rho_k, velocities, spacing, periodic, what="vel
         raise ValueError("rho_n and rho_k must have the same shape and dtype")
     velocities, spacing, periodic = tuple(velocities), tuple(spacing), tuple(periodic)
     if not len(velocities) == len(spacing) == len(periodic) == ndim:
-        raise ValueError(f"need one velocity, spacing and periodic flag per axis ({ndim})")
+        raise ValueError(f"need one {what}, spacing and periodic flag per axis ({ndim})")
     for axis, u in enumerate(velocities):
         want = tuple(n + 1 if a == axis else n for a, n in enumerate(shape))
         if tuple(u.shape) != want or u.dtype != rho_k.dtype:

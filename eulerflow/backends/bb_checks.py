@@ -148,3 +148,34 @@ def check_gamma(gamma) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"gamma must be positive and finite, got {gamma!r}")
     return value
+
+
+def check_flat(arrays: Sequence, names: Sequence[str]):
+    """The arrays checked as one-dimensional, C-contiguous, of one length and float dtype;
+    returns ``(size, dtype)``."""
+    size, dtype = None, None
+    for x, name in zip(arrays, names, strict=True):
+        shape = tuple(getattr(x, "shape", ()))
+        if len(shape) != 1:
+            raise ValueError(f"{name} must be a one-dimensional (flat) array, got shape {shape}")
+        kind = _dtype(x, name)
+        if size is None:
+            size, dtype = shape[0], kind
+        elif shape[0] != size or kind != dtype:
+            raise ValueError(
+                f"{name} must have length {size} and dtype {dtype} (as {names[0]}), got "
+                f"{shape[0]} {kind}"
+            )
+    _contiguous(arrays, ", ".join(names))
+    return size, dtype
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` as a finite float."""
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise TypeError(f"alpha must be a number, got {alpha!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"alpha must be finite, got {alpha!r}")
+    return value

@@ -589,6 +589,11 @@ class CupyBackend(Backend):
 
         cupy_bb_kernels.gradient(self, p, spacing, periodic, out)
 
+    def _bb_gradient_add(self, p, spacing, periodic, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.gradient_add(self, p, spacing, periodic, out)
+
     def _bb_poisson(self, f, spacing, periodic, out):
         from . import cupy_bb_kernels
 
@@ -598,6 +603,26 @@ class CupyBackend(Backend):
         from . import cupy_bb_kernels
 
         cupy_bb_kernels.prox(self, rho_c, m_c, gamma, out)
+
+    def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.graph_solve(self, a_s, b_c, rho0, rho1, periodic, out)
+
+    def _bb_reflect(self, x, z, out):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.reflect(self, x, z, out)
+
+    def _bb_relax(self, z, x, y, alpha):
+        from . import cupy_bb_kernels
+
+        return cupy_bb_kernels.relax(self, z, x, y, alpha)
+
+    def _bb_kinetic(self, rho_c, m_c):
+        from . import cupy_bb_kernels
+
+        return cupy_bb_kernels.kinetic(self, rho_c, m_c)
 
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}

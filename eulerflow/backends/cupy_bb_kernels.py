@@ -367,6 +367,14 @@ def gradient(backend, p, spacing, periodic, out) -> None:
         _along(backend, "bb_face_difference", p, a + 1, g, per, scalar(1.0 / spacing[a]))
 
 
+def gradient_add(backend, p, spacing, periodic, out) -> None:
+    """``_bb_gradient_add`` of :class:`.CupyBackend`: the reference on device arrays (sliced
+    differences added in place)."""
+    from ..schemes import staggered
+
+    staggered.gradient_add(backend._contiguous(p), spacing, periodic, out)
+
+
 def divergence(backend, rho_s, m_s, spacing, out) -> None:
     """``_bb_divergence`` of :class:`.CupyBackend` (the fused kernel on the 4D view)."""
     rho_s = backend._contiguous(rho_s)
@@ -427,3 +435,82 @@ def poisson(backend, f, spacing, periodic, out) -> None:
     from ..schemes import staggered
 
     staggered.poisson(backend._contiguous(f), spacing, periodic, backend.fft, backend.xp, out)
+
+
+def graph_solve(backend, a_s, b_c, rho0, rho1, periodic, out) -> None:
+    """``_bb_graph_solve`` of :class:`.CupyBackend`: the reference on device arrays (DST-I / real
+    FFT per axis through ``cupyx.scipy.fft``; ``out`` may be ``a_s``)."""
+    from ..schemes import staggered
+
+    staggered.graph_solve(a_s, b_c, rho0, rho1, periodic, backend.fft, backend.xp, out)
+
+
+# -- pointwise updates of the splitting methods (flat buffers) ----------------------------------
+def _update_kernels(backend):
+    """The elementwise and reduction kernels of :func:`reflect` and :func:`relax` (generic over
+    the dtype ``T``, built on first use and kept on the backend; ``--fmad=false`` so that
+    ``z + alpha * d`` rounds twice, as in the reference)."""
+    from .cupy_backend import NVRTC_OPTIONS
+
+    kernels = backend.__dict__.get("_bb_update_kernels")
+    if kernels is None:
+        cupy = backend.xp
+        kernels = backend.__dict__["_bb_update_kernels"] = {
+            "reflect": cupy.ElementwiseKernel(
+                "T x, T z",
+                "T out",
+                "out = x + x - z",
+                "eulerflow_bb_reflect",
+                options=NVRTC_OPTIONS,
+            ),
+            "square_sum": cupy.ReductionKernel(
+                "T z",
+                "float64 s",
+                "(double)z * (double)z",
+                "a + b",
+                "s = a",
+                "0",
+                "eulerflow_bb_square_sum",
+                options=NVRTC_OPTIONS,
+            ),
+            "difference_square_sum": cupy.ReductionKernel(
+                "T x, T y",
+                "float64 s",
+                "(double)(y - x) * (double)(y - x)",
+                "a + b",
+                "s = a",
+                "0",
+                "eulerflow_bb_difference_square_sum",
+                options=NVRTC_OPTIONS,
+            ),
+            "relax": cupy.ElementwiseKernel(
+                "T x, T y, T alpha",
+                "T z",
+                "T d = y - x; z = z + alpha * d",
+                "eulerflow_bb_relax",
+                options=NVRTC_OPTIONS,
+            ),
+        }
+    return kernels
+
+
+def reflect(backend, x, z, out) -> None:
+    """``_bb_reflect`` of :class:`.CupyBackend`: ``out = 2 x - z`` in one elementwise pass."""
+    _update_kernels(backend)["reflect"](x, z, out)
+
+
+def relax(backend, z, x, y, alpha) -> tuple[float, float]:
+    """``_bb_relax`` of :class:`.CupyBackend`: the two squared norms by reductions (float64
+    accumulation), then ``z += alpha (y - x)`` elementwise; no temporary arrays."""
+    kernels = _update_kernels(backend)
+    z_sq = kernels["square_sum"](z)
+    d_sq = kernels["difference_square_sum"](x, y)
+    kernels["relax"](x, y, np.dtype(z.dtype).type(alpha), z)
+    return float(z_sq), float(d_sq)
+
+
+def kinetic(backend, rho_c, m_c) -> float:
+    """``_bb_kinetic`` of :class:`.CupyBackend`: the reference on device arrays."""
+    from ..schemes import staggered
+
+    return staggered.kinetic(rho_c, m_c, backend.xp)

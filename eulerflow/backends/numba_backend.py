@@ -254,6 +254,11 @@ class NumbaBackend(Backend):
 
         numba_bb_kernels.gradient(p, spacing, periodic, out)
 
+    def _bb_gradient_add(self, p, spacing, periodic, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.gradient(p, spacing, periodic, out, add=True)
+
     def _bb_poisson(self, f, spacing, periodic, out):
         from . import numba_bb_kernels
 
@@ -263,3 +268,23 @@ class NumbaBackend(Backend):
         from . import numba_bb_kernels
 
         numba_bb_kernels.prox(rho_c, m_c, gamma, out)
+
+    def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.graph_solve(a_s, b_c, rho0, rho1, periodic, out)
+
+    def _bb_reflect(self, x, z, out):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.reflect(x, z, out)
+
+    def _bb_relax(self, z, x, y, alpha):
+        from . import numba_bb_kernels
+
+        return numba_bb_kernels.relax(z, x, y, alpha)
+
+    def _bb_kinetic(self, rho_c, m_c):
+        from . import numba_bb_kernels
+
+        return numba_bb_kernels.kinetic(rho_c, m_c)

@@ -112,11 +112,12 @@ def face_average_adjoint_last(x, periodic, half, out):  # pragma: no cover - com
 
 # -- gradient (differences onto the faces) ------------------------------------------------------
 @njit(parallel=True, **_JIT)
-def face_difference(p, periodic, inv_h, out):  # pragma: no cover - compiled
+def face_difference(p, periodic, inv_h, add, out):  # pragma: no cover - compiled
     """``out[:, i] = (p[:, i] - p[:, i-1]) * inv_h`` on the inner faces, ``p`` ``(A, n, B)``.
 
     The end faces ``0`` and ``n`` of ``out`` ``(A, n+1, B)`` get ``(p[:, 0] - p[:, n-1]) * inv_h``
-    (both copies) when ``periodic``, else 0.
+    (both copies) when ``periodic``, else 0. With ``add`` the differences are added to ``out``
+    (zero faces left as they are).
     """
     n_a, n, n_b = p.shape
     zero = inv_h - inv_h
@@ -124,31 +125,42 @@ def face_difference(p, periodic, inv_h, out):  # pragma: no cover - compiled
         a = row // (n + 1)
         i = row - a * (n + 1)
         dst = out[a, i]
-        if i == 0 or i == n:
-            if periodic:
-                first = p[a, 0]
-                last = p[a, n - 1]
-                for b in range(n_b):
-                    dst[b] = (first[b] - last[b]) * inv_h
-            else:
+        if (i == 0 or i == n) and not periodic:
+            if not add:
                 for b in range(n_b):
                     dst[b] = zero
+            continue
+        if i == 0 or i == n:
+            lo = p[a, n - 1]
+            hi = p[a, 0]
         else:
             lo = p[a, i - 1]
             hi = p[a, i]
+        if add:
+            for b in range(n_b):
+                dst[b] += (hi[b] - lo[b]) * inv_h
+        else:
             for b in range(n_b):
                 dst[b] = (hi[b] - lo[b]) * inv_h
     return out
 
 
 @njit(parallel=True, **_JIT)
-def face_difference_last(p, periodic, inv_h, out):  # pragma: no cover - compiled
+def face_difference_last(p, periodic, inv_h, add, out):  # pragma: no cover - compiled
     """:func:`face_difference` along the last axis: ``p`` ``(A, n)``, ``out`` ``(A, n+1)``."""
     n_a, n = p.shape
     zero = inv_h - inv_h
     for a in prange(n_a):
         src = p[a]
         dst = out[a]
+        if add:
+            for i in range(1, n):
+                dst[i] += (src[i] - src[i - 1]) * inv_h
+            if periodic:
+                edge = (src[0] - src[n - 1]) * inv_h
+                dst[0] += edge
+                dst[n] += edge
+            continue
         for i in range(1, n):
             dst[i] = (src[i] - src[i - 1]) * inv_h
         if periodic:
@@ -162,23 +174,29 @@ def face_difference_last(p, periodic, inv_h, out):  # pragma: no cover - compile
 
 
 @njit(parallel=True, **_JIT)
-def time_difference(p, scale, out):  # pragma: no cover - compiled
+def time_difference(p, scale, add, out):  # pragma: no cover - compiled
     """``out[k] = (p[k] - p[k-1]) * scale`` for ``k = 1..N-1``, ``out[0] = out[N] = 0``.
 
     ``p`` is ``(N, M)`` and ``out`` ``(N+1, M)`` (the time gradient, ``scale = N = 1 / dt``).
+    With ``add`` the differences are added to ``out`` (``out[0]``, ``out[N]`` left as they are).
     """
     n, m = p.shape
     zero = scale - scale
     for k in prange(n + 1):
         dst = out[k]
         if k == 0 or k == n:
-            for j in range(m):
-                dst[j] = zero
+            if not add:
+                for j in range(m):
+                    dst[j] = zero
         else:
             lo = p[k - 1]
             hi = p[k]
-            for j in range(m):
-                dst[j] = (hi[j] - lo[j]) * scale
+            if add:
+                for j in range(m):
+                    dst[j] += (hi[j] - lo[j]) * scale
+            else:
+                for j in range(m):
+                    dst[j] = (hi[j] - lo[j]) * scale
     return out
 
 
@@ -539,17 +557,20 @@ def interpolate_adjoint(rho_c, m_c, periodic, out):
         _along(mc, a + 1, face_average_adjoint_last, face_average_adjoint, m, per, half)
 
 
-def gradient(p, spacing, periodic, out):
-    """Write ``out = (g_rho, g_m)``, minus the transpose of :func:`divergence` on the unknowns."""
+def gradient(p, spacing, periodic, out, add=False):
+    """Write ``out = (g_rho, g_m)``, minus the transpose of :func:`divergence` on the unknowns
+    (with ``add``: ``out += (g_rho, g_m)``, the ``_bb_gradient_add`` of the backend)."""
     dtype = _dtype_of(p)
     p = np.ascontiguousarray(p)
     g_rho, g_m = out
     n_time = p.shape[0]
+    add = bool(add)
     if g_rho.size:
-        time_difference(p.reshape(n_time, -1), dtype.type(n_time), g_rho.reshape(n_time + 1, -1))
+        rows = g_rho.reshape(n_time + 1, -1)
+        time_difference(p.reshape(n_time, -1), dtype.type(n_time), add, rows)
     for a, g in enumerate(g_m):
         inv_h = dtype.type(1.0 / spacing[a])
-        _along(p, a + 1, face_difference_last, face_difference, g, bool(periodic[a]), inv_h)
+        _along(p, a + 1, face_difference_last, face_difference, g, bool(periodic[a]), inv_h, add)
 
 
 def divergence(rho_s, m_s, spacing, out):
@@ -660,3 +681,280 @@ def poisson(f, spacing, periodic, workers: int, out) -> None:
     out[...] = sfft.idctn(
         coef, type=2, axes=neumann, norm="ortho", workers=workers, overwrite_x=True
     )
+
+
+# -- projection onto the graph of I: tridiagonal line solves (Thomas algorithm) -----------------
+@njit(inline="always", **_JIT)
+def _graph_block(src, cell, first, last, factors, periodic, x):  # pragma: no cover - compiled
+    """Solve ``tridiag(q, 3/2, q) x = src + I^T cell`` (``q = 1/4``) down the columns of a block.
+
+    ``src``, ``x`` ``(n_c + 1, W)`` (faces; ``x`` may be ``src``), ``cell`` ``(n_c, W)``: face
+    ``j`` gets the right-hand side ``src[j] + (cell[j-1] + cell[j]) / 2``. Fixed ends: the
+    unknowns are faces ``1..n_c-1``, the end faces take ``first`` / ``last`` ``(W,)``, whose
+    ``q``-multiples move to the right-hand side. Periodic: the unknowns are faces ``0..n_c-1``
+    (``cell[-1]`` wraps), the cyclic system is solved by Sherman-Morrison and face ``n_c`` copies
+    face 0. ``factors`` (:func:`thomas_factors`): rows ``lower``, ``inv_pivot`` (forward sweep
+    ``y_j = r_j - lower_j y_{j-1}``, back substitution ``x_j = (y_j - q x_{j+1}) inv_pivot_j``)
+    and ``spike`` (the Sherman-Morrison correction ``x -= (x_0 + v x_{M-1}) w spike`` with
+    ``v, w = factors[3, 0], factors[3, 1]``).
+    """
+    n_c = cell.shape[0]
+    width = cell.shape[1]
+    q = factors[3, 2]
+    half = factors[3, 3]
+    start = 0 if periodic else 1
+    for j in range(start, n_c):  # forward sweep
+        prev = cell[j - 1] if j > 0 else cell[n_c - 1]
+        here = cell[j]
+        if j == start:
+            for k in range(width):
+                x[j, k] = src[j, k] + (prev[k] + here[k]) * half
+        else:
+            lower = factors[0, j - start]
+            for k in range(width):
+                x[j, k] = src[j, k] + (prev[k] + here[k]) * half - lower * x[j - 1, k]
+        if not periodic and j == 1:
+            for k in range(width):
+                x[j, k] -= q * first[k]
+        if not periodic and j == n_c - 1:
+            for k in range(width):
+                x[j, k] -= q * last[k]
+    if n_c > start:  # back substitution
+        inv = factors[1, n_c - 1 - start]
+        for k in range(width):
+            x[n_c - 1, k] *= inv
+    for j in range(n_c - 2, start - 1, -1):
+        inv = factors[1, j - start]
+        for k in range(width):
+            x[j, k] = (x[j, k] - q * x[j + 1, k]) * inv
+    if periodic:
+        v, w = factors[3, 0], factors[3, 1]
+        coefficient = np.empty(width, dtype=x.dtype)
+        for k in range(width):
+            coefficient[k] = (x[0, k] + v * x[n_c - 1, k]) * w
+        for j in range(n_c):
+            spike = factors[2, j]
+            for k in range(width):
+                x[j, k] -= coefficient[k] * spike
+        for k in range(width):
+            x[n_c, k] = x[0, k]
+    else:
+        for k in range(width):
+            x[0, k] = first[k]
+            x[n_c, k] = last[k]
+
+
+@njit(parallel=True, **_JIT)
+def graph_lines(a, b, first, last, factors, periodic, chunk, out):  # pragma: no cover - compiled
+    """:func:`_graph_block` along axis 1 of ``(A, n, B)`` views: ``a``, ``out``
+    ``(A, n_c + 1, B)`` (``out`` may be ``a``), ``b`` ``(A, n_c, B)``, ``first``, ``last``
+    ``(A, B)``; parallel over the rows ``A`` and chunks of ``chunk`` columns of ``B``."""
+    n_a, _, n_b = out.shape
+    n_chunks = (n_b + chunk - 1) // chunk
+    for task in prange(n_a * n_chunks):
+        row = task // n_chunks
+        lo = (task - row * n_chunks) * chunk
+        hi = min(lo + chunk, n_b)
+        _graph_block(
+            a[row, :, lo:hi],
+            b[row, :, lo:hi],
+            first[row, lo:hi],
+            last[row, lo:hi],
+            factors,
+            periodic,
+            out[row, :, lo:hi],
+        )
+    return out
+
+
+@njit(parallel=True, **_JIT)
+def graph_lines_last(a, b, first, last, factors, periodic, width, out):  # pragma: no cover
+    """:func:`_graph_block` along the last axis: ``a``, ``out`` ``(A, n_c + 1)`` (``out`` may be
+    ``a``), ``b`` ``(A, n_c)``, ``first``, ``last`` ``(A,)``. Blocks of ``width`` lines are
+    transposed into buffers so that the recurrences run across lines (vectorised)."""
+    n_a, n_f = out.shape
+    n_c = n_f - 1
+    n_blocks = (n_a + width - 1) // width
+    for block in prange(n_blocks):
+        lo = block * width
+        w = min(width, n_a - lo)
+        faces = np.empty((n_f, w), dtype=out.dtype)
+        cells = np.empty((n_c, w), dtype=out.dtype)
+        for k in range(w):
+            for j in range(n_f):
+                faces[j, k] = a[lo + k, j]
+            for j in range(n_c):
+                cells[j, k] = b[lo + k, j]
+        _graph_block(faces, cells, first[lo : lo + w], last[lo : lo + w], factors, periodic, faces)
+        for k in range(w):
+            for j in range(n_f):
+                out[lo + k, j] = faces[j, k]
+    return out
+
+
+_GRAPH_CHUNK = 512  # columns per parallel task of graph_lines
+_GRAPH_WIDTH = 16  # lines per block of graph_lines_last
+
+
+@lru_cache(maxsize=64)
+def thomas_factors(size: int, periodic: bool, dtype: np.dtype) -> np.ndarray:
+    """Factors of ``tridiag(1/4, 3/2, 1/4)`` of order ``size`` for :func:`graph_lines` (cached).
+
+    Rows: ``lower_j = q / d_{j-1}``, ``inv_pivot_j = 1 / d_j`` (pivots ``d_0 = D_0``,
+    ``d_j = D_j - q^2 / d_{j-1}`` for the diagonal ``D``), the spike ``T^{-1} s`` and the scalars
+    ``(v, w, q, 1/2)``. Fixed ends: ``D = 3/2``. Cyclic (Sherman-Morrison, ``A = T + s e^T`` with
+    ``g = -3/2``, ``s = (g, 0, .., 0, q)``, ``e = (1, 0, .., 0, q / g)``): ``D_0 = 3/2 - g``,
+    ``D_{M-1} = 3/2 - q^2 / g``, ``x = y - (e . y) / (1 + e . T^{-1} s) T^{-1} s`` with
+    ``v = q / g``, ``w = 1 / (1 + e . T^{-1} s)``; order 1 (one face, its own two neighbours):
+    ``x = r / 2``. Computed in float64, rounded to ``dtype``.
+    """
+    q, g = 0.25, -1.5
+    factors = np.zeros((4, max(size, 4)))
+    factors[3, 2:4] = q, 0.5
+    if size == 0:
+        return _read_only(factors.astype(dtype))
+    if periodic and size == 1:
+        factors[1, 0] = 0.5
+        return _read_only(factors.astype(dtype))
+    diagonal = np.full(size, 1.5)
+    if periodic:
+        diagonal[0] -= g
+        diagonal[-1] -= q * q / g
+    pivots = np.empty(size)
+    pivots[0] = diagonal[0]
+    for j in range(1, size):
+        factors[0, j] = q / pivots[j - 1]
+        pivots[j] = diagonal[j] - q * factors[0, j]
+    factors[1, :size] = 1.0 / pivots
+    if periodic:
+        spike = np.zeros(size)
+        spike[0], spike[-1] = g, q
+        for j in range(1, size):
+            spike[j] -= factors[0, j] * spike[j - 1]
+        spike[-1] /= pivots[-1]
+        for j in range(size - 2, -1, -1):
+            spike[j] = (spike[j] - q * spike[j + 1]) / pivots[j]
+        factors[2, :size] = spike
+        factors[3, 0] = q / g
+        factors[3, 1] = 1.0 / (1.0 + spike[0] + q / g * spike[-1])
+    return _read_only(factors.astype(dtype))
+
+
+def _read_only(x: np.ndarray) -> np.ndarray:
+    x.flags.writeable = False
+    return x
+
+
+def graph_solve(a_s, b_c, rho0, rho1, periodic, out) -> None:
+    """Write ``out = argmin |U - a|^2 + |I U - b|^2`` with the boundary data (``out`` may be
+    ``a_s``): the tridiagonal system ``(Id + I^T I) U = a + I^T b`` of every line of every block
+    (time for ``rho_s``, axis ``a`` for ``m_s[a]``) by :func:`graph_lines` (:func:`graph_lines_last`
+    along the last, contiguous axis)."""
+    dtype = _dtype_of(rho0)
+    rho_a, m_a = a_s
+    rho_b, m_b = b_c
+    rho_out, m_out = out
+    cells = rho_b[0].size
+    if cells == 0:
+        return
+    blocks = [(rho_a, rho_b, rho_out, 0, False)]
+    blocks += [(m_a[a], m_b[a], m_out[a], a + 1, bool(periodic[a])) for a in range(len(m_a))]
+    for face, cell, dst, axis, per in blocks:
+        before, after = _split(cell.shape, axis)
+        if axis == 0:
+            first = np.ascontiguousarray(rho0, dtype=dtype).reshape(1, cells)
+            last = np.ascontiguousarray(rho1, dtype=dtype).reshape(1, cells)
+        else:
+            first = last = np.zeros((before, after), dtype=dtype)
+        _graph_axis(face, cell, first, last, per, (before, cell.shape[axis], after), dst)
+
+
+def _graph_axis(face, cell, first, last, periodic, view, out) -> None:
+    """One block of :func:`graph_solve` on its ``(A, n_c, B)`` view (``B = 1``: the last axis)."""
+    before, n_c, after = view
+    factors = thomas_factors(n_c if periodic else n_c - 1, periodic, np.dtype(out.dtype))
+    face = np.ascontiguousarray(face)
+    cell = np.ascontiguousarray(cell)
+    if after == 1:
+        graph_lines_last(
+            face.reshape(before, n_c + 1),
+            cell.reshape(before, n_c),
+            first.reshape(before),
+            last.reshape(before),
+            factors,
+            periodic,
+            _GRAPH_WIDTH,
+            out.reshape(before, n_c + 1),
+        )
+        return
+    graph_lines(
+        face.reshape(before, n_c + 1, after),
+        cell.reshape(before, n_c, after),
+        first,
+        last,
+        factors,
+        periodic,
+        _GRAPH_CHUNK,
+        out.reshape(before, n_c + 1, after),
+    )
+
+
+# -- pointwise updates of the splitting methods (flat buffers) ----------------------------------
+@njit(parallel=True, **_JIT)
+def reflect_flat(x, z, out):  # pragma: no cover - compiled
+    """``out = 2 x - z`` (``x + x`` is exact: the result rounds once, as in the reference)."""
+    for i in prange(out.size):
+        out[i] = x[i] + x[i] - z[i]
+
+
+@njit(parallel=True, **_JIT)
+def relax_flat(z, x, y, alpha):  # pragma: no cover - compiled
+    """``z <- z + alpha (y - x)``; returns ``(sum z_old^2, sum (y - x)^2)`` accumulated in
+    float64 (``alpha`` in the dtype of the data; ``alpha * d`` and the sum round separately)."""
+    z_sq = 0.0
+    d_sq = 0.0
+    for i in prange(z.size):
+        zi = z[i]
+        d = y[i] - x[i]
+        z_sq += np.float64(zi) * np.float64(zi)
+        d_sq += np.float64(d) * np.float64(d)
+        z[i] = zi + alpha * d
+    return z_sq, d_sq
+
+
+def reflect(x, z, out) -> None:
+    """``_bb_reflect`` of :class:`.NumbaBackend`."""
+    reflect_flat(x, z, out)
+
+
+def relax(z, x, y, alpha) -> tuple[float, float]:
+    """``_bb_relax`` of :class:`.NumbaBackend`."""
+    z_sq, d_sq = relax_flat(z, x, y, _dtype_of(z).type(alpha))
+    return float(z_sq), float(d_sq)
+
+
+@njit(parallel=True, **_JIT)
+def kinetic_flat(rho, m0, m1, m2, ndim, tiny):  # pragma: no cover - compiled
+    """``sum |m|^2 / max(rho, tiny) / 2``: each term in the dtype of the data, summed in
+    float64, in one pass without temporaries."""
+    total = 0.0
+    for i in prange(rho.shape[0]):
+        q = m0[i] * m0[i]
+        if ndim > 1:
+            q += m1[i] * m1[i]
+        if ndim > 2:
+            q += m2[i] * m2[i]
+        r = rho[i]
+        total += np.float64(q / (r if r > tiny else tiny))
+    return 0.5 * total
+
+
+def kinetic(rho_c, m_c) -> float:
+    """``_bb_kinetic`` of :class:`.NumbaBackend`."""
+    dtype = _dtype_of(rho_c)
+    rho = np.ascontiguousarray(rho_c).reshape(-1)
+    if rho.size == 0:
+        return 0.0
+    m = [np.ascontiguousarray(x).reshape(-1) for x in m_c]
+    pad = m + [m[0]] * (3 - len(m))
+    return float(kinetic_flat(rho, *pad, len(m_c), dtype.type(np.finfo(dtype).tiny)))

@@ -86,8 +86,23 @@ class NumpyBackend(Backend):
     def _bb_gradient(self, p, spacing, periodic, out):
         staggered.gradient(p, spacing, periodic, out)
 
+    def _bb_gradient_add(self, p, spacing, periodic, out):
+        staggered.gradient_add(p, spacing, periodic, out)
+
     def _bb_poisson(self, f, spacing, periodic, out):
         staggered.poisson(f, spacing, periodic, self.fft, np, out)
 
     def _bb_prox(self, rho_c, m_c, gamma, out):
         staggered.prox_kinetic(rho_c, m_c, gamma, np, out)
+
+    def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out):
+        staggered.graph_solve(a_s, b_c, rho0, rho1, periodic, self.fft, np, out)
+
+    def _bb_reflect(self, x, z, out):
+        staggered.reflect(x, z, np, out)
+
+    def _bb_relax(self, z, x, y, alpha):
+        return staggered.relax(z, x, y, alpha, np)
+
+    def _bb_kinetic(self, rho_c, m_c):
+        return staggered.kinetic(rho_c, m_c, np)

@@ -27,6 +27,7 @@ from typing import Any
 from .continuity import continuity_demo
 from .fokker_planck import fokker_planck_demo
 from .hamilton_jacobi import hamilton_jacobi_demo
+from .optimal_transport import optimal_transport_demo
 
 DemoPart = Callable[..., dict[str, Any]]
 
@@ -34,6 +35,7 @@ DEMO_PARTS: dict[str, DemoPart] = {
     "continuity": continuity_demo,
     "fokker-planck": fokker_planck_demo,
     "hamilton-jacobi": hamilton_jacobi_demo,
+    "optimal-transport": optimal_transport_demo,
 }
 """The demo parts, run in this order by ``eulerflow demo``."""
 
@@ -43,4 +45,5 @@ __all__ = [
     "continuity_demo",
     "fokker_planck_demo",
     "hamilton_jacobi_demo",
+    "optimal_transport_demo",
 ]

@@ -23,11 +23,12 @@ Time:
   ``dt / 2``, ``dt``). When the operator does not depend on time (a potential, a fixed drift,
   or ``steady=True``) it is assembled once and the matrix ``I - gamma L`` factorised once per
   distinct ``gamma`` by sparse LU (``scipy.sparse`` / SuperLU on the CPU, ``cupyx.scipy.sparse``
-  with device triangular solves on the GPU); a time-dependent drift is reassembled and
-  refactorised at every step.
+  with device triangular solves on the GPU; four factorisations are kept, the least recently
+  used evicted); a time-dependent drift is reassembled and refactorised at every step.
 
 Steps are uniform inside each interval between snapshot times (the interval is divided into
-``ceil(length / dt)`` equal steps), so snapshot times are hit exactly. BDF2 starts with one
+``ceil(length / dt)`` equal steps, step ``k`` starting at ``start + k * step``: times are not
+accumulated, so they do not drift), so snapshot times are hit exactly. BDF2 starts with one
 implicit-Euler step (its local error ``O(dt^2)`` keeps the global order two, and it damps rough
 initial data); across snapshot intervals with different step sizes it uses the variable-step
 BDF2 formula with the step ratio ``w = dt_n / dt_{n-1}``,
@@ -454,27 +455,42 @@ class _ImplicitRunner:
         self.stepper = stepper
         self.positive = stepper == "implicit-euler"
         self.device = _DeviceWeights(operator, be)
-        # Uniform steps inside each snapshot interval.
+        # Uniform steps inside each snapshot interval: step k of interval i runs from
+        # starts[i] + k * steps[i] to starts[i] + (k + 1) * steps[i] (the last one to times[i]),
+        # computed from (i, k), never accumulated, so that no round-off drift creeps in.
         starts = np.concatenate(([0.0], times[:-1]))
         lengths = times - starts
-        counts = np.maximum(np.ceil(lengths / dt * (1 - 1e-12)), 1)
+        counts = np.where(lengths > 0, np.maximum(np.ceil(lengths / dt * (1 - 1e-12)), 1), 0)
         self.times = times
-        self.steps = np.where(lengths > 0, lengths / counts, np.inf)
-        self._solvers: dict[float, Callable] = {}
+        self.starts = starts
+        self.counts = counts.astype(np.int64)
+        self.steps = np.where(lengths > 0, lengths / np.maximum(counts, 1), np.inf)
+        self._interval = 0
+        self._k = 0  # steps taken in the current interval
+        self._solvers: dict[float, Callable] = {}  # least recently used first
         self._identity = None
         self._matrix = None
         self.n_factorizations = 0
         self._previous = None  # (rho^{n-1}, dt_{n-1}) for BDF2
 
+    def _current(self) -> int:
+        """Index of the interval holding the next step (finished intervals skipped)."""
+        while self._interval < len(self.counts) and self._k >= self.counts[self._interval]:
+            self._interval += 1
+            self._k = 0
+        return self._interval
+
     def max_step(self, t: float, state) -> float:
-        k = int(np.searchsorted(self.times, t * (1 + 1e-12) + 1e-300, side="right"))
-        return float(self.steps[min(k, len(self.steps) - 1)])
+        i = self._current()
+        return float(self.steps[i]) if i < len(self.steps) else math.inf
 
     def _solve(self, gamma: float, rhs, t_new: float):
         """``(I - gamma L(t_new))^{-1} rhs`` with cached factorisations."""
         op = self.operator
         key = float(f"{gamma:.12e}")
-        solve = None if op.time_dependent else self._solvers.get(key)
+        solve = None if op.time_dependent else self._solvers.pop(key, None)
+        if solve is not None:
+            self._solvers[key] = solve  # now the most recently used
         if solve is None:
             import scipy.sparse
 
@@ -484,7 +500,7 @@ class _ImplicitRunner:
             solve = self.be.sparse_factorized((identity - gamma * self._matrix).tocsc())
             self.n_factorizations += 1
             if not op.time_dependent:
-                if len(self._solvers) >= _MAX_FACTORIZATIONS:
+                if len(self._solvers) >= _MAX_FACTORIZATIONS:  # evict the least recently used
                     self._solvers.pop(next(iter(self._solvers)))
                 self._solvers[key] = solve
         x = solve(rhs.ravel())
@@ -499,10 +515,18 @@ class _ImplicitRunner:
         )
 
     def advance(self, rho_n, t: float, dt: float):
-        nominal = self.max_step(t, rho_n)
-        if abs(dt - nominal) <= 1e-8 * nominal:
-            dt = nominal  # the last step of an interval, shortened by the rounding of t only
-        t_new = t + dt
+        i = self._current()
+        step, k = float(self.steps[i]), self._k
+        if not abs(dt - step) <= 1e-6 * step + 16 * math.ulp(float(self.times[i])):
+            raise RuntimeError(
+                f"internal error: the marching driver asked for dt={dt!r} at t={t!r}, "
+                f"but interval {i} is divided into steps of {step!r}"
+            )
+        dt = step  # the driver's dt and t differ from the exact ones by round-off only
+        t = float(self.starts[i] + k * step)
+        last = k + 1 == self.counts[i]
+        t_new = float(self.times[i]) if last else float(self.starts[i] + (k + 1) * step)
+        self._k += 1
         if self.stepper == "implicit-euler":
             new = self._solve(dt, rho_n, t_new)
         elif self.stepper == "crank-nicolson":

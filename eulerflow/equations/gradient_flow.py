@@ -17,8 +17,9 @@ nonlocal equations with a gradient flow structure", Commun. Comput. Phys. 17 (20
 
 The last two steps are exactly the MUSCL upwind rate of :mod:`eulerflow.schemes.muscl`, so one
 Runge-Kutta stage is one fused ``Backend.transport_update`` call with the face velocities above.
-Semi-discretely ``d E_h / dt = -|C| sum_faces u F h <= 0`` (``F`` has the sign of ``u``): the
-discrete energy decays. In time: SSP Runge-Kutta (Shu-Osher form) with
+Semi-discretely ``d E_h / dt = |C| sum_i xi_i d rho_i / dt = -|C| sum_faces u F <= 0``
+(summation by parts, ``u = -(xi_{i+1} - xi_i) / h``; ``F`` has the sign of ``u``): the discrete
+energy decays. In time: SSP Runge-Kutta (Shu-Osher form) with
 
     dt = cfl / max(sum_a max|u_a| / h_a, sum_a max D / h_a^2),   cfl <= 1/2,
 

@@ -4,6 +4,11 @@ The driver is shared by the explicit solvers: the caller supplies the largest st
 current state and the update itself; the driver shortens steps to land exactly on every snapshot
 time, records snapshots, checks the state for non-finite or negative values at every snapshot
 (an unstable setting is reported, never returned silently) and shows a tqdm progress bar.
+
+The elapsed time is a compensated (Neumaier) sum of the steps, so it does not drift with the
+number of steps. A step after which at most ``SNAP_FRACTION * dt`` plus ``SNAP_ULPS`` ulp of the
+snapshot time remain lands on the snapshot time: that remainder is round-off, and taking it as a
+spurious tiny step would, for example, restart a multistep method. No step exceeds ``max_step``.
 """
 
 from __future__ import annotations
@@ -58,6 +63,26 @@ def progress_bar(total: float, progress: bool | None, description: str = "", **o
     return tqdm(total=total, disable=True)
 
 
+SNAP_FRACTION = 1e-9
+"""A step that leaves at most this fraction of itself (plus :data:`SNAP_ULPS` ulp of the target)
+before a snapshot time lands on it: the rest is round-off, not a step to take."""
+SNAP_ULPS = 8
+
+
+def _add(t: float, carry: float, dt: float) -> tuple[float, float]:
+    """``(t + carry) + dt`` as a new pair ``(t, carry)``: ``t`` is the elapsed time rounded to
+    the nearest float and ``carry`` the round-off it leaves (a two-sum), so ``t`` stays within an
+    ulp of the exact sum of the steps whatever their number (a plain running sum of ``n`` equal
+    steps drifts by up to ``n`` ulp)."""
+    total = t + dt
+    if abs(t) >= abs(dt):
+        carry += (t - total) + dt
+    else:
+        carry += (dt - total) + t
+    rounded = total + carry
+    return rounded, carry - (rounded - total)
+
+
 @dataclass
 class MarchRecord:
     """What :func:`march` collected."""
@@ -104,7 +129,7 @@ def march(
     record = MarchRecord()
     t_final = float(times[-1])
     start = time.perf_counter()
-    t = 0.0
+    t, carry = 0.0, 0.0  # the elapsed time is t + carry (compensated sum of the steps)
     with progress_bar(
         t_final,
         progress,
@@ -113,19 +138,21 @@ def march(
         bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]",
     ) as bar:
         for target in times:
-            while t < target:
-                dt = min(float(max_step(t, state)), target - t)
+            target = float(target)
+            resolution = SNAP_ULPS * math.ulp(target)
+            while (target - t) - carry > 0:
+                dt = min(float(max_step(t, state)), (target - t) - carry)
                 if not dt > 0:
                     raise UnstableSolutionError(f"time step collapsed to {dt!r} at t={t:.6g}")
                 state = advance(state, t, dt)
-                t_new = t + dt
-                if target - t_new <= 1e-12 * max(abs(target), 1.0):
-                    t_new = float(target)
+                t_old = t
+                t, carry = _add(t, carry, dt)
+                if (target - t) - carry <= SNAP_FRACTION * dt + resolution:
+                    t, carry = target, 0.0
                 record.n_steps += 1
                 record.dt_min = min(record.dt_min, dt)
                 record.dt_max = max(record.dt_max, dt)
-                bar.update(t_new - t)
-                t = t_new
+                bar.update(t - t_old)
             message = check(state)
             if message:
                 raise UnstableSolutionError(f"at t={t:.6g}: {message}")

@@ -7,11 +7,14 @@
       m(t) = b + e^{-tA} (m0 - b),
       S(t) = e^{-tA} S0 e^{-tA^T} + 2 eps int_0^t e^{-sA} e^{-sA^T} ds,
 
-  the covariance solving the Lyapunov ODE ``S' = -A S - S A^T + 2 eps I``. The integral is
-  computed in closed form: with Van Loan's block matrix exponential (C. Van Loan, IEEE Trans.
-  Automat. Control 23, 1978) for short times, and as ``S_inf - e^{-tA} S_inf e^{-tA^T}`` with
-  the Lyapunov solution ``A S_inf + S_inf A^T = 2 eps I`` when the eigenvalues of ``A`` have
-  positive real parts and ``t ||A|| > 1`` (where Van Loan's exponential would overflow).
+  the covariance solving the Lyapunov ODE ``S' = -A S - S A^T + 2 eps I``. The integral
+  ``N(t) = int_0^t e^{-sA} e^{-sA^T} ds`` is computed without cancellation for every ``A`` by
+  scaling and squaring: Van Loan's block matrix exponential (C. Van Loan, IEEE Trans. Automat.
+  Control 23, 1978) gives ``N(tau)`` and ``e^{-tau A}`` for ``tau = t / 2^k`` with
+  ``tau ||A|| <= 1/2``, and the doubling ``N(2 tau) = N(tau) + e^{-tau A} N(tau) e^{-tau A^T}``
+  (a sum of positive semi-definite terms) reaches ``t``. (The Lyapunov form
+  ``S_inf - e^{-tA} S_inf e^{-tA^T}`` cancels when an eigenvalue of ``A`` is near 0, and Van
+  Loan's exponential for the whole ``t`` contains ``e^{tA}`` and cancels for large ``t``.)
   ``A`` may be non-symmetric (then no potential exists: use ``drift=`` in the solver);
   ``t = inf`` gives the stationary law, which needs every eigenvalue of ``A`` to have a positive
   real part and solves ``A S + S A^T = 2 eps I``.
@@ -98,24 +101,39 @@ def ou_moments(
         return b.copy(), 0.5 * (cov + cov.T)
     decay = scipy.linalg.expm(-t * A)
     mean = b + decay @ (mean0 - b)
-    stable = bool(np.all(np.linalg.eigvals(A).real > 0))
-    if stable and t * np.linalg.norm(A, 2) > 1:
-        # int_0^t e^{-sA} Q e^{-sA^T} ds = S_inf - e^{-tA} S_inf e^{-tA^T} with A S_inf +
-        # S_inf A^T = Q (differentiate e^{-sA} S_inf e^{-sA^T}); stable for large t, where the
-        # Van Loan exponential below would contain e^{tA} and cancel catastrophically.
-        stationary = scipy.linalg.solve_continuous_lyapunov(A, 2 * eps * np.eye(d))
-        noise = stationary - decay @ stationary @ decay.T
-    else:
-        # Van Loan: expm(t [[A, Q], [0, -A^T]]) = [[E11, E12], [0, E22]] with E22 = e^{-tA^T}
-        # and E22^T E12 = int_0^t e^{-sA} Q e^{-sA^T} ds, Q = 2 eps I (accurate for small t).
-        block = np.zeros((2 * d, 2 * d))
-        block[:d, :d] = A
-        block[:d, d:] = 2 * eps * np.eye(d)
-        block[d:, d:] = -A.T
-        big = scipy.linalg.expm(t * block)
-        noise = big[d:, d:].T @ big[:d, d:]
+    noise = 2 * eps * _noise_integral(t, A)
     cov = decay @ cov0 @ decay.T + noise
     return mean, 0.5 * (cov + cov.T)
+
+
+def _noise_integral(t: float, A: np.ndarray) -> np.ndarray:
+    """``N(t) = int_0^t e^{-sA} e^{-sA^T} ds`` by Van Loan's formula and doubling.
+
+    With ``tau = t / 2^k`` and ``tau ||A||_1 <= 1/2``: ``expm(tau [[-A, c I], [0, A^T]])`` has
+    the blocks ``E11 = e^{-tau A}``, ``E12 = c int_0^tau e^{-(tau - s) A} e^{s A^T} ds``, so
+    ``N(tau) = E12 E11^T / c`` (``c = 1 / tau`` balances the block; every exponential is of a
+    matrix of norm <= 1/2 relative to ``1 / tau``, so nothing cancels). Then ``k`` doublings
+    ``N(2 s) = N(s) + e^{-sA} N(s) e^{-sA^T}`` (``s = 2^j tau``, ``e^{-sA}`` from ``expm``) add
+    positive semi-definite terms only.
+    """
+    d = A.shape[0]
+    if t == 0:
+        return np.zeros((d, d))
+    norm = float(np.linalg.norm(A, 1))
+    k = max(0, math.ceil(math.log2(2 * t * norm))) if norm > 0 else 0
+    tau = math.ldexp(t, -k)
+    block = np.zeros((2 * d, 2 * d))
+    block[:d, :d] = -tau * A
+    block[:d, d:] = np.eye(d)
+    block[d:, d:] = tau * A.T
+    big = scipy.linalg.expm(block)
+    decay = big[:d, :d]
+    noise = tau * (big[:d, d:] @ decay.T)
+    for j in range(k):
+        if j > 0:  # e^{-2^j tau A} directly: repeated squaring would compound its error
+            decay = scipy.linalg.expm(math.ldexp(-tau, j) * A)
+        noise = noise + decay @ noise @ decay.T
+    return 0.5 * (noise + noise.T)
 
 
 def ornstein_uhlenbeck(

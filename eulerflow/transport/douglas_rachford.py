@@ -46,30 +46,24 @@ class DouglasRachford(Method):
         return {"gamma": self.gamma, "alpha": self.alpha}
 
     def step(self, with_dual: bool = False) -> None:
-        sp, xp = self.space, self.xp
+        sp, xp, be = self.space, self.xp, self.space.backend
         sp.project(self.z_u, self.u, self.p)
-        sp.backend.bb_prox(self.z_v.rho, self.z_v.m, self.gamma, out=self.v.pair)
+        be.bb_prox(self.z_v.rho, self.z_v.m, self.gamma, out=self.v.pair)
         # reflection 2 x - z, then the graph projection
         y_u, y_v = self.y_u, self.y_v
-        xp.multiply(self.u.flat, 2, out=y_u.flat)
-        y_u.flat -= self.z_u.flat
-        xp.multiply(self.v.flat, 2, out=y_v.flat)
-        y_v.flat -= self.z_v.flat
+        be.bb_reflect(self.u.flat, self.z_u.flat, out=y_u.flat)
+        be.bb_reflect(self.v.flat, self.z_v.flat, out=y_v.flat)
         sp.graph_solve(y_u, y_v, out=y_u)
         sp.interpolate(y_u, y_v)
-        self.residuals.primal = self.primal_residual()
         self.residuals.dual = math.nan
         if with_dual:
             xi = self._xi
             xp.subtract(self.z_v.flat, self.v.flat, out=xi.flat)  # gamma xi
             self.residuals.dual = self.dual_residual(xi)
             self.phi *= 1.0 / self.gamma
-        z_norm = self.norm(self.z_u.flat) + self.norm(self.z_v.flat)
-        y_u.flat -= self.u.flat
-        y_v.flat -= self.v.flat
-        step = self.norm(y_u.flat) + self.norm(y_v.flat)
+        # z <- z + alpha (y - x), with the squared norms of z and y - x from the same pass
+        zu_sq, du_sq = be.bb_relax(self.z_u.flat, self.u.flat, y_u.flat, self.alpha)
+        zv_sq, dv_sq = be.bb_relax(self.z_v.flat, self.v.flat, y_v.flat, self.alpha)
+        z_norm = math.sqrt(zu_sq) + math.sqrt(zv_sq)
+        step = math.sqrt(du_sq) + math.sqrt(dv_sq)
         self.residuals.change = self.alpha * step / max(z_norm, 1e-300)
-        y_u.flat *= self.alpha
-        y_v.flat *= self.alpha
-        self.z_u.flat += y_u.flat
-        self.z_v.flat += y_v.flat

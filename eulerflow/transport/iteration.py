@@ -16,8 +16,10 @@ After each iteration a method holds ``u`` (exactly in ``C``: the output of the p
 ``v`` (an output of the proximal map, so ``rho_c >= 0``), and it knows a subgradient ``xi`` in
 ``dJ(v)`` exactly (from the proximal map). It reports three relative residuals:
 
-- ``primal``: ``|v - I u| / |v|``, the distance of the pair from the interpolation constraint
-  (every iteration);
+- ``primal``: ``|v - I u| / |v|``, the distance of the pair from the interpolation constraint.
+  ``u`` and ``v`` stay untouched until the next step, so it is evaluated after a step when the
+  driver asks (:meth:`Method.primal_residual`; the driver asks every few iterations and whenever
+  ``change`` is below the tolerance), else left as NaN;
 - ``dual``: ``min_phi |I^T xi - G phi| / |I^T xi|`` on the unknowns, the KKT residual; the
   minimising ``phi`` (one more Poisson solve, ``-D G phi = -D I^T xi``) is the potential. It is
   evaluated when asked (``step(with_dual=True)``; the driver asks every few iterations and
@@ -39,7 +41,7 @@ _TINY = 1e-300
 class Residuals:
     """Relative residuals of one iteration (see the module docstring)."""
 
-    primal: float = math.inf
+    primal: float = math.nan
     dual: float = math.nan
     change: float = math.inf
 
@@ -64,7 +66,8 @@ class Method:
     v: Fields
 
     def step(self, with_dual: bool = False) -> None:
-        """One iteration; updates :attr:`residuals` (``dual`` only ``with_dual``, else NaN)."""
+        """One iteration; updates :attr:`residuals` (``change``; ``dual`` only ``with_dual``, else
+        NaN; ``primal`` is left to :meth:`primal_residual`)."""
         raise NotImplementedError
 
     @property
@@ -79,10 +82,11 @@ class Method:
         return math.sqrt(float(self.xp.einsum("i,i->", x, x)))
 
     def primal_residual(self) -> float:
-        """``|v - I u| / |v|``."""
+        """``|v - I u| / |v|`` of the current iterate (also stored in :attr:`residuals`)."""
         work = self.space.interpolate(self.u, self._work_c)
         work.flat -= self.v.flat
-        return self.norm(work.flat) / max(self.norm(self.v.flat), _TINY)
+        self.residuals.primal = self.norm(work.flat) / max(self.norm(self.v.flat), _TINY)
+        return self.residuals.primal
 
     def dual_residual(self, xi: Fields) -> float:
         """``min_phi |I^T xi - G phi| / |I^T xi|`` on the unknowns; the minimiser goes to

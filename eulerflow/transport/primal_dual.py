@@ -63,7 +63,6 @@ class ChambollePock(Method):
         sp.project(step, self.u, self.p)
         diff = self.u_bar
         xp.subtract(self.u.flat, self.u_old.flat, out=diff.flat)
-        self.residuals.primal = self.primal_residual()
         self.residuals.dual = self.dual_residual(self.xi) if with_dual else math.nan
         self.residuals.change = self.norm(diff.flat) / max(self.norm(self.u.flat), 1e-300)
         diff.flat += self.u.flat  # U_bar = 2 U_new - U_old

@@ -61,7 +61,8 @@ class OTResult:
     n_iter : int
     history : dict of str to array
         Per-iteration series: ``"w2_squared"`` (the objective), ``"primal"``, ``"dual"`` and
-        ``"change"`` residuals.
+        ``"change"`` residuals (``primal`` and ``dual`` are NaN at the iterations where they
+        were not evaluated, see :func:`~eulerflow.benamou_brenier`).
     timings : dict of str to float
         Seconds: ``"setup"``, ``"iterations"``, ``"per_iteration"``, ``"total"``.
     message : str
@@ -139,13 +140,17 @@ class OTResult:
         return float(np.abs(dt_rho + div).max()) / scale
 
     def kinetic_energy(self) -> np.ndarray:
-        """``int |m|^2 / rho dx`` at every :attr:`t_mid` (the Otto metric speed squared; constant
-        along a geodesic and equal to ``w2_squared``)."""
+        """``int |v|^2 rho dx`` at every :attr:`t_mid` (the Otto metric speed squared; constant
+        along a geodesic and equal to ``w2_squared``).
+
+        ``rho`` is the centred density ``(rho_k + rho_{k+1}) / 2`` and ``v`` is :attr:`velocity`,
+        which is 0 where ``rho`` is below the solver's density floor: cells whose density is at
+        the level of the iteration residuals (tails, vacuum) carry no meaningful velocity and
+        would otherwise dominate ``|m|^2 / rho``.
+        """
         rho_c = 0.5 * (to_numpy(self.rho)[1:] + to_numpy(self.rho)[:-1])
-        msq = np.sum(to_numpy(self.momentum) ** 2, axis=1)
-        positive = rho_c > 0
-        density = np.where(positive, msq / np.where(positive, rho_c, 1), 0)
-        return density.reshape(self.n_time, -1).sum(axis=1) * self.grid.cell_volume
+        speed2 = np.sum(to_numpy(self.velocity) ** 2, axis=1)
+        return (speed2 * rho_c).reshape(self.n_time, -1).sum(axis=1) * self.grid.cell_volume
 
     def to_solution(self) -> Solution:
         """The geodesic ``rho(t)`` as a :class:`~eulerflow.Solution` (plotting, xarray)."""

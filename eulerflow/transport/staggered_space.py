@@ -11,9 +11,9 @@ built on the backend kernels ``bb_*`` (layout in :mod:`eulerflow.schemes.stagger
 - the solve of ``(Id + I^T I) U = A + I^T B`` with the boundary data fixed, which is the
   projection onto the graph ``{V = I U}`` used by Douglas-Rachford and ALG2. ``I^T I`` acts along
   one axis per block (time for ``rho_s``, axis ``a`` for ``m_s[a]``) as the tridiagonal stencil
-  ``(1, 2, 1) / 4``, diagonalised by the DST-I (fixed ends) or the FFT (periodic axes): the
-  eigenvalues of ``Id + I^T I`` are ``3/2 + cos(pi j / (M + 1)) / 2`` and
-  ``3/2 + cos(2 pi j / n) / 2``.
+  ``(1, 2, 1) / 4``, so every line is a constant tridiagonal system ``(1/4, 3/2, 1/4)``
+  (:meth:`Backend.bb_graph_solve`: DST-I / FFT in the reference, a Thomas solve with
+  precomputed factors in the Numba backend).
 
 Staggered and centred vectors are :class:`Fields`: one contiguous buffer ``flat`` with views
 ``rho`` and ``m``, so that linear combinations and norms are single array operations. The inner
@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-
-import numpy as np
 
 from ..backends.base import Backend
 from ..backends.bb_checks import face_shape
@@ -99,9 +97,6 @@ class StaggeredSpace:
         ]
         self.centred_shapes = [(self.n_time, *self.shape)] * (self.ndim + 1)
         self._div = self.xp.empty((self.n_time, *self.shape), dtype=self.dtype)
-        self._grad = self.staggered()
-        self._rhs = self.staggered()
-        self._inverse = self._graph_eigenvalues()
 
     # -- vectors --------------------------------------------------------------------------------
     def staggered(self) -> Fields:
@@ -149,10 +144,11 @@ class StaggeredSpace:
         return out
 
     def project(self, y: Fields, out: Fields, potential):
-        """``out = proj_C(y)`` (``out`` may be ``y``); returns ``(potential, grad)``.
+        """``out = proj_C(y)`` (``out`` may be ``y``); returns ``potential``.
 
         The projection is ``out = y' + G p`` where ``y'`` is ``y`` with the boundary data written
-        in and ``p`` (written to ``potential``) solves ``-D G p = D y'``; ``grad`` holds ``G p``.
+        in and ``p`` (written to ``potential``) solves ``-D G p = D y'``; ``G p`` is added in
+        place (:meth:`Backend.bb_gradient_add`).
         """
         be = self.backend
         if out is not y:
@@ -160,9 +156,8 @@ class StaggeredSpace:
         self.set_boundary(out)
         be.bb_divergence(out.rho, out.m, self.spacing, self.periodic, out=self._div)
         be.bb_poisson(self._div, self.spacing, self.periodic, out=potential)
-        be.bb_gradient(potential, self.spacing, self.periodic, out=self._grad.pair)
-        out.flat += self._grad.flat
-        return potential, self._grad
+        be.bb_gradient_add(potential, self.spacing, self.periodic, out=out.pair)
+        return potential
 
     def divergence(self, u: Fields):
         """``D u`` on the space-time cells (a new array)."""
@@ -174,108 +169,18 @@ class StaggeredSpace:
         return out
 
     def graph_solve(self, a: Fields, b: Fields, out: Fields) -> Fields:
-        """``out = argmin |U - a|^2 + |I U - b|^2`` over ``U`` with the boundary data.
-
-        Solves ``(Id + I^T I) U = a + I^T b`` on the unknowns (interior time faces, interior and
-        periodic faces), the boundary entries of ``U`` fixed to the data. ``out`` may be ``a``.
-        """
-        rhs = self._rhs
-        self.interpolate_adjoint(b, rhs)
-        rhs.flat += a.flat
-        n_time = self.n_time
-        quarter = self.dtype.type(0.25)
-        if n_time >= 2:
-            rhs.rho[1] -= quarter * self.rho0
-            rhs.rho[-2] -= quarter * self.rho1
-            out.rho[1:-1] = self._solve_along(rhs.rho[1:-1], 0, self._inverse[0], False)
-        out.rho[0] = self.rho0
-        out.rho[-1] = self.rho1
-        for a_, per in enumerate(self.periodic):
-            axis = a_ + 1
-            index = [slice(None)] * (self.ndim + 1)
-            if per:
-                index[axis] = slice(0, -1)
-                part = out.m[a_][tuple(index)]
-                part[...] = self._solve_along(
-                    rhs.m[a_][tuple(index)], axis, self._inverse[axis], True
-                )
-                first, last = list(index), list(index)
-                first[axis], last[axis] = slice(0, 1), slice(-1, None)
-                out.m[a_][tuple(last)] = out.m[a_][tuple(first)]
-            else:
-                index[axis] = slice(1, -1)
-                if self.shape[a_] >= 2:
-                    out.m[a_][tuple(index)] = self._solve_along(
-                        rhs.m[a_][tuple(index)], axis, self._inverse[axis], False
-                    )
-        self._walls(out, 0)
+        """``out = argmin |U - a|^2 + |I U - b|^2`` over ``U`` with the boundary data
+        (:meth:`Backend.bb_graph_solve`). ``out`` may be ``a``."""
+        self.backend.bb_graph_solve(
+            a.pair, b.pair, self.rho0, self.rho1, self.periodic, out=out.pair
+        )
         return out
-
-    # -- the tridiagonal solves -----------------------------------------------------------------
-    def _graph_eigenvalues(self) -> list:
-        """Inverse eigenvalues of ``Id + I^T I`` per axis (time first), broadcastable."""
-        inverse = []
-        for axis in range(self.ndim + 1):
-            if axis == 0:
-                size, per = self.n_time - 1, False
-            else:
-                n, per = self.shape[axis - 1], self.periodic[axis - 1]
-                size = n if per else n - 1
-            view = [1] * (self.ndim + 1)
-            if size < 1:
-                inverse.append(None)
-                continue
-            if per:
-                j = np.arange(size // 2 + 1)
-                lam = 1.5 + 0.5 * np.cos(2 * np.pi * j / size)
-            else:
-                j = np.arange(1, size + 1)
-                lam = 1.5 + 0.5 * np.cos(np.pi * j / (size + 1))
-            view[axis] = lam.size
-            inverse.append(self.xp.asarray((1.0 / lam).reshape(view), dtype=self.dtype))
-        return inverse
-
-    def _solve_along(self, rhs, axis: int, inverse, periodic: bool):
-        """Solve the constant tridiagonal system ``(1/4, 3/2, 1/4)`` along ``axis``."""
-        fft = self.backend.fft
-        if periodic:
-            n = rhs.shape[axis]
-            spectrum = fft.rfft(rhs, axis=axis)
-            spectrum *= inverse
-            return fft.irfft(spectrum, n=n, axis=axis)
-        coefficients = _dst1(rhs, axis, fft, self.xp)
-        coefficients *= inverse
-        return _dst1(coefficients, axis, fft, self.xp)
 
     # -- functionals ----------------------------------------------------------------------------
     def kinetic(self, v: Fields) -> float:
         """``sum |m_c|^2 / (2 rho_c)`` over the centred cells with ``rho_c > 0`` (plain sum).
 
-        ``v`` is an output of the proximal map (``m_c = 0`` where ``rho_c = 0``).
+        ``v`` is an output of the proximal map: ``rho_c >= 0`` and ``m_c = 0`` where
+        ``rho_c = 0``, so dividing by ``max(rho_c, tiny)`` gives 0 there.
         """
-        xp = self.xp
-        msq = v.m[0] * v.m[0]
-        for m in v.m[1:]:
-            msq += m * m
-        positive = v.rho > 0
-        value = xp.where(positive, msq / xp.where(positive, v.rho, 1), 0).sum()
-        return 0.5 * float(value)
-
-
-def _dst1(x, axis: int, fft, xp):
-    """Orthonormal DST-I along ``axis`` (its own inverse); through an odd extension and a real
-    FFT where the FFT module has no DST-I (CuPy)."""
-    try:
-        return fft.dst(x, type=1, axis=axis, norm="ortho")
-    except NotImplementedError:
-        pass
-    n = x.shape[axis]
-    zero_shape = list(x.shape)
-    zero_shape[axis] = 1
-    zero = xp.zeros(zero_shape, dtype=x.dtype)
-    extended = xp.concatenate([zero, x, zero, -xp.flip(x, axis=axis)], axis=axis)
-    spectrum = fft.rfft(extended, axis=axis)
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(1, n + 1)
-    scale = x.dtype.type(-math.sqrt(2.0 / (n + 1)) / 2)
-    return xp.ascontiguousarray(spectrum[tuple(index)].imag * scale)
+        return self.backend.bb_kinetic(v.rho, v.m)

@@ -1,16 +1,17 @@
 """Contract tests of the Benamou-Brenier kernels: every backend against the NumPy reference.
 
-``bb_interpolate``, ``bb_interpolate_adjoint``, ``bb_divergence``, ``bb_gradient``, ``bb_poisson``
-and ``bb_prox`` (layout of :mod:`eulerflow.schemes.staggered`) on random inputs with 1D/2D/3D
-space, odd sizes and axes of length one and two, on periodic, walled and mixed axes, in float32
-and float64. Agreement: 1e-12 (float64) and 1e-5 (float32) relative to the largest reference
-value.
+``bb_interpolate``, ``bb_interpolate_adjoint``, ``bb_divergence``, ``bb_gradient``, ``bb_poisson``,
+``bb_prox`` and ``bb_graph_solve`` (layout of :mod:`eulerflow.schemes.staggered`) on random
+inputs with 1D/2D/3D space, odd sizes and axes of length one and two, on periodic, walled and
+mixed axes, in float32 and float64. Agreement: 1e-12 (float64) and 1e-5 (float32) relative to
+the largest reference value.
 
 The properties that define the reference are also checked on every backend (NumPy included):
 the adjointness of the interpolation, ``bb_gradient = -bb_divergence^T`` on the unknowns, the
 Poisson solve inverting ``-bb_divergence bb_gradient`` on zero-mean data, and the optimality of
 the proximal map (the returned point solves the cubic and is the minimiser of the proximal
-objective, checked against an independent bisection in extended precision).
+objective, checked against an independent bisection in extended precision), and the graph
+projection zeroing the gradient of its objective on the unknowns.
 """
 
 from __future__ import annotations
@@ -340,3 +341,189 @@ def test_bb_prox_is_optimal(backend, rng, gamma):
         m2 = mx + scale * rng.standard_normal(shape)
         m2 = np.where(r2 > 0, m2, 0.0)
         assert (objective(r2, m2, rho_c, mcx) >= base - 1e-12 * (np.abs(base) + 1)).all()
+
+
+# -- projection onto the graph of the interpolation ------------------------------------------------
+def _graph_inputs(rng, n_time, space, periodic, dtype):
+    """Random ``a`` (staggered), ``b`` (centred) and boundary densities."""
+    a_s = random_staggered(rng, n_time, space, periodic, dtype)
+    b_c = (
+        rng.standard_normal((n_time, *space)).astype(dtype),
+        tuple(rng.standard_normal((n_time, *space)).astype(dtype) for _ in space),
+    )
+    rho0, rho1 = (rng.standard_normal(space).astype(dtype) for _ in range(2))
+    return a_s, b_c, rho0, rho1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("space", SPACES + [(40, 3), (3, 33)], ids=str)
+def test_bb_graph_solve_matches_reference(fast_backend, rng, space, dtype):
+    """Compiled line solves (Thomas / Sherman-Morrison) against the DST-I / FFT reference, also
+    written in place over ``a``."""
+    reference = get_backend("numpy")
+    be = fast_backend
+    for case, periodic in enumerate(boundary_cases(len(space))):
+        n_time = [1, 2, 3, 6][case % 4]
+        a_s, b_c, rho0, rho1 = _graph_inputs(rng, n_time, space, periodic, dtype)
+        label = f"{space} N={n_time} periodic={periodic} {np.dtype(dtype).name}"
+        want = reference_call(reference.bb_graph_solve, a_s, b_c, rho0, rho1, periodic)
+        d_a = (be.asarray(a_s[0]), on(be, a_s[1]))
+        d_b = (be.asarray(b_c[0]), on(be, b_c[1]))
+        args = (d_b, be.asarray(rho0), be.asarray(rho1), periodic)
+        got = host_pair(be, be.bb_graph_solve(d_a, *args))
+        for x, y in zip((got[0], *got[1]), (want[0], *want[1]), strict=True):
+            assert_matches_reference(x, y, dtype, "graph_solve " + label)
+        in_place = be.bb_graph_solve(d_a, *args, out=d_a)
+        assert in_place[0] is d_a[0]
+        for x, y in zip((d_a[0], *d_a[1]), (want[0], *want[1]), strict=True):
+            assert_matches_reference(host(be, x), y, dtype, "graph_solve in place " + label)
+
+
+@pytest.mark.parametrize("space", [(7,), (1,), (2,), (5, 4), (3, 1, 4), (2, 3, 5)], ids=str)
+def test_bb_graph_solve_is_the_constrained_minimiser(backend, rng, space):
+    """The gradient ``(U - a) + I^T (I U - b)`` of ``|U - a|^2 / 2 + |I U - b|^2 / 2`` vanishes on
+    the unknowns (interpolation kernels only, independent of the line solves); ``U`` carries the
+    boundary data, zero walls and equal periodic copies."""
+    for n_time, periodic in zip(itertools.cycle([1, 2, 5]), boundary_cases(len(space))):
+        a_s, b_c, rho0, rho1 = _graph_inputs(rng, n_time, space, periodic, np.float64)
+        d_b = (backend.asarray(b_c[0]), on(backend, b_c[1]))
+        u = backend.bb_graph_solve(
+            (backend.asarray(a_s[0]), on(backend, a_s[1])),
+            d_b,
+            backend.asarray(rho0),
+            backend.asarray(rho1),
+            periodic,
+        )
+        iu = backend.bb_interpolate(*u)
+        residual_c = (iu[0] - d_b[0], tuple(x - y for x, y in zip(iu[1], d_b[1], strict=True)))
+        back = host_pair(backend, backend.bb_interpolate_adjoint(*residual_c, periodic))
+        u = host_pair(backend, u)
+        np.testing.assert_array_equal(u[0][0], rho0)
+        np.testing.assert_array_equal(u[0][-1], rho1)
+        gradient = [(u[0] - a_s[0] + back[0])[1:-1]]
+        for a, (m, ma, mb) in enumerate(zip(u[1], a_s[1], back[1], strict=True)):
+            view = np.moveaxis(m, a + 1, 0)
+            if periodic[a]:
+                np.testing.assert_array_equal(view[0], view[-1])
+            else:
+                assert (view[0] == 0).all() and (view[-1] == 0).all()
+            g = np.moveaxis(m - ma + mb, a + 1, 0)
+            gradient.append(g[:-1] if periodic[a] else g[1:-1])
+        scale = max(np.abs(x).max(initial=0.0) for x in (*a_s[1], a_s[0], *b_c[1], b_c[0]))
+        worst = max(np.abs(g).max(initial=0.0) for g in gradient)
+        assert worst <= 1e-13 * scale, (n_time, periodic, worst)
+
+
+# -- pointwise updates of the splitting methods ---------------------------------------------------
+FLAT_SIZES = [1, 2, 7, 1000, 40_001]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("size", FLAT_SIZES)
+def test_bb_reflect_matches_reference(fast_backend, rng, size, dtype):
+    ref = get_backend("numpy")
+    x, z = (rng.standard_normal(size).astype(dtype) for _ in range(2))
+    expected = reference_call(ref.bb_reflect, x, z)
+    # independent: 2 x - z in float64 from the same inputs, rounded once
+    np.testing.assert_array_equal(expected, (2 * x.astype(np.float64) - z).astype(dtype))
+    actual = fast_backend.bb_reflect(*on(fast_backend, (x, z)))
+    assert_matches_reference(host(fast_backend, actual), expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bb_reflect_in_place(backend, rng, dtype):
+    x, z = (rng.standard_normal(33).astype(dtype) for _ in range(2))
+    expected = 2 * x.astype(np.float64) - z
+    args = on(backend, (x, z))
+    out = backend.bb_reflect(*args, out=args[0])
+    assert out is args[0]
+    assert_matches_reference(host(backend, out), expected.astype(dtype), dtype)
+    np.testing.assert_array_equal(host(backend, args[1]), z)
+    with pytest.raises(ValueError, match="must not share"):
+        backend.bb_reflect(*args, out=args[1])
+
+
+@pytest.mark.parametrize("alpha", [1.9, 1.0, -0.37])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("size", FLAT_SIZES)
+def test_bb_relax_matches_reference(fast_backend, rng, size, dtype, alpha):
+    ref = get_backend("numpy")
+    z, x, y = (rng.standard_normal(size).astype(dtype) for _ in range(3))
+    z_ref = z.copy()
+    sums_ref = reference_call(ref.bb_relax, z_ref, x, y, alpha)
+    # independent: the update and the sums in float64
+    z64, d64 = z.astype(np.float64), y.astype(np.float64) - x
+    np.testing.assert_allclose(
+        z_ref, z64 + alpha * d64, rtol=0, atol=4 * TOLERANCE[dtype] * np.abs(z64).max()
+    )
+    np.testing.assert_allclose(sums_ref, [z64 @ z64, d64 @ d64], rtol=TOLERANCE[dtype])
+    args = on(fast_backend, (z, x, y))
+    sums = fast_backend.bb_relax(*args, alpha)
+    assert all(isinstance(s, float) for s in sums)
+    np.testing.assert_allclose(sums, sums_ref, rtol=TOLERANCE[dtype])
+    assert_matches_reference(host(fast_backend, args[0]), z_ref, dtype)
+    for a, b in zip(args[1:], (x, y), strict=True):  # inputs untouched
+        np.testing.assert_array_equal(host(fast_backend, a), b)
+
+
+def test_bb_update_argument_checks(backend):
+    x = backend.asarray(np.zeros(5))
+    with pytest.raises(ValueError, match="length 5"):
+        backend.bb_reflect(x, backend.asarray(np.zeros(4)))
+    with pytest.raises(ValueError, match="dtype float64"):
+        backend.bb_relax(x, backend.asarray(np.zeros(5, np.float32)), x.copy(), 1.0)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        backend.bb_reflect(backend.asarray(np.zeros((5, 1))), x)
+    with pytest.raises(ValueError, match="must not share"):
+        backend.bb_relax(x, x, backend.asarray(np.zeros(5)), 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        backend.bb_relax(x, backend.asarray(np.zeros(5)), backend.asarray(np.zeros(5)), np.inf)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("space", SPACES, ids=str)
+def test_bb_gradient_add(backend, rng, space, dtype):
+    """``out += G p`` on every backend equals ``bb_gradient`` then the addition (the same
+    roundings: bitwise on the reference), and the compiled kernels match the reference."""
+    ref = get_backend("numpy")
+    spacing = tuple(0.3 + rng.random(len(space)))
+    for periodic, n_time in itertools.product(boundary_cases(len(space)), N_TIMES):
+        p = rng.standard_normal((n_time, *space)).astype(dtype)
+        start = random_staggered(rng, n_time, space, periodic, dtype)
+        g_rho, g_m = ref.bb_gradient(p, spacing, periodic)
+        expected = (start[0] + g_rho, tuple(m + g for m, g in zip(start[1], g_m, strict=True)))
+        out = on(backend, (start[0], *start[1]))
+        result = backend.bb_gradient_add(on(backend, (p,))[0], spacing, periodic, (out[0], out[1:]))
+        assert result[0] is out[0] and all(a is b for a, b in zip(result[1], out[1:], strict=True))
+        what = f"{space} {periodic} N={n_time}"
+        for actual, want in zip(out, (expected[0], *expected[1]), strict=True):
+            actual = host(backend, actual)
+            if backend.name == "numpy":
+                np.testing.assert_array_equal(actual, want, err_msg=what)
+            else:
+                assert_matches_reference(actual, want, dtype, what)
+    with pytest.raises(TypeError, match="out"):
+        backend.bb_gradient_add(on(backend, (p,))[0], spacing, periodic, None)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("space", [(1,), (9,), (5, 7), (1, 6), (3, 5, 7), (6, 5, 4)], ids=str)
+def test_bb_kinetic(backend, rng, space, dtype):
+    """``sum |m|^2 / (2 max(rho, tiny))`` against float64 arithmetic on the same inputs, with
+    vacuum cells (``rho = 0 = m``) adding 0; the compiled backends against the reference."""
+    ref = get_backend("numpy")
+    for n_time in N_TIMES:
+        shape = (n_time, *space)
+        rho = rng.random(shape).astype(dtype) + dtype(0.1)
+        m = tuple(rng.standard_normal(shape).astype(dtype) for _ in space)
+        vacuum = rng.random(shape) < 0.3
+        rho[vacuum] = 0
+        for x in m:
+            x[vacuum] = 0
+        expected = reference_call(ref.bb_kinetic, rho, m)
+        msq = sum(x.astype(np.float64) ** 2 for x in m)
+        direct = 0.5 * float(np.sum(msq[~vacuum] / rho[~vacuum]))
+        np.testing.assert_allclose(expected, direct, rtol=TOLERANCE[dtype])
+        actual = backend.bb_kinetic(*on(backend, (rho,)), on(backend, m))
+        assert isinstance(actual, float)
+        np.testing.assert_allclose(actual, expected, rtol=TOLERANCE[dtype])

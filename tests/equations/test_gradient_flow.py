@@ -48,6 +48,37 @@ def test_face_velocities_are_minus_the_difference_quotient(rng, periodic):
         np.testing.assert_allclose(moved[n], ends, rtol=1e-14)
 
 
+@pytest.mark.parametrize("periodic", [(False, False), (True, False)])
+def test_semi_discrete_energy_rate_is_minus_cell_volume_times_sum_of_u_f(rng, periodic):
+    """The module docstring's identity ``d E_h / dt = -|C| sum_faces u F`` (summation by parts
+    of ``sum_i xi_i L_i |C|``), checked against a central difference of ``E_h`` along the rate
+    on anisotropic cells (a spurious factor ``h`` would be off by 0.4 or 0.25 here)."""
+    from eulerflow.schemes.muscl import face_fluxes, transport_rate
+
+    grid = ef.Grid((9, 7), ((0.0, 3.6), (-1.0, 0.75)), periodic=periodic)
+    rho = 0.5 + rng.random(grid.shape)
+    energy = en.Entropy(0.3) + en.Potential(lambda x, y: np.cos(x) + y**2)
+    xi = energy.first_variation(rho, grid)
+    faces = [np.empty(grid.face_shape(a)) for a in range(2)]
+    face_velocities(xi, grid.spacing, grid.periodic, faces)
+    rate = transport_rate(rho, faces, grid.spacing, grid.periodic, "minmod", np)
+    flux_sum = 0.0
+    for a, u in enumerate(faces):
+        flux = face_fluxes(rho, u, a, grid.periodic[a], "minmod", np)
+        if grid.periodic[a]:  # faces 0 and n are one face
+            keep = tuple(slice(0, grid.shape[a]) if b == a else slice(None) for b in range(2))
+            u, flux = u[keep], flux[keep]
+        flux_sum += np.sum(u * flux)
+    claimed = -grid.cell_volume * flux_sum
+    delta = 1e-5
+    measured = (energy.value(rho + delta * rate, grid) - energy.value(rho - delta * rate, grid)) / (
+        2 * delta
+    )
+    assert claimed < 0
+    assert claimed == pytest.approx(measured, rel=1e-7)
+    np.testing.assert_allclose(claimed, grid.cell_volume * np.sum(xi * rate), rtol=1e-12)
+
+
 # -- Barenblatt ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("d", "sizes"), [(1, (40, 80, 160)), (2, (16, 32, 64))])
 def test_barenblatt_convergence_mass_and_positivity(d, sizes):
@@ -82,8 +113,13 @@ def test_nonlinear_fokker_planck_against_the_exact_solution():
 
 
 # -- aggregation-diffusion: an OU flow around the conserved mean ---------------------------------
-@pytest.mark.parametrize(("d", "sizes"), [(1, (32, 64, 128)), (2, (16, 32, 64))])
-def test_quadratic_interaction_with_entropy_is_an_ou_flow(d, sizes):
+@pytest.mark.parametrize(
+    ("d", "sizes", "bound"),
+    # measured: 1D 6.0e-3, 1.5e-3, 3.9e-4 (orders 1.98, 1.99);
+    # 2D 2.2e-2, 5.9e-3, 1.6e-3 (orders 1.92, 1.88)
+    [(1, (32, 64, 128), 6e-4), (2, (16, 32, 64), 2.4e-3)],
+)
+def test_quadratic_interaction_with_entropy_is_an_ou_flow(d, sizes, bound):
     """``E = eps int rho log rho + 1/2 int int |x - y|^2 / 2 rho rho``.
 
     ``dE/drho = eps (log rho + 1) + M |x - mean|^2 / 2 + const`` (``M`` the mass), so the flow is
@@ -107,8 +143,8 @@ def test_quadratic_interaction_with_entropy_is_an_ou_flow(d, sizes):
         centres = grid.centers
         final_mean = [float(grid.integrate(sol.rho[-1] * c)) / mass for c in centres]
         np.testing.assert_allclose(final_mean, mean, atol=2e-3)
-    assert np.all(observed_orders(errors) >= 1.0), errors
-    assert errors[-1] < 5e-3
+    assert np.all(observed_orders(errors) >= 1.8), errors
+    assert errors[-1] < bound, errors
 
 
 # -- energy dissipation at every step ------------------------------------------------------------

@@ -51,3 +51,39 @@ def test_march_reports_invalid_state():
             lambda u: None,
             progress=False,
         )
+
+
+def _count_steps(times, step):
+    taken = []
+    record = march(
+        0.0,
+        np.asarray(times, dtype=float),
+        max_step=lambda t, u: step,
+        advance=lambda u, t, dt: taken.append((t, dt)) or u,
+        snapshot=lambda u: u,
+        check=lambda u: None,
+        progress=False,
+    )
+    return record, taken
+
+
+def test_many_equal_steps_do_not_end_with_a_spurious_tiny_step():
+    """100000 steps of 1e-5 to [0.3, 0.7, 1]: a plain running sum of t drifts by ~1e-12 and
+    used to end each interval with an extra step of ~1e-12 (n_steps 100001, dt_min 1.4e-12)."""
+    record, taken = _count_steps([0.0, 0.3, 0.7, 1.0], 1e-5)
+    assert record.n_steps == 100_000
+    assert record.dt_max == 1e-5 and record.dt_min >= 1e-5 * (1 - 1e-9)
+    t = np.array([s[0] for s in taken])
+    k = np.arange(t.size)
+    assert np.max(np.abs(t - k * 1e-5)) <= 4 * np.spacing(1.0)  # no drift either
+
+
+def test_a_real_remainder_is_a_step_and_round_off_is_not():
+    """Ten steps just short of 1/10 leave a remainder of 1e-6 dt: a real (11th) step; a
+    remainder of 1e-11 dt is round-off and the tenth step lands on t = 1. No step exceeds
+    max_step."""
+    for shortfall, steps in ((1e-6, 11), (1e-11, 10)):
+        step = 0.1 * (1 - shortfall)
+        record, taken = _count_steps([0.0, 1.0], step)
+        assert record.n_steps == steps, shortfall
+        assert max(dt for _, dt in taken) <= step

@@ -108,10 +108,52 @@ def test_bad_arguments():
         ornstein_uhlenbeck(ef.Grid(10, (0, 1)), 1.0, np.eye(2), B, 1.0, M0, S0)
 
 
-def test_the_two_closed_forms_of_the_noise_integral_agree():
-    """Van Loan (short times) and the Lyapunov form (long times) meet at t ||A|| = 1."""
+def _mp_noise_integral(t, A):
+    """``int_0^t e^{-sA} e^{-sA^T} ds`` by Van Loan's block exponential over the whole ``t`` in
+    high precision (enough digits to absorb its ``e^{t ||A||}`` cancellation): an independent
+    reference for the scaled-and-doubled double-precision computation."""
+    mpmath = pytest.importorskip("mpmath")
+    digits = 30 + math.ceil(2 * t * np.linalg.norm(A, 1) / math.log(10))
+    with mpmath.workdps(digits):
+        d = A.shape[0]
+        block = mpmath.zeros(2 * d, 2 * d)
+        for i in range(d):
+            block[i, d + i] = 1
+            for j in range(d):
+                block[i, j] = -mpmath.mpf(float(A[i, j]))
+                block[d + i, d + j] = mpmath.mpf(float(A[j, i]))
+        big = mpmath.expm(mpmath.mpf(float(t)) * block)
+        return np.array((big[:d, d:] * big[:d, :d].T).tolist(), dtype=float)
+
+
+def test_noise_integral_matches_high_precision_where_the_doublings_change():
+    """The Van Loan step ``tau = t / 2^k`` (``tau ||A||_1 <= 1/2``) changes at ``t ||A||_1 =
+    2^(k-1)``: on both sides the covariance matches the 60-digit reference to round-off."""
+    eps = 0.4
     for A in (A_NONSYM, np.array([[1.0, 0.3], [0.3, 0.5]])):
-        t_switch = 1 / np.linalg.norm(A, 2)
-        _, below = ou_moments(t_switch * (1 - 1e-9), A, B, 0.4, M0, S0)
-        _, above = ou_moments(t_switch * (1 + 1e-9), A, B, 0.4, M0, S0)
-        np.testing.assert_allclose(below, above, atol=1e-12)
+        norm = np.linalg.norm(A, 1)
+        for k in (0, 1, 5):
+            for t in 2.0 ** (k - 1) / norm * np.array([1 - 1e-12, 1 + 1e-12]):
+                _, cov = ou_moments(t, A, B, eps, M0, 0.0)
+                want = 2 * eps * _mp_noise_integral(t, A)
+                np.testing.assert_allclose(cov, want, rtol=1e-14, atol=1e-15 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("t", [0.1, 3.0, 30.0, 200.0])
+def test_noise_integral_is_accurate_with_a_near_zero_eigenvalue(t):
+    """Stable ``A`` with an eigenvalue ``1e-8``: the Lyapunov form ``S_inf - e^{-tA} S_inf
+    e^{-tA^T}`` cancels (relative error 6e-8 on diag(50, 1e-8) at t = 0.1); the result must be
+    accurate to round-off. References: the diagonal closed form ``eps (1 - e^{-2 a t}) / a``
+    (``expm1``) and, for a non-normal ``A``, Van Loan's formula in high precision."""
+    eps = 0.7
+    lam = np.array([50.0, 1e-8])
+    _, cov = ou_moments(t, np.diag(lam), B, eps, M0, 0.0)
+    expected = eps * -np.expm1(-2 * lam * t) / lam
+    np.testing.assert_allclose(np.diag(cov), expected, rtol=1e-13)
+    assert cov[0, 1] == 0.0
+    # non-normal: A = P diag(3, 1e-8) P^-1 (real eigenvalues, eigenvectors 27 degrees apart)
+    P = np.array([[1.0, 0.9], [0.2, 1.0]])
+    A = P @ np.diag([3.0, 1e-8]) @ np.linalg.inv(P)
+    _, cov = ou_moments(t, A, B, eps, M0, 0.0)
+    want = 2 * eps * _mp_noise_integral(t, A)
+    np.testing.assert_allclose(cov, want, rtol=1e-13)

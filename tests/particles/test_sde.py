@@ -121,50 +121,80 @@ def test_boundaries_keep_the_uniform_law_invariant(periodic):
     assert np.mean(np.abs(x - x0)) > 0.1
 
 
-def _fokker_planck_reference(rho0, grid, t, dt):
-    solve = getattr(ef, "solve_fokker_planck", None)
-    if solve is None:
-        pytest.skip("eulerflow.solve_fokker_planck is not available")
-    return solve(
-        rho0, grid, t, drift=ou_drift, diffusion=EPS, dt=dt, steady=True, progress=False
+def _fokker_planck_reference(rho0, grid, t, dt, diffusion=EPS):
+    return ef.solve_fokker_planck(
+        rho0, grid, t, drift=ou_drift, diffusion=diffusion, dt=dt, steady=True, progress=False
     ).rho[-1]
 
 
-def test_particles_agree_with_the_fokker_planck_solution():
-    """Seed eqs. 31-34: the histogram of Euler-Maruyama particles started from samples of
-    rho0 agrees with the Fokker-Planck solution from rho0 within the sampling error.
+def _cell_moments(rho, grid):
+    """Mean and covariance of the piecewise-constant density equal to ``rho`` on every cell
+    (centred sums over the cell centres plus the within-cell variance ``h_a^2 / 12``)."""
+    weights = rho * grid.cell_volume / grid.integrate(rho)
+    centres = [np.broadcast_to(c, grid.shape) for c in grid.centers]
+    mean = np.array([np.sum(weights * c) for c in centres])
+    d = [c - m for c, m in zip(centres, mean, strict=True)]
+    cov = np.array([[np.sum(weights * a * b) for b in d] for a in d])
+    return mean, cov + np.diag(grid.spacing) ** 2 / 12
 
-    Allowance: the multinomial L1 error ``mean + 5 sd`` (module docstring of test_sampling),
-    computed with the cell probabilities of the exact law, plus two deterministic biases that
-    the test measures: the L1 distance of the Fokker-Planck solution to the exact OU cell
-    averages, and the L1 distance between the Gaussians with the Euler-Maruyama moments and
-    with the exact moments (weak error in dt).
+
+def test_particles_agree_with_the_fokker_planck_solution():
+    """Seed eqs. 31-34: Euler-Maruyama particles started from samples of rho0 follow the
+    Fokker-Planck solution from rho0, checked two ways, each of which rejects a reference run
+    with 5% more or less diffusion (asserted below: the comparison discriminates).
+
+    The particles sample the piecewise-constant ``rho0`` (96 x 96 cells); its moments ``(m0,
+    S0')`` start the exact OU law and the Euler-Maruyama chain. The Fokker-Planck reference runs
+    on the same fine grid, where its own discretisation error in the moments is below one
+    standard error (measured 0.9 SE against the exact OU moments).
+
+    1. Moments: the sample mean and covariance against those of the reference, shifted by the
+       exactly known weak error of the chain (``em_moments - ou_moments``), within 5 standard
+       errors. Measured |z| <= 1.9; with diffusion x1.05 / x0.95 the covariance is off by 13.5
+       / 10.9 SE (x1.03: 8.8).
+    2. Histogram on 12 x 12 bins (64 fine cells each): the L1 distance of the bin masses to
+       the reference's below the multinomial allowance ``mean + 5 sd`` (module docstring of
+       test_sampling) plus the L1 distance between the Gaussians with the chain's and the exact
+       moments. Measured 0.0090 against
+       0.0167; the perturbed references give 0.0228 and 0.0273.
     """
-    grid = ef.Grid((48, 48), ((-4.0, 4.0), (-4.0, 4.0)))
+    grid = ef.Grid((96, 96), ((-4.0, 4.0), (-4.0, 4.0)))
+    coarse = ef.Grid((12, 12), ((-4.0, 4.0), (-4.0, 4.0)))
     t, dt, n = 0.5, 0.005, 200_000
     rho0 = ef.exact.gaussian_density(grid, mean=M0, cov=S0)
     rng = np.random.default_rng(31)
     sol = euler_maruyama(sample(rho0, grid, n, rng), ou_drift, EPS, t, dt, rng=rng, grid=grid)
-    rho_particles = sol.histogram()[-1]
-    assert grid.integrate(rho_particles) == pytest.approx(1.0, abs=1e-13)
+    x = sol.positions[-1]
+    p_particles = sol.histogram(coarse)[-1] * coarse.cell_volume
+    assert p_particles.sum() == pytest.approx(1.0, abs=1e-13)
 
-    rho_fp = _fokker_planck_reference(rho0, grid, t, dt)
-    m_exact, s_exact = ou_moments(t, A, np.zeros(2), EPS, M0, S0)
-    exact = ef.exact.gaussian_density(grid, mean=m_exact, cov=s_exact)
-    m_em, s_em = em_moments(t, dt, M0, S0 + np.diag(grid.spacing) ** 2 / 12)
-    em_law = ef.exact.gaussian_density(grid, mean=m_em, cov=s_em)
-    bias_fp = grid.integrate(np.abs(rho_fp - exact))
-    bias_em = grid.integrate(np.abs(em_law - exact))
-
-    p = exact * grid.cell_volume
-    var = p * (1 - p) / n
+    m0, s0 = _cell_moments(rho0, grid)
+    m_exact, s_exact = ou_moments(t, A, np.zeros(2), EPS, m0, s0)
+    m_em, s_em = em_moments(t, dt, m0, s0)
+    d = np.diag(s_em)
+    se_mean, se_cov = np.sqrt(d / n), np.sqrt((np.outer(d, d) + s_em**2) / n)
+    p_exact = ef.exact.gaussian_density(coarse, m_exact, s_exact) * coarse.cell_volume
+    p_em = ef.exact.gaussian_density(coarse, m_em, s_em) * coarse.cell_volume
+    bias_em = np.abs(p_em - p_exact).sum()
+    var = p_exact * (1 - p_exact) / n
     mean, sd = np.sqrt(2 / np.pi) * np.sum(np.sqrt(var)), np.sqrt((1 - 2 / np.pi) * var.sum())
-    error = grid.integrate(np.abs(rho_particles - rho_fp))
-    assert error < mean + 5 * sd + bias_fp + bias_em, (error, mean, sd, bias_fp, bias_em)
-    # the pure sampling test: against the law the particles follow, to within 5 sd
-    assert grid.integrate(np.abs(rho_particles - em_law)) < mean + 5 * sd
-    # and the statistical part dominates the allowance (the comparison is not vacuous)
-    assert bias_fp + bias_em < mean
+    allowance = mean + 5 * sd + bias_em
+    assert bias_em < mean  # the statistical part dominates the allowance
+
+    def discrepancies(rho_fp):
+        """(L1 distance of the bin masses, largest |z| of the moments)."""
+        r = grid.shape[0] // coarse.shape[0]
+        p_fp = rho_fp.reshape(12, r, 12, r).sum(axis=(1, 3)) * grid.cell_volume
+        m_fp, s_fp = _cell_moments(rho_fp, grid)
+        z_mean = (x.mean(axis=0) - (m_fp + m_em - m_exact)) / se_mean
+        z_cov = (np.cov(x.T) - (s_fp + s_em - s_exact)) / se_cov
+        return np.abs(p_particles - p_fp).sum(), max(np.abs(z_mean).max(), np.abs(z_cov).max())
+
+    error, z = discrepancies(_fokker_planck_reference(rho0, grid, t, dt))
+    assert error < allowance and z < 5, (error, allowance, z)
+    for factor in (0.95, 1.05):
+        error, z = discrepancies(_fokker_planck_reference(rho0, grid, t, dt, factor * EPS))
+        assert error > allowance and z > 5, (factor, error, allowance, z)
 
 
 def test_particle_solution_io_and_deposits(tmp_path):

@@ -294,6 +294,35 @@ def test_iteration_counts_large():
     assert max(counts) <= 2 * min(counts), counts
 
 
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_fast_backends_match_numpy(fast_backend, method):
+    """The same iterates (to round-off) on the compiled backends, vacuum included."""
+    grid = ef.Grid((16, 12), ((0, 1), (0, 1)), periodic=(False, True))
+    pair = exact.translation_pair(grid, (0.25, 0.1))
+    runs = []
+    for be in ("numpy", fast_backend):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ef.ConvergenceWarning)
+            runs.append(
+                solve(pair.rho0, pair.rho1, grid, 6, backend=be, method=method, max_iter=40)
+            )
+    ref, fast = runs
+    assert fast.backend == fast_backend.name
+    np.testing.assert_allclose(fast.history["w2_squared"], ref.history["w2_squared"], rtol=1e-9)
+    np.testing.assert_allclose(fast.rho, ref.rho, atol=1e-9 * np.abs(ref.rho).max())
+    np.testing.assert_allclose(
+        fast.potential, ref.potential, atol=1e-8 * np.abs(ref.potential).max()
+    )
+
+
+def test_default_backend():
+    grid = ef.Grid(32, (0, 1))
+    pair = exact.linear_to_uniform_pair(grid)
+    res = benamou_brenier(pair.rho0, pair.rho1, grid, n_time=8, tol=1e-4)
+    assert res.converged and res.backend in ("numba", "numpy", "cupy")
+    assert res.w2_squared == pytest.approx(1 / 120, rel=0.05)
+
+
 def test_vacuum_regions_give_finite_nonnegative_fields():
     grid = ef.Grid((20, 20), ((0, 1), (0, 1)))
     x, y = grid.centers

@@ -1,8 +1,9 @@
 """Validation of the Fokker-Planck solver against published neural particle results.
 
-The data (``shared/validation/neural``, see its README) are outputs of two public neural methods
-for Wasserstein gradient flows. For each, the grid solution is checked first (against the exact
-solution, or by refinement), then used as the reference that measures the neural particles.
+The data (``tests/validation/data``, copied from ``shared/validation/neural``; see its README)
+are outputs of two public neural methods for Wasserstein gradient flows. For each, the grid
+solution is checked first (against the exact solution, or by refinement), then used as the
+reference that measures the neural particles.
 
 - ``jko_iflow_ou_rose.npz`` (JKO-iFlow): the 2D OU flow ``d_t rho = div(rho x) + Laplace rho``
   from a Gaussian mixture of 11677 narrow components; the exact solution is the transported
@@ -19,19 +20,15 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy.special import ndtr
 
 import eulerflow as ef
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "validation" / "neural"
+DATA = Path(__file__).resolve().parent / "data"  # copies of shared/validation/neural, see README
 
 
 def load(name: str):
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"validation data {path} not found (it lives in the shared folder beside main)")
-    return np.load(path)
+    return np.load(DATA / name)
 
 
 # -- JKO-iFlow, Ornstein-Uhlenbeck from a Gaussian mixture -----------------------------------------
