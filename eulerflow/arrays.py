@@ -10,6 +10,15 @@ def is_cupy_array(x) -> bool:
     return type(x).__module__.split(".")[0] == "cupy"
 
 
+def array_module(x):
+    """``numpy`` or ``cupy``, whichever owns ``x`` (CuPy is imported only for CuPy arrays)."""
+    if is_cupy_array(x):
+        import cupy
+
+        return cupy
+    return np
+
+
 def to_numpy(x) -> np.ndarray:
     """Copy a CuPy array to the host; return NumPy arrays (and array-likes) as NumPy arrays."""
     if is_cupy_array(x):

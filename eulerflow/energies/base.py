@@ -29,18 +29,9 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ..arrays import is_cupy_array
+from ..arrays import array_module
 from ..exceptions import ConvergenceWarning
 from ..grid import Grid
-
-
-def array_module(x):
-    """``numpy`` or ``cupy``, whichever owns ``x`` (CuPy is imported only for CuPy arrays)."""
-    if is_cupy_array(x):
-        import cupy
-
-        return cupy
-    return np
 
 
 def check_density_shape(rho, grid: Grid, name: str = "rho") -> None:

@@ -30,8 +30,9 @@ from collections.abc import Callable
 import numpy as np
 import scipy.fft
 
+from ..arrays import array_module
 from ..grid import Grid
-from .base import Energy, array_module, check_density_shape
+from .base import Energy, check_density_shape
 
 
 def difference_grid_shape(grid: Grid) -> tuple[int, ...]:

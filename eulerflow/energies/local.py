@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..arrays import is_cupy_array
+from ..arrays import array_module, is_cupy_array
 from ..grid import Grid
-from .base import LocalEnergy, array_module, positive_parameter
+from .base import LocalEnergy, positive_parameter
 
 
 class Entropy(LocalEnergy):

@@ -49,9 +49,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..arrays import stack_like
+from ..arrays import array_module, stack_like
 from ..backends import as_input_type, get_backend
-from ..energies.base import Energy, array_module
+from ..energies.base import Energy
 from ..exceptions import UnstableSolutionError
 from ..grid import Grid
 from ..results import Solution

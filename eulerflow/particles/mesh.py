@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from ..arrays import is_cupy_array
+from ..arrays import array_module
 from ..backends import as_input_type, get_backend
 from ..grid import Grid
 
@@ -36,20 +36,12 @@ class ParticlesOutsideWarning(UserWarning):
     """Particles outside a walled box were left out of a deposit."""
 
 
-def _xp(x):
-    if is_cupy_array(x):
-        import cupy
-
-        return cupy
-    return np
-
-
 def as_positions(x, grid: Grid, name: str = "x"):
     """``x`` as an ``(n, d)`` float32/float64 array of its own array module (a 1D array is
     accepted on 1D grids)."""
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
-    xp = _xp(x)
+    xp = array_module(x)
     x = xp.asarray(x)
     if x.ndim == 1 and grid.ndim == 1:
         x = x[:, None]
@@ -65,7 +57,7 @@ def as_positions(x, grid: Grid, name: str = "x"):
 
 def outside_mask(x, grid: Grid):
     """True for particles with a non-finite coordinate or a walled coordinate outside the box."""
-    xp = _xp(x)
+    xp = array_module(x)
     outside = ~xp.all(xp.isfinite(x), axis=1)
     for a, ((lo, hi), periodic) in enumerate(zip(grid.bounds, grid.periodic, strict=True)):
         if not periodic:
@@ -79,7 +71,7 @@ def _apply_policy(x, weights, grid: Grid, outside: str, what: str):
     if outside not in OUTSIDE_POLICIES:
         choices = ", ".join(repr(p) for p in OUTSIDE_POLICIES)
         raise ValueError(f"outside must be one of {choices}, got {outside!r}")
-    xp = _xp(x)
+    xp = array_module(x)
     mask = outside_mask(x, grid)
     count = int(mask.sum())
     if count == 0:
@@ -145,7 +137,7 @@ def deposit(
     """
     positions = as_positions(x, grid)
     n = positions.shape[0]
-    xp = _xp(positions)
+    xp = array_module(positions)
     dtype = positions.dtype
     if weights is None:
         total = 1.0 if mass is None else float(mass)

@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 
-from ..arrays import is_cupy_array, stack_like
+from ..arrays import array_module, is_cupy_array, stack_like
 from ..equations.marching import march, snapshot_times
 from ..grid import Grid
-from .mesh import _xp, as_positions
+from .mesh import as_positions
 from .sampling import as_generator
 from .solution import ParticleSolution
 
@@ -99,7 +99,7 @@ def euler_maruyama(
         raise ValueError(f"mass must be a finite number, got {mass!r}")
     times = snapshot_times(t_final, t_eval)
     x = _as_initial_positions(x0, grid)
-    xp = _xp(x)
+    xp = array_module(x)
     n, d = x.shape
     dtype = x.dtype
     normal = _normal_source(as_generator(rng), x)
@@ -145,7 +145,7 @@ def euler_maruyama(
 def _as_initial_positions(x0, grid):
     if grid is not None:
         return as_positions(x0, grid, "x0").copy()
-    xp = _xp(x0)
+    xp = array_module(x0)
     x = xp.asarray(x0)
     if x.ndim != 2 or not 1 <= x.shape[1] <= 3 or x.shape[0] < 1:
         raise ValueError(f"x0 must have shape (n, d) with n >= 1, d = 1..3, got {x.shape}")
