@@ -59,6 +59,7 @@ from eulerflow.backends.cupy_backend import (
 )
 from eulerflow.backends.cupy_fp_kernels import FP_KERNEL_NAME_EXPRESSIONS, FP_KERNEL_SOURCE
 from eulerflow.backends.cupy_hj_kernels import HJ_KERNEL_NAME_EXPRESSIONS, HJ_KERNEL_SOURCE
+from eulerflow.backends.view3d import AXES_IN_3D
 
 ARCHS = ("compute_70", "compute_80", "compute_90")
 
@@ -278,8 +279,6 @@ EF_ENTRY(run_float, float)
 EF_ENTRY(run_double, double)
 """
 
-_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
-
 
 def _build_host_library(tmp: str, harness: str = _HARNESS, source: str = TRANSPORT_KERNEL_SOURCE):
     """Compile ``harness`` with ``source`` in place of ``@SOURCE@`` into a shared library."""
@@ -308,7 +307,7 @@ def _emulate(lib, grid, block, rho_n, rho_k, velocities, spacing, periodic, code
     fn.argtypes = [ctypes.c_int] * 2 + [ptr] * 6 + [ctypes.c_longlong] * 3
     fn.argtypes += [ctypes.c_int] * 3 + [ct] * 3 + [ctypes.c_int] + [ct] * 3
     fn.restype = None
-    axes = _AXES_IN_3D[rho_k.ndim]
+    axes = AXES_IN_3D[rho_k.ndim]
     shape3, per3, h3, u3 = [1, 1, 1], [0, 0, 0], [1.0] * 3, [rho_k] * 3
     for axis, t in enumerate(axes):
         shape3[t], per3[t], h3[t] = rho_k.shape[axis], int(periodic[axis]), spacing[axis]
@@ -507,14 +506,11 @@ def _hj_function(lib, kernel: str, dtype):
 
 def _hj_geometry(shape, spacing, periodic, dtype):
     """The (n0, n1, n2) view: sizes, active and periodic flags, spacings, data axes' targets."""
-    axes = _HJ_AXES_IN_3D[len(shape)]
+    axes = AXES_IN_3D[len(shape)]
     shape3, active3, per3, h3 = [1, 1, 1], [0, 0, 0], [0, 0, 0], [1.0, 1.0, 1.0]
     for axis, t in enumerate(axes):
         shape3[t], active3[t], per3[t], h3[t] = shape[axis], 1, int(periodic[axis]), spacing[axis]
     return axes, [*shape3, *active3, *per3, *(dtype.type(h) for h in h3)]
-
-
-_HJ_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
 
 
 def _pow_mode(exponent):

@@ -43,6 +43,7 @@ from .cupy_hj_kernels import (
     HJ_UPDATE_KERNEL_NAME,
     hj_pow_mode,
 )
+from .view3d import AXES_IN_3D
 
 GPU_INSTALL_HINT = "pip install 'eulerflow[gpu]', i.e. cupy-cuda12x for CUDA 12"
 
@@ -195,9 +196,6 @@ __global__ void transport_update_3d(
 
 _BLOCK = 256
 _BLOCKS_PER_SM = 32
-
-# Where the axes of a 1D/2D/3D array go in the (n0, n1, n2) view (as in the Numba backend).
-_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
 
 
 @cache
@@ -380,7 +378,7 @@ class CupyBackend(Backend):
         )
         target = out if direct else cupy.empty(rho_k.shape, dtype)
 
-        axes = _AXES_IN_3D[rho_k.ndim]
+        axes = AXES_IN_3D[rho_k.ndim]
         shape3 = [1, 1, 1]
         periodic3 = [0, 0, 0]
         h3 = [1.0, 1.0, 1.0]
@@ -421,7 +419,7 @@ class CupyBackend(Backend):
         dtype = np.dtype(phi.dtype)
         if dtype not in _CTYPES:
             raise TypeError(f"the cupy backend supports float32 and float64 arrays, got {dtype}")
-        axes = _HJ_AXES_IN_3D[phi.ndim]
+        axes = AXES_IN_3D[phi.ndim]
         shape3, active3, periodic3, h3 = [1, 1, 1], [0, 0, 0], [0, 0, 0], [1.0, 1.0, 1.0]
         for axis, target in enumerate(axes):
             shape3[target] = phi.shape[axis]
@@ -626,7 +624,3 @@ class CupyBackend(Backend):
 
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
-
-# The (n0, n1, n2) view of the Hamilton-Jacobi kernels (as in the Numba backend): 2D data is
-# (n0, 1, n1) and 1D data (1, 1, n).
-_HJ_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}

@@ -14,6 +14,8 @@ active axis and writes ``out = a rho_n + b rho_k + c L(rho_k)``, with
 
 from __future__ import annotations
 
+from .view3d import AXES_IN_3D
+
 FP_KERNEL_NAME = "fokker_planck_update_3d"
 """Name of the CUDA function template; instantiated as ``fokker_planck_update_3d<float>`` etc."""
 
@@ -95,9 +97,6 @@ __global__ void fokker_planck_update_3d(
 
 _CTYPES = {"float32": "float", "float64": "double"}
 
-# Where the axes of a 1D/2D/3D array go in the (n0, n1, n2) view (as in the Numba backend).
-_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
-
 
 def fokker_planck_update(
     backend, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
@@ -137,7 +136,7 @@ def fokker_planck_update(
     target = out if direct else cupy.empty(rho_k.shape, dtype)
     shape3, periodic3, inv_h3 = [1, 1, 1], [0, 0, 0], [1.0, 1.0, 1.0]
     weights = [rho_k] * 6  # never read on axes of length one
-    for axis, view_axis in enumerate(_AXES_IN_3D[rho_k.ndim]):
+    for axis, view_axis in enumerate(AXES_IN_3D[rho_k.ndim]):
         shape3[view_axis] = rho_k.shape[axis]
         periodic3[view_axis] = int(periodic[axis])
         inv_h3[view_axis] = 1.0 / spacing[axis]

@@ -9,14 +9,8 @@ from ..schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
 from . import numba_hj_kernels, numba_kernels
 from .base import Backend
 from .numba_fp_kernels import fokker_planck_update as _numba_fokker_planck_update
+from .view3d import AXES_IN_3D
 
-# Where the axes of an array go in the (n0, n1, n2) view of the 3D kernel: the outer axis n0 is
-# the parallel one and n2 the contiguous one. 1D and 2D data use the two-axis kernel instead.
-_AXES_IN_3D = {3: (0, 1, 2)}
-
-# The (n0, n1, n2) view of the Hamilton-Jacobi kernel: 2D data as (n0, 1, n1), so that its rows
-# are swept in parallel and contiguous, and 1D data as one row (1, 1, n).
-_HJ_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -43,7 +37,7 @@ class NumbaBackend(Backend):
         if rho_k.ndim <= 2:
             self._update_rows(rho_n, rho_k, velocities, spacing, periodic, scalars, out)
             return
-        axes = _AXES_IN_3D[rho_k.ndim]
+        axes = AXES_IN_3D[rho_k.ndim]  # 3D only: 1D and 2D use the two-axis kernel
         shape3 = [1, 1, 1]
         periodic3 = np.zeros(3, dtype=np.bool_)
         inv_h3 = np.zeros(3, dtype=dtype)
@@ -105,7 +99,7 @@ class NumbaBackend(Backend):
         slot = np.full(3, -1, dtype=np.int64)
         periodic3 = np.zeros(3, dtype=np.bool_)
         h3 = np.ones(3, dtype=dtype)
-        for axis, target in enumerate(_HJ_AXES_IN_3D[phi.ndim]):
+        for axis, target in enumerate(AXES_IN_3D[phi.ndim]):
             shape3[target] = phi.shape[axis]
             slot[target] = axis
             periodic3[target] = periodic[axis]

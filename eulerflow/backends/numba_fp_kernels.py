@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .view3d import AXES_IN_3D
+
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
@@ -83,10 +85,6 @@ def fokker_planck_update_3d(
                 o[k] = a * rn[k] + b * q[k] + c * acc[k]
 
 
-# Where the axes of a 1D/2D/3D array go in the (n0, n1, n2) view: rows i0 run in parallel.
-_AXES_IN_3D = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
-
-
 def fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out):
     """Run :func:`fokker_planck_update_3d` on validated NumPy arguments (the Numba backend's
     ``_fokker_planck_update``): 3D views, contiguous copies where needed, ``out`` written."""
@@ -98,7 +96,7 @@ def fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a
     shape3 = [1, 1, 1]
     periodic3 = np.zeros(3, dtype=np.bool_)
     inv_h3 = np.ones(3, dtype=dtype)
-    axes = _AXES_IN_3D[rho_k.ndim]
+    axes = AXES_IN_3D[rho_k.ndim]
     for axis, target in enumerate(axes):
         shape3[target] = rho_k.shape[axis]
         periodic3[target] = periodic[axis]
