@@ -3,6 +3,9 @@
 Backends are imported lazily: importing :mod:`eulerflow` imports neither Numba's compiled kernels
 nor CuPy. ``"auto"`` picks CuPy for CuPy input, or for large problems when a GPU is usable, and
 Numba otherwise.
+
+Importing this package sets a short idle spin for the OpenMP threads of Numba's kernels unless the
+user has chosen one (:mod:`eulerflow.backends.openmp`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import numpy as np
 
 from ..arrays import is_cupy_array
 from .base import Backend
+from .openmp import prefer_short_spin
+
+prefer_short_spin()  # before Numba starts its OpenMP threads (see eulerflow.backends.openmp)
 
 BACKEND_NAMES = ("numpy", "numba", "cupy")
 

@@ -550,6 +550,54 @@ class Backend(ABC):
         self._bb_gradient_add(p, spacing, periodic, (rho, m))
         return rho, m
 
+    def bb_gradient_reflect(
+        self, p, spacing: Sequence[float], periodic: Sequence[bool], base, out, reflect
+    ):
+        """``out = base + bb_gradient(p)`` and ``reflect = 2 out - base``, in one pass.
+
+        With ``p`` from the Poisson solve of the projection of ``base`` onto the continuity
+        constraint, ``out`` is that projection and ``reflect`` its reflection ``2 P(z) - z``:
+        the first half of a Douglas-Rachford step without a copy of ``base``. Rounds as a copy
+        of ``base``, :meth:`bb_gradient_add` and :meth:`bb_reflect`; where the gradient is 0
+        (boundary time faces, wall faces) both outputs equal ``base``.
+
+        Parameters
+        ----------
+        p : array, shape (N, *shape)
+        spacing, periodic : sequences, one entry per space axis
+        base : (array, tuple of arrays)
+            Staggered ``(rho, m)`` (read only).
+        out, reflect : (array, tuple of arrays)
+            C-contiguous staggered ``(rho, m)`` to write; distinct from each other, ``base`` and
+            ``p``.
+
+        Returns
+        -------
+        out, reflect
+        """
+        from .bb_checks import check_cells, check_staggered, no_alias, staggered_out
+
+        if out is None or reflect is None:
+            raise TypeError("out and reflect (the staggered fields to write) are required")
+        spacing, periodic = check_cells(p, spacing, periodic)
+        n_time, shape = p.shape[0], tuple(p.shape[1:])
+        base = (base[0], tuple(base[1]))
+        try:
+            matches = check_staggered(*base)[:3] == (n_time, shape, p.dtype)
+        except ValueError as err:
+            raise ValueError(f"base: {err}") from None
+        if not matches:
+            raise ValueError(
+                f"base must be staggered fields for cells {(n_time, *shape)} of dtype {p.dtype}"
+            )
+        out = staggered_out(self.xp, out, n_time, shape, p.dtype)
+        reflect = staggered_out(self.xp, reflect, n_time, shape, p.dtype, "reflect")
+        inputs = [p, base[0], *base[1]]
+        no_alias([out[0], *out[1]], inputs + [reflect[0], *reflect[1]])
+        no_alias([reflect[0], *reflect[1]], inputs, "reflect")
+        self._bb_gradient_reflect(p, spacing, periodic, base, out, reflect)
+        return out, reflect
+
     def bb_poisson(self, f, spacing: Sequence[float], periodic: Sequence[bool], out=None):
         """Solve ``-bb_divergence(bb_gradient(p)) = f`` for ``p`` (zero-mean solution).
 
@@ -578,7 +626,7 @@ class Backend(ABC):
         self._bb_poisson(f, spacing, periodic, out)
         return out
 
-    def bb_prox(self, rho_c, m_c: Sequence, gamma: float, out=None):
+    def bb_prox(self, rho_c, m_c: Sequence, gamma: float, out=None, reflect=None):
         """Pointwise proximal map of ``gamma |m|^2 / (2 rho)`` (``+inf`` for ``rho < 0`` and for
         ``rho = 0, m != 0``; 0 at ``(0, 0)``).
 
@@ -593,18 +641,28 @@ class Backend(ABC):
         gamma : float
             Positive step.
         out : (array, tuple of arrays), optional
-            C-contiguous ``(rho, m)`` to write; may be the input arrays (in place).
+            C-contiguous ``(rho, m)`` to write; may be the input arrays (in place) unless
+            ``reflect`` is given.
+        reflect : (array, tuple of arrays), optional
+            C-contiguous ``(rho, m)`` that receives ``2 (rho*, m*) - (rho_c, m_c)`` (the
+            reflection of Douglas-Rachford) in the same pass, rounding as :meth:`bb_reflect`;
+            distinct from the inputs and from ``out``.
 
         Returns
         -------
         (rho, m)
         """
-        from .bb_checks import centred_out, check_centred, check_gamma
+        from .bb_checks import centred_out, check_centred, check_gamma, no_alias
 
         n_time, shape, dtype = check_centred(rho_c, m_c)
         gamma = check_gamma(gamma)
         rho, m = centred_out(self.xp, out, n_time, shape, dtype)
-        self._bb_prox(rho_c, tuple(m_c), gamma, (rho, m))
+        if reflect is not None:
+            reflect = centred_out(self.xp, reflect, n_time, shape, dtype, "reflect")
+            inputs = [rho_c, *m_c]
+            no_alias([rho, *m], inputs + [reflect[0], *reflect[1]])
+            no_alias([reflect[0], *reflect[1]], inputs, "reflect")
+        self._bb_prox(rho_c, tuple(m_c), gamma, (rho, m), reflect)
         return rho, m
 
     def bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic: Sequence[bool], out=None):
@@ -748,12 +806,18 @@ class Backend(ABC):
         """Kernel of :meth:`bb_gradient_add` on validated arguments; updates ``out``."""
 
     @abstractmethod
+    def _bb_gradient_reflect(self, p, spacing, periodic, base, out, reflect) -> None:
+        """Kernel of :meth:`bb_gradient_reflect` on validated arguments; writes ``out`` and
+        ``reflect``."""
+
+    @abstractmethod
     def _bb_poisson(self, f, spacing, periodic, out) -> None:
         """Kernel of :meth:`bb_poisson` on validated arguments; writes ``out``."""
 
     @abstractmethod
-    def _bb_prox(self, rho_c, m_c, gamma, out) -> None:
-        """Kernel of :meth:`bb_prox` on validated arguments; writes ``out`` (may be the inputs)."""
+    def _bb_prox(self, rho_c, m_c, gamma, out, reflect) -> None:
+        """Kernel of :meth:`bb_prox` on validated arguments; writes ``out`` (may be the inputs)
+        and, unless ``reflect`` is None, ``reflect``."""
 
     @abstractmethod
     def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out) -> None:

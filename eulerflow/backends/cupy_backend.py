@@ -592,15 +592,22 @@ class CupyBackend(Backend):
 
         cupy_bb_kernels.gradient_add(self, p, spacing, periodic, out)
 
+    def _bb_gradient_reflect(self, p, spacing, periodic, base, out, reflect):
+        from . import cupy_bb_kernels
+
+        cupy_bb_kernels.gradient_reflect(self, p, spacing, periodic, base, out, reflect)
+
     def _bb_poisson(self, f, spacing, periodic, out):
         from . import cupy_bb_kernels
 
         cupy_bb_kernels.poisson(self, f, spacing, periodic, out)
 
-    def _bb_prox(self, rho_c, m_c, gamma, out):
+    def _bb_prox(self, rho_c, m_c, gamma, out, reflect):
         from . import cupy_bb_kernels
 
         cupy_bb_kernels.prox(self, rho_c, m_c, gamma, out)
+        if reflect is not None:
+            cupy_bb_kernels.reflect_pairs(self, out, (rho_c, m_c), reflect)
 
     def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out):
         from . import cupy_bb_kernels

@@ -375,6 +375,22 @@ def gradient_add(backend, p, spacing, periodic, out) -> None:
     staggered.gradient_add(backend._contiguous(p), spacing, periodic, out)
 
 
+def gradient_reflect(backend, p, spacing, periodic, base, out, reflect) -> None:
+    """``_bb_gradient_reflect`` of :class:`.CupyBackend`: the copy of ``base`` and
+    :func:`gradient_add`, then :func:`reflect_pairs`."""
+    for dst, src in zip((out[0], *out[1]), (base[0], *base[1]), strict=True):
+        dst[...] = src
+    gradient_add(backend, p, spacing, periodic, out)
+    reflect_pairs(backend, out, base, reflect)
+
+
+def reflect_pairs(backend, x, z, out) -> None:
+    """``out = 2 x - z`` for ``(rho, m)`` pairs, one elementwise reflection kernel per array."""
+    kernel = _update_kernels(backend)["reflect"]
+    for xa, za, oa in zip((x[0], *x[1]), (z[0], *z[1]), (out[0], *out[1]), strict=True):
+        kernel(xa, backend._contiguous(za), oa)
+
+
 def divergence(backend, rho_s, m_s, spacing, out) -> None:
     """``_bb_divergence`` of :class:`.CupyBackend` (the fused kernel on the 4D view)."""
     rho_s = backend._contiguous(rho_s)

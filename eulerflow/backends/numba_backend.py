@@ -251,17 +251,24 @@ class NumbaBackend(Backend):
     def _bb_gradient_add(self, p, spacing, periodic, out):
         from . import numba_bb_kernels
 
-        numba_bb_kernels.gradient(p, spacing, periodic, out, add=True)
+        numba_bb_kernels.gradient(p, spacing, periodic, out, numba_bb_kernels.ADD)
+
+    def _bb_gradient_reflect(self, p, spacing, periodic, base, out, reflect):
+        from . import numba_bb_kernels
+
+        numba_bb_kernels.gradient(
+            p, spacing, periodic, out, numba_bb_kernels.REFLECT, base, reflect
+        )
 
     def _bb_poisson(self, f, spacing, periodic, out):
+        from . import numba_bb_poisson
+
+        numba_bb_poisson.poisson(f, spacing, periodic, numba.get_num_threads(), out)
+
+    def _bb_prox(self, rho_c, m_c, gamma, out, reflect):
         from . import numba_bb_kernels
 
-        numba_bb_kernels.poisson(f, spacing, periodic, numba.get_num_threads(), out)
-
-    def _bb_prox(self, rho_c, m_c, gamma, out):
-        from . import numba_bb_kernels
-
-        numba_bb_kernels.prox(rho_c, m_c, gamma, out)
+        numba_bb_kernels.prox(rho_c, m_c, gamma, out, reflect)
 
     def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out):
         from . import numba_bb_kernels

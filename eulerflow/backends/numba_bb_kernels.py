@@ -111,13 +111,20 @@ def face_average_adjoint_last(x, periodic, half, out):  # pragma: no cover - com
 
 
 # -- gradient (differences onto the faces) ------------------------------------------------------
+# Modes of the difference kernels: write ``G p``, add it to ``out``, or write ``out = base + G p``
+# and its reflection ``mirror = 2 out - base`` (the projection step of Douglas-Rachford).
+WRITE, ADD, REFLECT = 0, 1, 2
+
+
 @njit(parallel=True, **_JIT)
-def face_difference(p, periodic, inv_h, add, out):  # pragma: no cover - compiled
+def face_difference(p, periodic, inv_h, mode, base, mirror, out):  # pragma: no cover - compiled
     """``out[:, i] = (p[:, i] - p[:, i-1]) * inv_h`` on the inner faces, ``p`` ``(A, n, B)``.
 
     The end faces ``0`` and ``n`` of ``out`` ``(A, n+1, B)`` get ``(p[:, 0] - p[:, n-1]) * inv_h``
-    (both copies) when ``periodic``, else 0. With ``add`` the differences are added to ``out``
-    (zero faces left as they are).
+    (both copies) when ``periodic``, else 0. ``mode``: WRITE as above; ADD adds the differences
+    to ``out`` (zero faces left as they are); REFLECT writes ``out = base + difference`` and
+    ``mirror = (out + out) - base`` (``base``, ``mirror`` shaped like ``out``; zero faces copy
+    ``base``).
     """
     n_a, n, n_b = p.shape
     zero = inv_h - inv_h
@@ -125,10 +132,16 @@ def face_difference(p, periodic, inv_h, add, out):  # pragma: no cover - compile
         a = row // (n + 1)
         i = row - a * (n + 1)
         dst = out[a, i]
+        src = base[a, i]
+        mir = mirror[a, i]
         if (i == 0 or i == n) and not periodic:
-            if not add:
+            if mode == WRITE:
                 for b in range(n_b):
                     dst[b] = zero
+            elif mode == REFLECT:
+                for b in range(n_b):
+                    dst[b] = src[b]
+                    mir[b] = src[b]
             continue
         if i == 0 or i == n:
             lo = p[a, n - 1]
@@ -136,24 +149,41 @@ def face_difference(p, periodic, inv_h, add, out):  # pragma: no cover - compile
         else:
             lo = p[a, i - 1]
             hi = p[a, i]
-        if add:
+        if mode == WRITE:
+            for b in range(n_b):
+                dst[b] = (hi[b] - lo[b]) * inv_h
+        elif mode == ADD:
             for b in range(n_b):
                 dst[b] += (hi[b] - lo[b]) * inv_h
         else:
             for b in range(n_b):
-                dst[b] = (hi[b] - lo[b]) * inv_h
+                value = src[b] + (hi[b] - lo[b]) * inv_h
+                dst[b] = value
+                mir[b] = (value + value) - src[b]
     return out
 
 
 @njit(parallel=True, **_JIT)
-def face_difference_last(p, periodic, inv_h, add, out):  # pragma: no cover - compiled
+def face_difference_last(p, periodic, inv_h, mode, base, mirror, out):  # pragma: no cover
     """:func:`face_difference` along the last axis: ``p`` ``(A, n)``, ``out`` ``(A, n+1)``."""
     n_a, n = p.shape
     zero = inv_h - inv_h
     for a in prange(n_a):
         src = p[a]
         dst = out[a]
-        if add:
+        if mode == REFLECT:
+            old = base[a]
+            mir = mirror[a]
+            for i in range(1, n):
+                value = old[i] + (src[i] - src[i - 1]) * inv_h
+                dst[i] = value
+                mir[i] = (value + value) - old[i]
+            for i in (0, n):
+                value = old[i] + (src[0] - src[n - 1]) * inv_h if periodic else old[i]
+                dst[i] = value
+                mir[i] = (value + value) - old[i]
+            continue
+        if mode == ADD:
             for i in range(1, n):
                 dst[i] += (src[i] - src[i - 1]) * inv_h
             if periodic:
@@ -174,29 +204,40 @@ def face_difference_last(p, periodic, inv_h, add, out):  # pragma: no cover - co
 
 
 @njit(parallel=True, **_JIT)
-def time_difference(p, scale, add, out):  # pragma: no cover - compiled
+def time_difference(p, scale, mode, base, mirror, out):  # pragma: no cover - compiled
     """``out[k] = (p[k] - p[k-1]) * scale`` for ``k = 1..N-1``, ``out[0] = out[N] = 0``.
 
     ``p`` is ``(N, M)`` and ``out`` ``(N+1, M)`` (the time gradient, ``scale = N = 1 / dt``).
-    With ``add`` the differences are added to ``out`` (``out[0]``, ``out[N]`` left as they are).
+    ``mode`` as in :func:`face_difference` (the rows ``0`` and ``N`` are the zero faces).
     """
     n, m = p.shape
     zero = scale - scale
     for k in prange(n + 1):
         dst = out[k]
+        src = base[k]
+        mir = mirror[k]
         if k == 0 or k == n:
-            if not add:
+            if mode == WRITE:
                 for j in range(m):
                     dst[j] = zero
+            elif mode == REFLECT:
+                for j in range(m):
+                    dst[j] = src[j]
+                    mir[j] = src[j]
+            continue
+        lo = p[k - 1]
+        hi = p[k]
+        if mode == WRITE:
+            for j in range(m):
+                dst[j] = (hi[j] - lo[j]) * scale
+        elif mode == ADD:
+            for j in range(m):
+                dst[j] += (hi[j] - lo[j]) * scale
         else:
-            lo = p[k - 1]
-            hi = p[k]
-            if add:
-                for j in range(m):
-                    dst[j] += (hi[j] - lo[j]) * scale
-            else:
-                for j in range(m):
-                    dst[j] = (hi[j] - lo[j]) * scale
+            for j in range(m):
+                value = src[j] + (hi[j] - lo[j]) * scale
+                dst[j] = value
+                mir[j] = (value + value) - src[j]
     return out
 
 
@@ -235,34 +276,6 @@ def divergence_4d(rho, m0, m1, m2, active, n_time, inv_h, out):  # pragma: no co
             for j in range(n2):
                 dst[j] += (src[j + 1] - src[j]) * inv_h[2]
     return out
-
-
-# -- Poisson solve: multiplication by the inverse eigenvalues -----------------------------------
-@njit(parallel=True, **_JIT)
-def scale_by_inverse_eigenvalues(coef, lam0, lam1, lam2, lam3, one):  # pragma: no cover
-    """``coef[k, i, j, l] *= 1 / (lam0[k] + lam1[i] + lam2[j] + lam3[l])`` in place.
-
-    ``coef`` is the ``(n0, n1, n2, n3)`` view of the transformed right-hand side (real or
-    complex) and ``lam_v`` the float64 eigenvalues of the 1D operators along the view axes (a
-    zero for a padding axis of length one). As in the reference, the sum and its inverse are
-    formed in float64 (in axis order), the inverse is rounded to the real dtype of the data
-    (that of ``one``), and the zero mode and any non-positive sum give 0.
-    """
-    n0, n1, n2, n3 = coef.shape
-    for row in prange(n0 * n1 * n2):
-        k = row // (n1 * n2)
-        rest = row - k * (n1 * n2)
-        i = rest // n2
-        j = rest - i * n2
-        base = lam0[k] + lam1[i] + lam2[j]
-        dst = coef[k, i, j]
-        for ll in range(n3):
-            total = base + lam3[ll]
-            inverse = 1.0 / total if total > 0.0 else 0.0
-            dst[ll] = dst[ll] * _like(inverse, one)
-        if row == 0:
-            dst[0] = dst[0] * _like(0.0, one)
-    return coef
 
 
 # -- proximal map -------------------------------------------------------------------------------
@@ -433,13 +446,22 @@ def _scale_pass(x, scale, flags, out):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
-def _prox_chunk(rho_c, m0, m1, m2, ndim, g, half_g, k, rho_out, o0, o1, o2):  # pragma: no cover
+def _reflect_pass(x, z, out):  # pragma: no cover - compiled
+    """``out = 2 x - z`` (as :func:`reflect_flat`) on one chunk."""
+    for i in range(x.shape[0]):
+        out[i] = x[i] + x[i] - z[i]
+
+
+@njit(**_JIT)
+def _prox_chunk(rho_c, m0, m1, m2, ndim, g, half_g, k, outs, mirrors, reflect):  # pragma: no cover
     """:func:`prox_flat` on one contiguous chunk.
 
     Short loops over few arrays each (1D views starting at 0), so that LLVM vectorises them:
     ``|m|^2`` into a buffer, the vectorised path (:func:`_fast_pass`), the momenta, then the
-    flagged points again through the scalar path (their inputs were passed through).
+    flagged points again through the scalar path (their inputs were passed through), and the
+    reflections ``mirrors = 2 out - input`` if ``reflect`` (while the chunk is in cache).
     """
+    rho_out, o0, o1, o2 = outs
     n = rho_c.shape[0]
     msq = np.empty(n, dtype=rho_c.dtype)
     scale = np.empty(n, dtype=rho_c.dtype)
@@ -464,18 +486,29 @@ def _prox_chunk(rho_c, m0, m1, m2, ndim, g, half_g, k, rho_out, o0, o1, o2):  # 
                 o1[i] = sc * o1[i]
             if ndim > 2:
                 o2[i] = sc * o2[i]
+    if not reflect:
+        return
+    r_rho, r0, r1, r2 = mirrors
+    _reflect_pass(rho_out, rho_c, r_rho)
+    _reflect_pass(o0, m0, r0)
+    if ndim > 1:
+        _reflect_pass(o1, m1, r1)
+    if ndim > 2:
+        _reflect_pass(o2, m2, r2)
 
 
 @njit(parallel=True, **_JIT)
 def prox_flat(
-    rho_c, m0, m1, m2, ndim, gamma, k, rho_out, o0, o1, o2, n_chunks
-):  # pragma: no cover - compiled
+    rho_c, m0, m1, m2, ndim, gamma, k, outs, mirrors, reflect, n_chunks
+):  # pragma: no cover
     """Pointwise proximal map of ``gamma |m|^2 / (2 rho)`` on flattened arrays (in place allowed).
 
     ``a = rho_c + gamma``, ``c = |m_c|^2 (gamma / 2)``, ``s*`` the largest root of
     ``s^2 (s - a) - c`` (:func:`_root`), ``rho* = rho_c + c / s*^2`` (``rho_c >= 0``) or
     ``s* - gamma`` polished by a Newton step (``rho_c < 0``), ``m* = (rho* / s*) m_c`` where
     ``rho* > 0``, else ``(0, 0)``: the arithmetic of the reference in the dtype of the data.
+    ``outs = (rho*, m0*, m1*, m2*)``; ``mirrors``, a tuple like it, receives ``2 out - input`` if
+    ``reflect`` (else it is not touched and may be ``outs``).
 
     The chunks run in parallel, each swept twice (:func:`_prox_chunk`): a vectorised pass over
     every point with the fast cube root and the one-real-root branch, which passes the inputs of
@@ -487,6 +520,8 @@ def prox_flat(
     for chunk in prange(n_chunks):
         lo = chunk * n // n_chunks
         hi = (chunk + 1) * n // n_chunks
+        chunk_outs = (outs[0][lo:hi], outs[1][lo:hi], outs[2][lo:hi], outs[3][lo:hi])
+        chunk_mirrors = (mirrors[0][lo:hi], mirrors[1][lo:hi], mirrors[2][lo:hi], mirrors[3][lo:hi])
         _prox_chunk(
             rho_c[lo:hi],
             m0[lo:hi],
@@ -496,12 +531,11 @@ def prox_flat(
             gamma,
             half_g,
             k,
-            rho_out[lo:hi],
-            o0[lo:hi],
-            o1[lo:hi],
-            o2[lo:hi],
+            chunk_outs,
+            chunk_mirrors,
+            reflect,
         )
-    return rho_out
+    return outs[0]
 
 
 # -- Python side: views and dispatch (called by NumbaBackend._bb_*) ------------------------------
@@ -557,20 +591,43 @@ def interpolate_adjoint(rho_c, m_c, periodic, out):
         _along(mc, a + 1, face_average_adjoint_last, face_average_adjoint, m, per, half)
 
 
-def gradient(p, spacing, periodic, out, add=False):
+def gradient(p, spacing, periodic, out, mode=WRITE, base=None, mirror=None):
     """Write ``out = (g_rho, g_m)``, minus the transpose of :func:`divergence` on the unknowns
-    (with ``add``: ``out += (g_rho, g_m)``, the ``_bb_gradient_add`` of the backend)."""
+    (``mode`` ADD: ``out += (g_rho, g_m)``, the ``_bb_gradient_add`` of the backend; REFLECT:
+    ``out = base + (g_rho, g_m)`` and ``mirror = 2 out - base``, ``_bb_gradient_reflect``)."""
     dtype = _dtype_of(p)
     p = np.ascontiguousarray(p)
     g_rho, g_m = out
+    base_rho, base_m = base if base is not None else out
+    mirror_rho, mirror_m = mirror if mirror is not None else out
     n_time = p.shape[0]
-    add = bool(add)
     if g_rho.size:
-        rows = g_rho.reshape(n_time + 1, -1)
-        time_difference(p.reshape(n_time, -1), dtype.type(n_time), add, rows)
+        rows = (n_time + 1, -1)
+        time_difference(
+            p.reshape(n_time, -1),
+            dtype.type(n_time),
+            mode,
+            np.ascontiguousarray(base_rho).reshape(rows),
+            mirror_rho.reshape(rows),
+            g_rho.reshape(rows),
+        )
     for a, g in enumerate(g_m):
+        if g.size == 0:
+            continue
         inv_h = dtype.type(1.0 / spacing[a])
-        _along(p, a + 1, face_difference_last, face_difference, g, bool(periodic[a]), inv_h, add)
+        before, after = _split(p.shape, a + 1)
+        n = p.shape[a + 1]
+        view = (before, n + 1) if after == 1 else (before, n + 1, after)
+        kernel = face_difference_last if after == 1 else face_difference
+        kernel(
+            p.reshape(view[0], n, *view[2:]),
+            bool(periodic[a]),
+            inv_h,
+            mode,
+            np.ascontiguousarray(base_m[a]).reshape(view),
+            mirror_m[a].reshape(view),
+            g.reshape(view),
+        )
 
 
 def divergence(rho_s, m_s, spacing, out):
@@ -599,8 +656,9 @@ def divergence(rho_s, m_s, spacing, out):
     divergence_4d(rho4, *m4, active, dtype.type(n_time), inv_h, out.reshape(shape4))
 
 
-def prox(rho_c, m_c, gamma, out):
-    """Write ``out = (rho*, m*)``, the pointwise proximal map of ``gamma |m|^2 / (2 rho)``."""
+def prox(rho_c, m_c, gamma, out, reflect=None):
+    """Write ``out = (rho*, m*)``, the pointwise proximal map of ``gamma |m|^2 / (2 rho)``, and
+    ``reflect = 2 out - (rho_c, m_c)`` if given."""
     dtype = _dtype_of(rho_c)
     rho_out, m_out = out
     ndim = len(m_c)
@@ -608,78 +666,23 @@ def prox(rho_c, m_c, gamma, out):
     if rho_flat.size == 0:
         return
     m_flat = [np.ascontiguousarray(m).reshape(-1) for m in m_c]
-    m_dst = [m.reshape(-1) for m in m_out]
     pad_in = m_flat + [m_flat[0]] * (3 - ndim)
-    pad_out = m_dst + [m_dst[0]] * (3 - ndim)
+
+    def padded(rho, m):
+        flat = [x.reshape(-1) for x in m]
+        return (rho.reshape(-1), *flat, *[flat[0]] * (3 - ndim))
+
+    outs = padded(rho_out, m_out)
     prox_flat(
         rho_flat,
         *pad_in,
         ndim,
         dtype.type(gamma),
         prox_constants(dtype),
-        rho_out.reshape(-1),
-        *pad_out,
+        outs,
+        outs if reflect is None else padded(*reflect),
+        reflect is not None,
         max(1, -(-rho_flat.size // _PROX_CHUNK)),
-    )
-
-
-@lru_cache(maxsize=64)
-def _eigenvalues(n: int, h: float, periodic: bool, length: int) -> np.ndarray:
-    """First ``length`` eigenvalues (float64) of the 1D operator ``-D G`` on ``n`` cells of width
-    ``h``: ``(2 - 2 cos(pi k / n)) / h^2`` (Neumann, DCT-II) or ``(2 - 2 cos(2 pi k / n)) / h^2``
-    (periodic, FFT), evaluated as in the reference. Read-only, cached per argument tuple."""
-    k = np.arange(length)
-    if periodic:
-        lam = (2 - 2 * np.cos(2 * np.pi * k / n)) / h**2
-    else:
-        lam = (2 - 2 * np.cos(np.pi * k / n)) / h**2
-    lam = np.ascontiguousarray(lam, dtype=np.float64)
-    lam.flags.writeable = False
-    return lam
-
-
-_NO_AXIS = np.zeros(1)
-_NO_AXIS.flags.writeable = False
-
-
-def poisson(f, spacing, periodic, workers: int, out) -> None:
-    """Write ``out = p`` with ``-divergence(gradient(p)) = f`` (zero mode 0).
-
-    Orthonormal DCT-II along the time axis and the walled axes, a real FFT along the periodic
-    axes (``scipy.fft`` with ``workers`` threads), the multiplication by the inverse eigenvalue
-    sums in place (:func:`scale_by_inverse_eigenvalues`, eigenvalues cached per axis) and the
-    inverse transforms: the sequence of the reference :func:`eulerflow.schemes.staggered.poisson`.
-    """
-    import scipy.fft as sfft
-
-    dtype = _dtype_of(f)
-    if out.size == 0:
-        return
-    shape = tuple(f.shape)
-    n_time, space = shape[0], shape[1:]
-    ndim = len(space)
-    neumann = (0, *(a + 1 for a in range(ndim) if not periodic[a]))
-    per = tuple(a + 1 for a in range(ndim) if periodic[a])
-    coef = sfft.dctn(
-        np.array(f, dtype=dtype, order="C"),
-        type=2,
-        axes=neumann,
-        norm="ortho",
-        workers=workers,
-        overwrite_x=True,
-    )
-    if per:
-        coef = sfft.rfftn(coef, axes=per, workers=workers)
-    lams = [_eigenvalues(n_time, 1.0 / n_time, False, n_time)] + [_NO_AXIS] * (3 - ndim)
-    for a in range(ndim):
-        h, p = float(spacing[a]), bool(periodic[a])
-        lams.append(_eigenvalues(space[a], h, p, coef.shape[a + 1]))
-    shape4 = tuple(len(lam) for lam in lams)
-    scale_by_inverse_eigenvalues(coef.reshape(shape4), *lams, dtype.type(1))
-    if per:
-        coef = sfft.irfftn(coef, s=[shape[a] for a in per], axes=per, workers=workers)
-    out[...] = sfft.idctn(
-        coef, type=2, axes=neumann, norm="ortho", workers=workers, overwrite_x=True
     )
 
 

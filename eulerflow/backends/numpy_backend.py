@@ -89,11 +89,16 @@ class NumpyBackend(Backend):
     def _bb_gradient_add(self, p, spacing, periodic, out):
         staggered.gradient_add(p, spacing, periodic, out)
 
+    def _bb_gradient_reflect(self, p, spacing, periodic, base, out, reflect):
+        staggered.gradient_reflect(p, spacing, periodic, base, out, reflect, np)
+
     def _bb_poisson(self, f, spacing, periodic, out):
         staggered.poisson(f, spacing, periodic, self.fft, np, out)
 
-    def _bb_prox(self, rho_c, m_c, gamma, out):
+    def _bb_prox(self, rho_c, m_c, gamma, out, reflect):
         staggered.prox_kinetic(rho_c, m_c, gamma, np, out)
+        if reflect is not None:
+            staggered.reflect_pairs(out, (rho_c, m_c), np, reflect)
 
     def _bb_graph_solve(self, a_s, b_c, rho0, rho1, periodic, out):
         staggered.graph_solve(a_s, b_c, rho0, rho1, periodic, self.fft, np, out)

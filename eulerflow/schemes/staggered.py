@@ -430,6 +430,30 @@ def gradient_add(p, spacing: Sequence[float], periodic: Sequence[bool], out: tup
             g[last] += edge
 
 
+def gradient_reflect(
+    p,
+    spacing: Sequence[float],
+    periodic: Sequence[bool],
+    base: tuple,
+    out: tuple,
+    mirror: tuple,
+    xp,
+) -> None:
+    """``out = base + G p`` and ``mirror = 2 out - base`` (staggered pairs): a copy of ``base``,
+    :func:`gradient_add` and :func:`reflect`, the projection onto the continuity constraint and
+    its Douglas-Rachford reflection."""
+    for dst, src in zip((out[0], *out[1]), (base[0], *base[1]), strict=True):
+        dst[...] = src
+    gradient_add(p, spacing, periodic, out)
+    reflect_pairs(out, base, xp, mirror)
+
+
+def reflect_pairs(x: tuple, z: tuple, xp, out: tuple) -> None:
+    """:func:`reflect` of every array of the ``(rho, m)`` pairs: ``out = 2 x - z``."""
+    for xa, za, oa in zip((x[0], *x[1]), (z[0], *z[1]), (out[0], *out[1]), strict=True):
+        reflect(xa, za, xp, oa)
+
+
 def kinetic(rho_c, m_c: Sequence, xp) -> float:
     """Kinetic action ``sum |m_c|^2 / (2 max(rho_c, tiny))`` over the centred cells (plain sum;
     ``tiny`` the smallest normal number of the dtype, so cells with ``rho_c = 0 = m_c`` add 0)."""

@@ -47,12 +47,10 @@ class DouglasRachford(Method):
 
     def step(self, with_dual: bool = False) -> None:
         sp, xp, be = self.space, self.xp, self.space.backend
-        sp.project(self.z_u, self.u, self.p)
-        be.bb_prox(self.z_v.rho, self.z_v.m, self.gamma, out=self.v.pair)
-        # reflection 2 x - z, then the graph projection
+        # x = prox_{gamma G1}(z) and the reflection y = 2 x - z, in the same passes
         y_u, y_v = self.y_u, self.y_v
-        be.bb_reflect(self.u.flat, self.z_u.flat, out=y_u.flat)
-        be.bb_reflect(self.v.flat, self.z_v.flat, out=y_v.flat)
+        sp.project(self.z_u, self.u, self.p, reflect=y_u)
+        be.bb_prox(self.z_v.rho, self.z_v.m, self.gamma, out=self.v.pair, reflect=y_v.pair)
         sp.graph_solve(y_u, y_v, out=y_u)
         sp.interpolate(y_u, y_v)
         self.residuals.dual = math.nan

@@ -143,20 +143,30 @@ class StaggeredSpace:
         self.backend.bb_interpolate_adjoint(v.rho, v.m, self.periodic, out=out.pair)
         return out
 
-    def project(self, y: Fields, out: Fields, potential):
-        """``out = proj_C(y)`` (``out`` may be ``y``); returns ``potential``.
+    def project(self, y: Fields, out: Fields, potential, reflect: Fields | None = None):
+        """``out = proj_C(y)``; returns ``potential``.
 
         The projection is ``out = y' + G p`` where ``y'`` is ``y`` with the boundary data written
-        in and ``p`` (written to ``potential``) solves ``-D G p = D y'``; ``G p`` is added in
-        place (:meth:`Backend.bb_gradient_add`).
+        in and ``p`` (written to ``potential``) solves ``-D G p = D y'``. Without ``reflect``,
+        ``out`` may be ``y`` and ``G p`` is added in place (:meth:`Backend.bb_gradient_add`).
+        With ``reflect``, the boundary data are written into ``y`` itself (its boundary entries
+        are not unknowns) and ``reflect = 2 out - y`` is written in the same pass
+        (:meth:`Backend.bb_gradient_reflect`): the projection and reflection of
+        Douglas-Rachford without a copy of ``y``.
         """
         be = self.backend
-        if out is not y:
+        if reflect is None and out is not y:
             out.flat[...] = y.flat
-        self.set_boundary(out)
-        be.bb_divergence(out.rho, out.m, self.spacing, self.periodic, out=self._div)
+        source = out if reflect is None else y
+        self.set_boundary(source)
+        be.bb_divergence(source.rho, source.m, self.spacing, self.periodic, out=self._div)
         be.bb_poisson(self._div, self.spacing, self.periodic, out=potential)
-        be.bb_gradient_add(potential, self.spacing, self.periodic, out=out.pair)
+        if reflect is None:
+            be.bb_gradient_add(potential, self.spacing, self.periodic, out=out.pair)
+        else:
+            be.bb_gradient_reflect(
+                potential, self.spacing, self.periodic, y.pair, out.pair, reflect.pair
+            )
         return potential
 
     def divergence(self, u: Fields):

@@ -1,7 +1,8 @@
 """Contract tests of the Benamou-Brenier kernels: every backend against the NumPy reference.
 
 ``bb_interpolate``, ``bb_interpolate_adjoint``, ``bb_divergence``, ``bb_gradient``, ``bb_poisson``,
-``bb_prox`` and ``bb_graph_solve`` (layout of :mod:`eulerflow.schemes.staggered`) on random
+``bb_prox`` (also with ``reflect``), ``bb_gradient_add``, ``bb_gradient_reflect`` and
+``bb_graph_solve`` (layout of :mod:`eulerflow.schemes.staggered`) on random
 inputs with 1D/2D/3D space, odd sizes and axes of length one and two, on periodic, walled and
 mixed axes, in float32 and float64. Agreement: 1e-12 (float64) and 1e-5 (float32) relative to
 the largest reference value.
@@ -288,6 +289,30 @@ def test_bb_poisson_inverts_minus_divergence_gradient(backend, rng, space, dtype
         assert abs(p.mean()) <= tol * max(np.abs(p).max(), 1.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "n_time, space, spacing, periodic",
+    [
+        (32, (40, 24), (1 / 40, 1 / 40), (False, False)),  # the solver's scaling
+        (24, (30, 16), (1 / 30, 1 / 30), (True, False)),  # complex (FFT) modes
+        (16, (12,), (50.0,), (False,)),  # every spatial mode ill-conditioned in time
+        (16, (12, 5), (1e-3, 2e-3), (False, True)),  # every mode well-conditioned
+        (3, (5, 4, 6), (0.2, 7.0, 1.0), (True, False, False)),
+    ],
+    ids=str,
+)
+def test_bb_poisson_time_conditioning(fast_backend, rng, n_time, space, spacing, periodic, dtype):
+    """The compiled Poisson solves may treat the time axis differently from the reference (the
+    Numba backend: tridiagonal solves, and the exact DCT for the modes where those would be
+    ill-conditioned): they match it across the conditioning regimes."""
+    ref = get_backend("numpy")
+    f = rng.standard_normal((n_time, *space))
+    f = (f - f.mean()).astype(dtype)
+    expected = reference_call(ref.bb_poisson, f, spacing, periodic)
+    actual = fast_backend.bb_poisson(fast_backend.asarray(f), spacing, periodic)
+    assert_matches_reference(host(fast_backend, actual), expected, dtype)
+
+
 def _exact_root(rho_c, msq, gamma):
     """rho* by bisection in extended precision on ``(r - rho_c)(r + gamma)^2 - gamma msq / 2``."""
     a, q, g = (
@@ -504,6 +529,103 @@ def test_bb_gradient_add(backend, rng, space, dtype):
                 assert_matches_reference(actual, want, dtype, what)
     with pytest.raises(TypeError, match="out"):
         backend.bb_gradient_add(on(backend, (p,))[0], spacing, periodic, None)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("space", SPACES, ids=str)
+def test_bb_gradient_reflect(backend, rng, space, dtype):
+    """``out = base + G p`` and ``reflect = 2 out - base`` in one pass equal a copy of ``base``,
+    ``bb_gradient_add`` and ``bb_reflect`` on the same backend (bitwise on the reference), match
+    the reference on the compiled backends, and leave ``base`` and ``p`` untouched."""
+    ref = get_backend("numpy")
+    spacing = tuple(0.3 + rng.random(len(space)))
+    for periodic, n_time in itertools.product(boundary_cases(len(space)), N_TIMES):
+        p = rng.standard_normal((n_time, *space)).astype(dtype)
+        base = random_staggered(rng, n_time, space, periodic, dtype)
+        flat_base = (base[0], *base[1])
+        # the reference: the same operations one by one
+        step = tuple(x.copy() for x in flat_base)
+        reference_call(ref.bb_gradient_add, p, spacing, periodic, (step[0], step[1:]))
+        mirror = tuple(
+            reference_call(ref.bb_reflect, x.ravel(), b.ravel())
+            for x, b in zip(step, flat_base, strict=True)
+        )
+        d_p = on(backend, (p,))[0]
+        d_base = on(backend, flat_base)
+        out = on(backend, [np.full_like(x, np.nan) for x in flat_base])
+        reflect = on(backend, [np.full_like(x, np.nan) for x in flat_base])
+        result = backend.bb_gradient_reflect(
+            d_p,
+            spacing,
+            periodic,
+            (d_base[0], d_base[1:]),
+            (out[0], out[1:]),
+            (reflect[0], reflect[1:]),
+        )
+        assert result[0][0] is out[0] and result[1][0] is reflect[0]
+        what = f"{space} {periodic} N={n_time}"
+        for got, want in zip(out + reflect, step + mirror, strict=True):
+            got = host(backend, got).ravel()
+            if backend.name == "numpy":
+                np.testing.assert_array_equal(got, want.ravel(), err_msg=what)
+            else:
+                assert_matches_reference(got, want.ravel(), dtype, what)
+        for d, x in zip(d_base + (d_p,), flat_base + (p,), strict=True):
+            np.testing.assert_array_equal(host(backend, d), x, err_msg=what)
+    with pytest.raises(TypeError, match="required"):
+        backend.bb_gradient_reflect(d_p, spacing, periodic, (d_base[0], d_base[1:]), None, None)
+    with pytest.raises(ValueError, match="must not share"):
+        backend.bb_gradient_reflect(
+            d_p,
+            spacing,
+            periodic,
+            (d_base[0], d_base[1:]),
+            (d_base[0], d_base[1:]),
+            (reflect[0], reflect[1:]),
+        )
+    with pytest.raises(ValueError, match="base"):
+        backend.bb_gradient_reflect(
+            d_p,
+            spacing,
+            periodic,
+            (d_base[0][:-1], d_base[1:]),
+            (out[0], out[1:]),
+            (reflect[0], reflect[1:]),
+        )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(3, 40), (2, 6, 7), (2, 3, 4, 5), (1, 5000, 3)], ids=str)
+def test_bb_prox_reflect(backend, rng, shape, dtype):
+    """``bb_prox(..., reflect=r)`` writes the same ``out`` as without it and ``r = 2 out - input``
+    exactly as ``bb_reflect`` on the same backend; the compiled backends match the reference."""
+    ref = get_backend("numpy")
+    rho_c, m_c = prox_inputs(rng, shape, dtype)
+    arrays = (rho_c, *m_c)
+    want = host_pair(backend, backend.bb_prox(backend.asarray(rho_c), on(backend, m_c), 0.7))
+    d_in = on(backend, arrays)
+    out = on(backend, [np.full_like(x, np.nan) for x in arrays])
+    mirror = on(backend, [np.full_like(x, np.nan) for x in arrays])
+    backend.bb_prox(d_in[0], d_in[1:], 0.7, out=(out[0], out[1:]), reflect=(mirror[0], mirror[1:]))
+    for got, w in zip(out, (want[0], *want[1]), strict=True):
+        np.testing.assert_array_equal(host(backend, got), w)
+    for got, w, x in zip(mirror, (want[0], *want[1]), arrays, strict=True):
+        expected = host(backend, backend.bb_reflect(*on(backend, (w.ravel(), x.ravel()))))
+        np.testing.assert_array_equal(host(backend, got).ravel(), expected)
+    for d, x in zip(d_in, arrays, strict=True):
+        np.testing.assert_array_equal(host(backend, d), x)
+    if backend.name != "numpy":
+        ref_out = reference_call(ref.bb_prox, rho_c, m_c, 0.7)
+        for got, w, x in zip(mirror, (ref_out[0], *ref_out[1]), arrays, strict=True):
+            assert_matches_reference(host(backend, got), 2 * w - x, dtype)
+    with pytest.raises(ValueError, match="must not share"):
+        backend.bb_prox(
+            d_in[0], d_in[1:], 0.7, out=(d_in[0], d_in[1:]), reflect=(mirror[0], mirror[1:])
+        )
+    with pytest.raises(ValueError, match="must not share"):
+        backend.bb_prox(d_in[0], d_in[1:], 0.7, out=(out[0], out[1:]), reflect=(d_in[0], d_in[1:]))
+    with pytest.raises(ValueError, match="reflect"):
+        backend.bb_prox(d_in[0], d_in[1:], 0.7, out=(out[0], out[1:]), reflect=(mirror[0], ()))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
