@@ -1,6 +1,6 @@
 """Benchmark of the Benamou-Brenier solver: kernels, whole iterations, POT and the GPU.
 
-Four parts, selected with ``--parts`` (default: all), in one run:
+Five parts, selected with ``--parts`` (default: all), in one run:
 
 ``kernels``
     On a 2D walled grid of ``n x n`` cells with ``N`` time cells (default 128^2 x 32, float64,
@@ -25,6 +25,13 @@ Four parts, selected with ``--parts`` (default: all), in one run:
     NumPy reference: ``--numpy-iters`` iterations for the per-iteration time; its time to 1e-4
     uses the Numba iteration count (the two backends iterate the same arithmetic: the largest
     relative difference of their ``W2^2`` histories is printed).
+``breakdown``
+    One Douglas-Rachford iteration of the ``solver`` problem (Numba, ``--sizes`` x
+    ``--n-time``, default step parameters, after 30 iterations) split into its kernel calls:
+    each call timed inside the running sequence of iterations, and the same call repeated alone
+    (hot caches), with the ratio. The sequence is checked to reproduce ``DouglasRachford.step``
+    bit for bit. The residual monitoring of the driver (dual residual every 10 iterations,
+    primal residual, kinetic energy) is timed per call and per iteration.
 ``pot``
     ``ot.emd2`` (exact network simplex, run to optimality: ``numItermax`` unlimited and the
     result code checked) between the same densities as point masses on the cell centres,
@@ -40,13 +47,14 @@ Four parts, selected with ``--parts`` (default: all), in one run:
 
 Run from the repository root::
 
-    PYTHONPATH=. python benchmarks/benamou_brenier.py [--parts kernels solver pot gpu]
+    PYTHONPATH=. python benchmarks/benamou_brenier.py [--parts kernels solver breakdown pot gpu]
         [--threads 1] [--sizes 64 128] [--n-time 32] [--pot-sizes 32 48 64]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import statistics
@@ -213,6 +221,113 @@ def make_densities(n: int) -> tuple[np.ndarray, np.ndarray, eulerflow.Grid]:
     rho0 = 0.2 + bump(0.3, 0.3, 0.1) + 0.6 * bump(0.7, 0.65, 0.08)
     rho1 = 0.2 + 0.8 * bump(0.65, 0.35, 0.09) + bump(0.35, 0.7, 0.1)
     return rho0 / grid.integrate(rho0), rho1 / grid.integrate(rho1), grid
+
+
+def _douglas_rachford(n: int, n_time: int):
+    """The Douglas-Rachford iteration of the ``solver`` problem as ``benamou_brenier`` builds it
+    (scaled units: unit mass on the unit square, so the densities are already scaled)."""
+    from eulerflow.transport.benamou_brenier import default_options
+    from eulerflow.transport.douglas_rachford import DouglasRachford
+    from eulerflow.transport.staggered_space import StaggeredSpace
+
+    rho0, rho1, grid = make_densities(n)
+    backend = eulerflow.get_backend("numba")
+    space = StaggeredSpace(backend, rho0, rho1, n_time, grid.spacing, grid.periodic)
+    start = space.staggered()
+    t = (np.arange(n_time + 1) / n_time).reshape(-1, 1, 1)
+    start.rho[...] = (1 - t) * rho0 + t * rho1
+    space.project(start, start, space.cells())
+    rho_w = float(((rho0**2).sum() + (rho1**2).sum()) / (rho0.sum() + rho1.sum()))
+    return DouglasRachford(space, start, **default_options("douglas-rachford", rho_w))
+
+
+def _step_calls(dr) -> list:
+    """The kernel calls of ``DouglasRachford.step`` (without the dual residual), in order."""
+    sp, be = dr.space, dr.space.backend
+    y_u, y_v = dr.y_u, dr.y_v
+    return [
+        ("boundary", lambda: sp.set_boundary(dr.z_u)),
+        (
+            "divergence",
+            lambda: be.bb_divergence(dr.z_u.rho, dr.z_u.m, sp.spacing, sp.periodic, out=sp._div),
+        ),
+        ("poisson", lambda: be.bb_poisson(sp._div, sp.spacing, sp.periodic, out=dr.p)),
+        (
+            "gradient_reflect",
+            lambda: be.bb_gradient_reflect(
+                dr.p, sp.spacing, sp.periodic, dr.z_u.pair, dr.u.pair, y_u.pair
+            ),
+        ),
+        (
+            "prox_reflect",
+            lambda: be.bb_prox(dr.z_v.rho, dr.z_v.m, dr.gamma, out=dr.v.pair, reflect=y_v.pair),
+        ),
+        ("graph_solve", lambda: sp.graph_solve(y_u, y_v, out=y_u)),
+        ("interpolate", lambda: sp.interpolate(y_u, y_v)),
+        ("relax_u", lambda: be.bb_relax(dr.z_u.flat, dr.u.flat, y_u.flat, dr.alpha)),
+        ("relax_v", lambda: be.bb_relax(dr.z_v.flat, dr.v.flat, y_v.flat, dr.alpha)),
+    ]
+
+
+def breakdown_table(args) -> None:
+    """Kernel calls of one Douglas-Rachford iteration: in the sequence and alone."""
+    repeat = max(args.repeat, 10)
+    for n in args.sizes:
+        dr = _douglas_rachford(n, args.n_time)
+        for _ in range(30):
+            dr.step()
+        calls = _step_calls(dr)
+        # the sequence reproduces the method's step bit for bit
+        saved = [x.flat.copy() for x in (dr.z_u, dr.z_v)]
+        for _ in range(2):
+            dr.step()
+        expected = [x.flat.copy() for x in (dr.z_u, dr.z_v)]
+        dr.z_u.flat[...], dr.z_v.flat[...] = saved
+        for _ in range(2):
+            for _, call in calls:
+                call()
+        same = all(
+            np.array_equal(x.flat, e) for x, e in zip((dr.z_u, dr.z_v), expected, strict=True)
+        )
+        in_sequence = {name: 0.0 for name, _ in calls}
+        t_start = time.perf_counter()
+        for _ in range(repeat):
+            for name, call in calls:
+                t0 = time.perf_counter()
+                call()
+                in_sequence[name] += time.perf_counter() - t0
+        per_step = (time.perf_counter() - t_start) / repeat
+        print(
+            f"breakdown: one Douglas-Rachford iteration, {n}^2 x {args.n_time} (numba, "
+            f"{repeat} iterations; sequence reproduces DouglasRachford.step: "
+            f"{'yes' if same else 'NO'})"
+        )
+        print(f"{'call':18s} {'in sequence ms':>15s} {'alone ms':>9s} {'ratio':>6s}")
+        print("-" * 52)
+        alone_total = 0.0
+        for name, call in calls:
+            seq = in_sequence[name] / repeat * 1e3
+            alone = statistics.median(_median_time_cpu(call, repeat)) * 1e3
+            alone_total += alone
+            print(f"{name:18s} {seq:15.3f} {alone:9.3f} {seq / max(alone, 1e-9):6.2f}")
+        seq_total = sum(in_sequence.values()) / repeat * 1e3
+        print(f"{'sum':18s} {seq_total:15.3f} {alone_total:9.3f} {seq_total / alone_total:6.2f}")
+        print(f"whole iteration (sequence, timers included): {per_step * 1e3:.3f} ms")
+        monitor = [
+            ("dual residual", 10, functools.partial(dr.step, with_dual=True)),
+            ("primal residual", 10, dr.primal_residual),
+            ("kinetic", 1, functools.partial(dr.space.kinetic, dr.v)),
+        ]
+        step_alone = statistics.median(_median_time_cpu(dr.step, repeat))
+        for name, every, call in monitor:
+            t = statistics.median(_median_time_cpu(call, repeat))
+            if name == "dual residual":
+                t -= step_alone
+            print(
+                f"{name:18s} {t * 1e3:8.3f} ms per call, every {every:2d} iterations: "
+                f"{t * 1e3 / every:6.3f} ms per iteration"
+            )
+        print()
 
 
 def _solve(n: int, n_time: int, method: str, backend: str, tol: float, max_iter: int):
@@ -500,8 +615,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["kernels", "solver", "pot", "gpu"],
-        choices=["kernels", "solver", "pot", "gpu"],
+        default=["kernels", "solver", "breakdown", "pot", "gpu"],
+        choices=["kernels", "solver", "breakdown", "pot", "gpu"],
     )
     parser.add_argument("--n", type=int, default=128, help="kernels: cells per spatial axis (2D)")
     parser.add_argument("--n-time", type=int, default=32, help="time cells (kernels, solver)")
@@ -546,6 +661,9 @@ def main(argv=None) -> int:
         print(f"load average: {_load()}\n")
     if "solver" in args.parts:
         rows = solver_table(args)
+        print(f"load average: {_load()}\n")
+    if "breakdown" in args.parts:
+        breakdown_table(args)
         print(f"load average: {_load()}\n")
     if "pot" in args.parts:
         pot_table(args, rows)
