@@ -25,6 +25,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
+from ..schemes.staggered import axis_eigenvalues
+
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 SPECTRAL_BELOW = 64.0
@@ -115,14 +117,6 @@ def solve_time_lines(coef, mu, inv_n_sq, dct, lam_time, spectral_below, chunk): 
     return coef
 
 
-def _axis_eigenvalues(n: int, h: float, periodic: bool, length: int) -> np.ndarray:
-    """First ``length`` eigenvalues of the 1D ``-D G`` on ``n`` cells of width ``h``:
-    ``(2 - 2 cos(pi k / n)) / h^2`` (Neumann) or ``(2 - 2 cos(2 pi k / n)) / h^2`` (periodic)."""
-    k = np.arange(length)
-    angle = (2 * np.pi if periodic else np.pi) * k / n
-    return (2 - 2 * np.cos(angle)) / h**2
-
-
 @lru_cache(maxsize=32)
 def scaled_spatial_eigenvalues(
     coef_shape: tuple, space: tuple, spacing: tuple, periodic: tuple, n_time: int
@@ -134,7 +128,7 @@ def scaled_spatial_eigenvalues(
     for a, (n, h, per) in enumerate(zip(space, spacing, periodic, strict=True)):
         view = [1] * len(space)
         view[a] = coef_shape[a]
-        total = total + _axis_eigenvalues(n, h, per, coef_shape[a]).reshape(view)
+        total = total + axis_eigenvalues(n, h, per, coef_shape[a]).reshape(view)
     mu = np.ascontiguousarray(total.reshape(-1)) / float(n_time) ** 2
     mu.flags.writeable = False
     return mu
@@ -148,7 +142,7 @@ def time_basis(n_time: int) -> tuple[np.ndarray, np.ndarray]:
     j = np.arange(n_time)[None, :]
     dct = np.cos(np.pi * k * (2 * j + 1) / (2 * n_time)) * np.sqrt(2.0 / n_time)
     dct[0] /= np.sqrt(2.0)
-    lam_time = _axis_eigenvalues(n_time, 1.0, False, n_time)
+    lam_time = axis_eigenvalues(n_time, 1.0, False, n_time)
     for x in (dct, lam_time):
         x.flags.writeable = False
     return dct, lam_time

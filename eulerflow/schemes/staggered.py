@@ -138,6 +138,14 @@ def gradient(p, spacing: Sequence[float], periodic: Sequence[bool], out: tuple) 
         g *= dtype(1.0 / h)
 
 
+def axis_eigenvalues(n: int, h: float, periodic: bool, length: int) -> np.ndarray:
+    """First ``length`` eigenvalues (float64) of the 1D ``-D G`` on ``n`` cells of width ``h``:
+    ``(2 - 2 cos(pi k / n)) / h^2`` (Neumann, DCT-II) or ``(2 - 2 cos(2 pi k / n)) / h^2``
+    (periodic, FFT)."""
+    k = np.arange(length)
+    return (2 - 2 * np.cos((2 * np.pi if periodic else np.pi) * k / n)) / h**2
+
+
 @lru_cache(maxsize=16)
 def _inverse_eigenvalues(shape, spacing, periodic, dtype, xp: ModuleType):
     """``1 / lambda`` of ``-div grad`` in the DCT/FFT basis, 0 for the zero mode (cached).
@@ -151,11 +159,8 @@ def _inverse_eigenvalues(shape, spacing, periodic, dtype, xp: ModuleType):
     for axis, n in enumerate(shape):
         h = 1.0 / shape[0] if axis == 0 else spacing[axis - 1]
         per = axis > 0 and periodic[axis - 1]
-        if per:
-            k = np.arange(n // 2 + 1 if axis == periodic_axes[-1] else n)
-            lam = (2 - 2 * np.cos(2 * np.pi * k / n)) / h**2
-        else:
-            lam = (2 - 2 * np.cos(np.pi * np.arange(n) / n)) / h**2
+        length = n // 2 + 1 if per and axis == periodic_axes[-1] else n
+        lam = axis_eigenvalues(n, h, per, length)
         view = [1] * n_axes
         view[axis] = lam.size
         total = total + lam.reshape(view)
