@@ -226,19 +226,15 @@ def make_densities(n: int) -> tuple[np.ndarray, np.ndarray, eulerflow.Grid]:
 def _douglas_rachford(n: int, n_time: int):
     """The Douglas-Rachford iteration of the ``solver`` problem as ``benamou_brenier`` builds it
     (scaled units: unit mass on the unit square, so the densities are already scaled)."""
-    from eulerflow.transport.benamou_brenier import default_options
+    from eulerflow.transport.benamou_brenier import default_options, mass_weighted_density
     from eulerflow.transport.douglas_rachford import DouglasRachford
     from eulerflow.transport.staggered_space import StaggeredSpace
 
     rho0, rho1, grid = make_densities(n)
     backend = eulerflow.get_backend("numba")
     space = StaggeredSpace(backend, rho0, rho1, n_time, grid.spacing, grid.periodic)
-    start = space.staggered()
-    t = (np.arange(n_time + 1) / n_time).reshape(-1, 1, 1)
-    start.rho[...] = (1 - t) * rho0 + t * rho1
-    space.project(start, start, space.cells())
-    rho_w = float(((rho0**2).sum() + (rho1**2).sum()) / (rho0.sum() + rho1.sum()))
-    return DouglasRachford(space, start, **default_options("douglas-rachford", rho_w))
+    options = default_options("douglas-rachford", mass_weighted_density(rho0, rho1))
+    return DouglasRachford(space, space.straight_start(), **options)
 
 
 def _step_calls(dr) -> list:

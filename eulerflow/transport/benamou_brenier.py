@@ -49,6 +49,12 @@ def default_options(name: str, rho_w: float) -> dict[str, float]:
     }[name]
 
 
+def mass_weighted_density(rho0, rho1) -> float:
+    """``rho_w = sum rho^2 / sum rho`` over both densities (in the scaled units), the density
+    scale of :func:`default_options`."""
+    return float(((rho0 * rho0).sum() + (rho1 * rho1).sum()) / (rho0.sum() + rho1.sum()))
+
+
 def benamou_brenier(
     rho0,
     rho1,
@@ -194,16 +200,10 @@ def benamou_brenier(
     r0 = r0 * dtype.type(1 / rho_bar)
     r1 = r1 * dtype.type(1 / rho_bar)
     spacing = tuple(h / length for h in grid.spacing)
-    rho_w = float(((r0 * r0).sum() + (r1 * r1).sum()) / (r0.sum() + r1.sum()))
+    rho_w = mass_weighted_density(r0, r1)
     options = _method_options(name, method_options, rho_w)
     space = StaggeredSpace(be, r0, r1, n_time, spacing, grid.periodic)
-    start = space.staggered()
-    times = be.xp.asarray(np.arange(n_time + 1) / n_time, dtype=dtype).reshape(
-        (n_time + 1,) + (1,) * grid.ndim
-    )
-    start.rho[...] = (1 - times) * r0 + times * r1
-    space.project(start, start, space.cells())
-    iteration = METHODS[name](space, start, **options)
+    iteration = METHODS[name](space, space.straight_start(), **options)
 
     # W2^2 in physical units from the scaled kinetic sum
     to_w2 = 2 * rho_bar * length ** (2 + grid.ndim) * float(np.prod(spacing)) / n_time

@@ -28,6 +28,8 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..backends.base import Backend
 from ..backends.bb_checks import face_shape
 
@@ -110,6 +112,16 @@ class StaggeredSpace:
     def cells(self):
         """A new zero array on the space-time cells, shape ``(N, *shape)``."""
         return self.xp.zeros((self.n_time, *self.shape), dtype=self.dtype)
+
+    def straight_start(self) -> Fields:
+        """The starting point of the solver: ``rho_s`` interpolated linearly in time between
+        ``rho0`` and ``rho1``, zero momentum, projected onto ``C``."""
+        start = self.staggered()
+        times = self.xp.asarray(np.arange(self.n_time + 1) / self.n_time, dtype=self.dtype)
+        times = times.reshape((self.n_time + 1,) + (1,) * self.ndim)
+        start.rho[...] = (1 - times) * self.rho0 + times * self.rho1
+        self.project(start, start, self.cells())
+        return start
 
     def set_boundary(self, u: Fields) -> None:
         """Write the boundary data into ``u``: ``rho0``, ``rho1`` and zero wall fluxes."""
