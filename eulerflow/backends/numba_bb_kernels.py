@@ -660,29 +660,25 @@ def prox(rho_c, m_c, gamma, out, reflect=None):
     """Write ``out = (rho*, m*)``, the pointwise proximal map of ``gamma |m|^2 / (2 rho)``, and
     ``reflect = 2 out - (rho_c, m_c)`` if given."""
     dtype = _dtype_of(rho_c)
-    rho_out, m_out = out
     ndim = len(m_c)
-    rho_flat = np.ascontiguousarray(rho_c).reshape(-1)
-    if rho_flat.size == 0:
+    if rho_c.size == 0:
         return
-    m_flat = [np.ascontiguousarray(m).reshape(-1) for m in m_c]
-    pad_in = m_flat + [m_flat[0]] * (3 - ndim)
 
     def padded(rho, m):
-        flat = [x.reshape(-1) for x in m]
-        return (rho.reshape(-1), *flat, *[flat[0]] * (3 - ndim))
+        """Flat C-contiguous ``(rho, m0, m1, m2)``, missing axes filled with ``m0``."""
+        flat = [np.ascontiguousarray(x).reshape(-1) for x in (rho, *m)]
+        return (*flat, *[flat[1]] * (3 - ndim))
 
-    outs = padded(rho_out, m_out)
+    outs = padded(*out)
     prox_flat(
-        rho_flat,
-        *pad_in,
+        *padded(rho_c, m_c),
         ndim,
         dtype.type(gamma),
         prox_constants(dtype),
         outs,
         outs if reflect is None else padded(*reflect),
         reflect is not None,
-        max(1, -(-rho_flat.size // _PROX_CHUNK)),
+        max(1, -(-rho_c.size // _PROX_CHUNK)),
     )
 
 
