@@ -389,8 +389,8 @@ def solver_table(args) -> dict:
                 half = w2[w2.size // 2 :]
                 drift = float(np.abs(half / ref - 1).max())
                 k = iterations_to(w2, ref, args.target)
-                per_it = res.timings["per_iteration"]
-                t_target = res.timings["setup"] + k * per_it if k else math.nan
+                per_it = res.diagnostics["time_per_iteration"]
+                t_target = res.diagnostics["setup_time"] + k * per_it if k else math.nan
                 row = {
                     "ref": ref,
                     "k": k,
@@ -402,15 +402,15 @@ def solver_table(args) -> dict:
                 }
                 print(
                     f"{label:<12} {SHORT[method]:<6} {'numba':<7} {1e3 * per_it:8.2f} "
-                    f"{res.timings['setup']:8.3f} {k if k else '-':>9} {t_target:9.3f} {'':>7} "
+                    f"{res.diagnostics['setup_time']:8.3f} {k if k else '-':>9} {t_target:9.3f} {'':>7} "
                     f"{ref:12.8f} {drift:9.1e} {'':>10}   ({res.n_iter} it"
                     f"{', converged' if res.converged else ''})"
                 )
             if "numpy" in backends:
                 res_np, _ = _solve(n, args.n_time, method, "numpy", 1e-300, args.numpy_iters)
-                per_np = res_np.timings["per_iteration"]
+                per_np = res_np.diagnostics["time_per_iteration"]
                 k = row.get("k")
-                t_np = res_np.timings["setup"] + k * per_np if k else math.nan
+                t_np = res_np.diagnostics["setup_time"] + k * per_np if k else math.nan
                 ratio, diff = "", ""
                 if row:
                     ratio = f"{t_np / row['t_target']:6.1f}x" if k else "-"
@@ -418,7 +418,7 @@ def solver_table(args) -> dict:
                     diff = f"{float(np.abs(w_np / w_nb - 1).max()):.1e}"
                 print(
                     f"{label:<12} {SHORT[method]:<6} {'numpy':<7} {1e3 * per_np:8.2f} "
-                    f"{res_np.timings['setup']:8.3f} {k if k else '-':>9} {t_np:9.3f} "
+                    f"{res_np.diagnostics['setup_time']:8.3f} {k if k else '-':>9} {t_np:9.3f} "
                     f"{ratio:>7} {'':>12} {'':>9} {diff:>10}   ({res_np.n_iter} it timed)"
                 )
                 row["per_it_numpy"] = per_np
@@ -568,8 +568,8 @@ def _eulerflow_reference(args, rows: dict, n: int) -> dict:
     row = {
         "ref": float(w2[-1]),
         "k": k,
-        "per_it": res.timings["per_iteration"],
-        "t_target": res.timings["setup"] + k * res.timings["per_iteration"] if k else math.nan,
+        "per_it": res.diagnostics["time_per_iteration"],
+        "t_target": res.diagnostics["setup_time"] + k * res.diagnostics["time_per_iteration"] if k else math.nan,
     }
     rows[(n, "douglas-rachford")] = row
     return row
@@ -594,10 +594,10 @@ def gpu_table(args) -> None:
     for method in args.methods:
         _solve(args.gpu_n, args.gpu_n_time, method, "cupy", 1e-300, 3)  # warm-up: NVRTC, plans
         res, _ = _solve(args.gpu_n, args.gpu_n_time, method, "cupy", 1e-300, args.gpu_iters)
-        per_it = res.timings["per_iteration"]
+        per_it = res.diagnostics["time_per_iteration"]
         print(
             f"{SHORT[method]:<6} {1 / per_it:8.1f} {1e3 * per_it:8.3f} "
-            f"{res.timings['setup']:8.3f} {res.w2_squared:12.8f}   ({res.n_iter} it)"
+            f"{res.diagnostics['setup_time']:8.3f} {res.w2_squared:12.8f}   ({res.n_iter} it)"
         )
     print()
 

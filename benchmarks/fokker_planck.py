@@ -72,7 +72,7 @@ def run_eulerflow(n: int, method: str, dt: float | None, backend: str) -> dict:
     sol = ef.solve_fokker_planck(
         rho0,
         grid,
-        T_FINAL,
+        t_final=T_FINAL,
         potential=potential,
         diffusion=EPS,
         method=method,
@@ -86,11 +86,11 @@ def run_eulerflow(n: int, method: str, dt: float | None, backend: str) -> dict:
         "tool": "eulerflow",
         "n": n,
         "method": method,
-        "dt": sol.method["dt_max"],
+        "dt": sol.diagnostics["dt_max"],
         "steps": sol.n_steps,
         "error": error,
         "time": wall,
-        "extra": f"{sol.method['n_factorizations']} LU",
+        "extra": f"{sol.diagnostics['n_factorizations']} LU",
     }
 
 

@@ -177,8 +177,10 @@ def solver_check(backend_name: str, grid: Grid, phi0: np.ndarray, cfl: float, st
     be = eulerflow.get_backend(backend_name)
     dt0 = StepRunner(be, grid, phi0, cfl).max_step()
     t_final = (steps - 0.5) * dt0
-    solve_hamilton_jacobi(phi0, grid, dt0, cfl=cfl, backend=backend_name, progress=False)
-    sol = solve_hamilton_jacobi(phi0, grid, t_final, cfl=cfl, backend=backend_name, progress=False)
+    solve_hamilton_jacobi(phi0, grid, t_final=dt0, cfl=cfl, backend=backend_name, progress=False)
+    sol = solve_hamilton_jacobi(
+        phi0, grid, t_final=t_final, cfl=cfl, backend=backend_name, progress=False
+    )
     return sol.wall_time / sol.n_steps, sol.n_steps
 
 
@@ -516,7 +518,9 @@ def run_comparison(args) -> None:
 
     # Warm-up: Numba kernels (and XLA's runtime) on a small grid.
     grid, phi0, x, y = ot_problem(32)
-    solve_hamilton_jacobi(phi0, grid, t_final, cfl=args.cfl, backend="numba", progress=False)
+    solve_hamilton_jacobi(
+        phi0, grid, t_final=t_final, cfl=args.cfl, backend="numba", progress=False
+    )
     if hjr is not None:
         hjr_solver(hjr, jnp, phi0, t_final, args.cfl)()
 

@@ -25,33 +25,42 @@ benamou_brenier, OTResult
     Dynamic optimal transport (Benamou-Brenier) on a staggered space-time grid.
 exact
     Closed-form and reference solutions.
-load
-    Read a saved result.
+Result, Solution, load
+    Result objects (one base), snapshots of time-dependent solutions, reading saved results.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import energies, exact, hamiltonians, particles
+from ._version import __version__
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
 from .equations.fokker_planck import solve_fokker_planck
 from .equations.gradient_flow import solve_gradient_flow
 from .equations.hamilton_jacobi import solve_hamilton_jacobi
-from .exceptions import ConvergenceWarning, NonPeriodicVelocityWarning, UnstableSolutionError
+from .exceptions import (
+    ConvergenceWarning,
+    DissipationWarning,
+    NonPeriodicVelocityWarning,
+    StepBudgetWarning,
+    UnstableSolutionError,
+)
 from .grid import Grid
-from .results import Solution, load
+from .results import Result, ResultFileError, Solution, load
 from .transport import OTResult, benamou_brenier
 
 __all__ = [
     "Backend",
     "BackendUnavailableError",
     "ConvergenceWarning",
+    "DissipationWarning",
     "Grid",
     "NonPeriodicVelocityWarning",
     "OTResult",
+    "Result",
+    "ResultFileError",
     "Solution",
+    "StepBudgetWarning",
     "UnstableSolutionError",
     "__version__",
     "available_backends",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .demos import DEMO_PARTS
 
 DEFAULT_DEMO_DIR = Path("eulerflow-demo")

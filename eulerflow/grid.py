@@ -218,7 +218,12 @@ def _parse_shape(shape) -> tuple[int, ...]:
 
 
 def _parse_bounds(bounds, ndim: int) -> tuple[tuple[float, float], ...]:
-    arr = np.asarray(bounds, dtype=float)
+    try:
+        arr = np.asarray(bounds, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds must give one (lo, hi) pair of numbers per axis ({ndim} pairs), got {bounds!r}"
+        ) from None
     if ndim == 1 and arr.shape == (2,):
         arr = arr[None, :]
     if arr.shape != (ndim, 2):
@@ -229,13 +234,26 @@ def _parse_bounds(bounds, ndim: int) -> tuple[tuple[float, float], ...]:
         raise ValueError(f"bounds must be finite, got {bounds!r}")
     if np.any(arr[:, 1] <= arr[:, 0]):
         raise ValueError(f"every (lo, hi) in bounds needs lo < hi, got {bounds!r}")
+    with np.errstate(over="ignore"):
+        lengths = arr[:, 1] - arr[:, 0]
+    if not np.all(np.isfinite(lengths)):
+        raise ValueError(
+            f"bounds {bounds!r} give an infinite box length hi - lo (beyond the float range); "
+            "rescale the coordinates"
+        )
     return tuple((float(lo), float(hi)) for lo, hi in arr)
 
 
 def _parse_periodic(periodic, ndim: int) -> tuple[bool, ...]:
     if isinstance(periodic, bool | np.bool_):
         return (bool(periodic),) * ndim
-    periodic = tuple(periodic)
+    try:
+        periodic = tuple(periodic)
+    except TypeError:
+        raise TypeError(
+            f"periodic must be a bool or a sequence of one bool per axis ({ndim} values), got "
+            f"{type(periodic).__name__} {periodic!r}"
+        ) from None
     if len(periodic) != ndim or not all(isinstance(p, bool | np.bool_) for p in periodic):
         raise ValueError(
             f"periodic must be a bool or one bool per axis ({ndim} values), got {periodic!r}"

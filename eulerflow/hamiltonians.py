@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .schemes.hj_fluxes import power_dissipation
+
 
 class Hamiltonian:
     """Base class: ``H(x, p)`` with a bound on ``|dH/dp_a|``.
@@ -73,20 +75,6 @@ class PowerHamiltonian(Hamiltonian):
 
     def __repr__(self) -> str:
         return f"PowerHamiltonian(q={self.q:g})"
-
-
-def power_dissipation(big: Sequence, q: float, xp=np) -> tuple:
-    """Bounds of ``|dH/dp_a|`` for ``|p|^q/q`` given ``big_a >= |p_a|`` on a box.
-
-    ``|dH/dp_a| = |p_a| |p|^(q-2)``: at most ``big_a |P|^(q-2)`` for ``q >= 2`` and
-    ``|P|^(q-1)`` for ``q < 2``, with ``|P| = sqrt(sum_b big_b^2)``.
-    """
-    if q == 2.0:
-        return tuple(big)
-    norm = xp.sqrt(sum(b * b for b in big))
-    if q > 2.0:
-        return tuple(b * norm ** (q - 2) for b in big)
-    return tuple(norm ** (q - 1) + 0 * b for b in big)
 
 
 class QuadraticPotentialHamiltonian(Hamiltonian):

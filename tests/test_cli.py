@@ -115,7 +115,7 @@ def test_demo_prints_small_hopf_lax_errors(demo_run: tuple[Path, str]) -> None:
     text = _part_output(demo_run[1], "hamilton-jacobi")
     assert "32 x 32 cells" in text and "(periodic)" in text
     assert re.search(r"backend\s+numba", text)
-    assert re.search(r"steps\s+\d+ \(weno5 derivatives, godunov flux, tvdrk3", text)
+    assert re.search(r"steps\s+\d+ \(weno5 derivatives, godunov flux, ssprk3", text)
     assert re.search(r"characteristics cross from t\* = 0\.41\d", text)
     l1 = re.search(r"L1 error\s+" + FLOAT + r".*L1 norm of phi\(T\) - phi0: " + FLOAT, text)
     linf = re.search(r"L_inf error\s+" + FLOAT + r".*max \|phi\(T\) - phi0\|: " + FLOAT, text)

@@ -32,7 +32,7 @@ def potential_v(*x):
 
 ENERGIES = {
     "entropy": en.Entropy(0.3),
-    "porous-1.5": en.PorousMedium(1.5, eps=0.7),
+    "porous-1.5": en.PorousMedium(1.5, diffusion=0.7),
     "porous-3": en.PorousMedium(3),
     "potential": en.Potential(potential_v),
     "interaction-quadratic": en.Interaction(quadratic_w),
@@ -304,10 +304,10 @@ def test_porous_medium_needs_m_above_one(m):
 
 
 def test_bad_parameters():
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match="diffusion"):
         en.Entropy(0.0)
-    with pytest.raises(ValueError, match="eps"):
-        en.PorousMedium(2, eps=-1.0)
+    with pytest.raises(ValueError, match="diffusion"):
+        en.PorousMedium(2, diffusion=-1.0)
     with pytest.raises(TypeError, match="V must be"):
         en.Potential(3.0)
     with pytest.raises(TypeError, match="W must be"):

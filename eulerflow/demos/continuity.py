@@ -93,7 +93,7 @@ def continuity_demo(
     files["solution"] = sol.save(out / "continuity.nc")
 
     info = get_backend(sol.backend).info()
-    method = sol.method
+    method = sol.parameters
     report = [
         ("grid", describe_grid(grid)),
         ("backend", f"{sol.backend} {info['version']}, {info['device']}"),
@@ -176,7 +176,7 @@ def _continuity_figure(sol, rho_exact: np.ndarray, path: Path, l1_error: float) 
     n0, n1 = grid.shape
     fig.suptitle(
         "continuity equation, v = A x with A = [[-0.25, -1], [1, -0.25]] "
-        f"({n0} x {n1} cells, {sol.method['limiter']} / {sol.method['stepper']})"
+        f"({n0} x {n1} cells, {sol.parameters['limiter']} / {sol.parameters['stepper']})"
     )
     fig.savefig(path, dpi=100)
     return path

@@ -79,12 +79,11 @@ def fokker_planck_demo(
     sol = solve_fokker_planck(
         rho0,
         grid,
-        t_final,
+        t_final=t_final,
         drift=drift,
         diffusion=eps,
         steady=True,
         t_eval=np.linspace(0.0, t_final, 21),
-        method="implicit",
         stepper="bdf2",
         dt=t_final / 200,
         backend=backend,
@@ -99,7 +98,14 @@ def fokker_planck_demo(
     rng = np.random.default_rng(seed)
     x0 = rng.multivariate_normal(mean0, cov0, size=n_particles)
     cloud = particles.euler_maruyama(
-        x0, drift, eps, t_final, dt=t_final / 200, rng=rng, grid=grid, progress=progress
+        x0,
+        drift=drift,
+        diffusion=eps,
+        t_final=t_final,
+        dt=t_final / 200,
+        rng=rng,
+        grid=grid,
+        progress=progress,
     )
     coarse = Grid(shape=(32, 32), bounds=grid.bounds, periodic=False)
     histogram = np.asarray(particles.deposit(cloud.positions[-1], coarse, method="ngp"))

@@ -81,7 +81,7 @@ def hamilton_jacobi_demo(
     sol = solve_hamilton_jacobi(
         phi0(*grid.centers),
         grid,
-        t_final,
+        t_final=t_final,
         scheme="weno5",
         t_eval=np.linspace(0.0, t_final, n_snapshots),
         backend=backend,
@@ -105,7 +105,7 @@ def hamilton_jacobi_demo(
     files["solution"] = sol.save(out / "hamilton_jacobi.nc")
 
     info = get_backend(sol.backend).info()
-    method = sol.method
+    method = sol.parameters
     report = [
         ("grid", describe_grid(grid)),
         ("backend", f"{sol.backend} {info['version']}, {info['device']}"),
@@ -201,7 +201,7 @@ def _hamilton_jacobi_figure(
     n0, n1 = grid.shape
     fig.suptitle(
         "Hamilton-Jacobi equation d_t phi + |grad phi|^2/2 = 0, kinks from smooth data "
-        f"({n0} x {n1} cells, {sol.method['scheme']} / {sol.method['stepper']})"
+        f"({n0} x {n1} cells, {sol.parameters['scheme']} / {sol.parameters['stepper']})"
     )
     fig.savefig(path, dpi=100)
     return path

@@ -99,7 +99,7 @@ def optimal_transport_demo(
         (
             "iterations",
             f"{res.n_iter} {res.method} iterations, converged {res.converged}, "
-            f"{1e3 * res.timings['per_iteration']:.1f} ms each, {res.timings['total']:.2f} s",
+            f"{1e3 * res.diagnostics['time_per_iteration']:.1f} ms each, {res.wall_time:.2f} s",
         ),
         (
             "W2^2",
@@ -122,7 +122,7 @@ def optimal_transport_demo(
             "continuity_residual": residual,
             "n_iter": int(res.n_iter),
             "converged": bool(res.converged),
-            "wall_time": float(res.timings["total"]),
+            "wall_time": float(res.wall_time),
         },
         "files": files,
     }

@@ -30,25 +30,14 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ..arrays import array_module
+from ..checks import check_grid, positive_number
 from ..exceptions import ConvergenceWarning
 from ..grid import Grid
 
 
 def check_density_shape(rho, grid: Grid, name: str = "rho") -> None:
     """``TypeError`` for a non-Grid, ``ValueError`` when ``rho`` does not have ``grid.shape``."""
-    if not isinstance(grid, Grid):
-        raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
-    grid.check_field(rho, name)
-
-
-def positive_parameter(value, name: str) -> float:
-    """A finite ``value > 0`` as a float, else ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return value
+    check_grid(grid).check_field(rho, name)
 
 
 class Energy(ABC):
@@ -129,7 +118,7 @@ class Energy(ABC):
             raise ValueError(
                 f"prox needs a convex energy; {self!r} is not convex (a negative multiple?)"
             )
-        sigma = positive_parameter(sigma, "sigma")
+        sigma = positive_number(sigma, "sigma")
         check_density_shape(v, grid, "v")
         return _newton_prox(self, v, sigma, grid, tol, max_iter)
 

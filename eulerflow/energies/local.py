@@ -12,7 +12,8 @@ energy                          ``f_i(r)``                      ``f_i'(r)``     
 
 Their gradient flows ``d_t rho = div(rho grad f'(rho))`` are the heat equation
 ``d_t rho = eps Laplace rho``, the porous-medium equation ``d_t rho = eps Laplace rho^m`` and the
-transport ``d_t rho = div(rho grad V)`` (seed notes section 5.2, eq. 69).
+transport ``d_t rho = div(rho grad V)`` (Jordan, Kinderlehrer and Otto, SIAM J. Math. Anal. 29
+(1998); Otto, Comm. PDE 26 (2001)). ``eps`` is the argument ``diffusion``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..arrays import array_module, is_cupy_array
+from ..checks import positive_number
 from ..grid import Grid
-from .base import LocalEnergy, positive_parameter
+from .base import LocalEnergy
 
 
 class Entropy(LocalEnergy):
@@ -41,17 +43,18 @@ class Entropy(LocalEnergy):
 
     Parameters
     ----------
-    eps : float, default 1
-        Temperature (diffusion coefficient), ``> 0``.
+    diffusion : float, default 1
+        ``eps > 0``: the temperature, the diffusion coefficient of the heat flow
+        ``d_t rho = eps Laplace rho`` that this energy generates.
     floor : float, optional
         Positive floor of ``rho`` inside the logarithm; default ``numpy.finfo(dtype).tiny``.
     """
 
     convex = True
 
-    def __init__(self, eps: float = 1.0, floor: float | None = None) -> None:
-        self.eps = positive_parameter(eps, "eps")
-        self.floor = None if floor is None else positive_parameter(floor, "floor")
+    def __init__(self, diffusion: float = 1.0, floor: float | None = None) -> None:
+        self.diffusion = positive_number(diffusion, "diffusion")
+        self.floor = None if floor is None else positive_number(floor, "floor")
 
     def _floored(self, rho, xp):
         floor = self.floor if self.floor is not None else float(np.finfo(rho.dtype).tiny)
@@ -60,22 +63,22 @@ class Entropy(LocalEnergy):
     def local_density(self, rho, grid: Grid):
         xp = array_module(rho)
         positive = rho > 0
-        return self.eps * xp.where(positive, rho * xp.log(xp.where(positive, rho, 1)), 0)
+        return self.diffusion * xp.where(positive, rho * xp.log(xp.where(positive, rho, 1)), 0)
 
     def local_derivative(self, rho, grid: Grid):
         xp = array_module(rho)
-        return self.eps * (xp.log(self._floored(rho, xp)) + 1)
+        return self.diffusion * (xp.log(self._floored(rho, xp)) + 1)
 
     def local_second_derivative(self, rho, grid: Grid):
         xp = array_module(rho)
-        return self.eps / self._floored(rho, xp)
+        return self.diffusion / self._floored(rho, xp)
 
     def diffusivity(self, rho, grid: Grid):
         xp = array_module(rho)
-        return self.eps * (xp.maximum(rho, 0) / self._floored(rho, xp))
+        return self.diffusion * (xp.maximum(rho, 0) / self._floored(rho, xp))
 
     def __repr__(self) -> str:
-        return f"Entropy(eps={self.eps:g})"
+        return f"Entropy(diffusion={self.diffusion:g})"
 
 
 class PorousMedium(LocalEnergy):
@@ -89,45 +92,46 @@ class PorousMedium(LocalEnergy):
     ----------
     m : float
         Exponent, ``> 1`` (``m -> 1`` is the entropy, use :class:`Entropy`).
-    eps : float, default 1
-        Prefactor, ``> 0``.
+    diffusion : float, default 1
+        ``eps > 0``, the coefficient of ``d_t rho = eps Laplace rho^m``.
     """
 
     convex = True
 
-    def __init__(self, m: float, eps: float = 1.0) -> None:
-        m = positive_parameter(m, "m")
+    def __init__(self, m: float, diffusion: float = 1.0) -> None:
+        m = positive_number(m, "m")
         if not m > 1:
             raise ValueError(
-                f"PorousMedium needs an exponent m > 1, got m={m!r}; for m = 1 use Entropy(eps)"
+                f"PorousMedium needs an exponent m > 1, got m={m!r}; for m = 1 use "
+                "Entropy(diffusion)"
             )
         self.m = m
-        self.eps = positive_parameter(eps, "eps")
+        self.diffusion = positive_number(diffusion, "diffusion")
 
     def local_density(self, rho, grid: Grid):
         xp = array_module(rho)
-        return (self.eps / (self.m - 1)) * xp.maximum(rho, 0) ** self.m
+        return (self.diffusion / (self.m - 1)) * xp.maximum(rho, 0) ** self.m
 
     def local_derivative(self, rho, grid: Grid):
         xp = array_module(rho)
-        return (self.eps * self.m / (self.m - 1)) * xp.maximum(rho, 0) ** (self.m - 1)
+        return (self.diffusion * self.m / (self.m - 1)) * xp.maximum(rho, 0) ** (self.m - 1)
 
     def local_second_derivative(self, rho, grid: Grid):
         xp = array_module(rho)
         r = xp.maximum(rho, 0)
         if self.m >= 2:
-            return (self.eps * self.m) * r ** (self.m - 2)
+            return (self.diffusion * self.m) * r ** (self.m - 2)
         positive = r > 0
         return xp.where(
-            positive, (self.eps * self.m) * xp.where(positive, r, 1) ** (self.m - 2), xp.inf
+            positive, (self.diffusion * self.m) * xp.where(positive, r, 1) ** (self.m - 2), xp.inf
         )
 
     def diffusivity(self, rho, grid: Grid):
         xp = array_module(rho)
-        return (self.eps * self.m) * xp.maximum(rho, 0) ** (self.m - 1)
+        return (self.diffusion * self.m) * xp.maximum(rho, 0) ** (self.m - 1)
 
     def __repr__(self) -> str:
-        return f"PorousMedium(m={self.m:g}, eps={self.eps:g})"
+        return f"PorousMedium(m={self.m:g}, diffusion={self.diffusion:g})"
 
 
 class Potential(LocalEnergy):

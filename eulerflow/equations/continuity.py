@@ -1,8 +1,9 @@
 """Finite-volume solver of the continuity equation ``d_t rho + div(rho v) = 0``.
 
-Discretisation (seed notes section 1.1, eq. 3: the mass in a control volume changes by minus
-its net outflow): cell averages ``rho_i``, face velocities ``v_{a, j}``, upwind fluxes with MUSCL
-reconstruction and a slope limiter (:mod:`eulerflow.schemes.muscl`), and the semi-discrete system
+Discretisation (the mass in a control volume changes by minus its net outflow; LeVeque, *Finite
+Volume Methods for Hyperbolic Problems*, 2002, ch. 4 and 6): cell averages ``rho_i``, face
+velocities ``v_{a, j}``, upwind fluxes with MUSCL reconstruction and a slope limiter
+(:mod:`eulerflow.schemes.muscl`), and the semi-discrete system
 ``d rho_i / dt = -sum_a (F_{a, i+1} - F_{a, i}) / h_a`` integrated by an SSP Runge-Kutta method
 (:mod:`eulerflow.schemes.ssp`). The fluxes telescope and vanish through walls, so the total mass
 is conserved to round-off; the step ``dt = cfl / sum_a (max|v_a| / h_a)`` with ``cfl`` below the
@@ -15,16 +16,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..arrays import stack_like
-from ..backends import as_input_type, get_backend
+from ..backends import Backend, get_backend
+from ..checks import as_density, check_grid, negative_or_nonfinite
 from ..grid import Grid
+from ..marching import snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
 from ..schemes.cfl import check_cfl
 from ..schemes.limiters import limiter_code
-from ..schemes.ssp import ssp_stages
+from ..schemes.ssp import ssp_name, ssp_stages
 from .face_velocity import FaceVelocity, max_courant_rate
-from .marching import march, snapshot_times
-from .validation import as_density, negative_or_nonfinite
 
 
 def solve_continuity(
@@ -32,13 +32,16 @@ def solve_continuity(
     grid: Grid,
     velocity: Callable | Sequence,
     t_final: float,
+    *,
     t_eval: Sequence[float] | None = None,
     limiter: str = "vanleer",
     stepper: str = "ssprk3",
     cfl: float | None = None,
     steady: bool = False,
-    backend: str = "auto",
+    max_steps: int | None = None,
+    backend: str | Backend = "auto",
     progress: bool | None = None,
+    callback: Callable[[float, object], object] | None = None,
 ) -> Solution:
     """Solve ``d_t rho + div(rho v) = 0`` from ``rho(0) = rho0`` up to ``t_final``.
 
@@ -60,115 +63,138 @@ def solve_continuity(
     limiter : {"vanleer", "minmod", "superbee", "mc", "none"}
         Slope limiter of the MUSCL reconstruction; ``"none"`` is first-order donor cell.
     stepper : {"ssprk3", "ssprk2", "ssprk1"}
-        SSP Runge-Kutta method (Shu-Osher form).
+        SSP Runge-Kutta method (Shu-Osher form; ``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
     cfl : float, optional
         Courant number ``dt * sum_a max|v_a| / h_a``; at most 0.5 for MUSCL and 1 for donor
         cell (the positivity bounds). Default: 80% of the bound.
     steady : bool, default False
         The callable ``velocity`` does not depend on ``t``: evaluate it once.
-    backend : {"auto", "numba", "numpy", "cupy"}
+    max_steps : int, optional
+        Step budget (default :data:`eulerflow.marching.DEFAULT_MAX_STEPS`): a run whose first
+        step shows it needs more raises ``ValueError`` before any work; a run that uses it up
+        stops with a :class:`~eulerflow.StepBudgetWarning` and ``status=1``.
+    backend : {"auto", "numba", "numpy", "cupy"} or Backend
         Compute backend (see :func:`eulerflow.get_backend`).
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
+    callback : callable ``(t, rho)``, optional
+        Called after every time step with the time and the current density (a backend array
+        owned by the solver: read or copy it, do not modify it).
 
     Returns
     -------
     Solution
         ``sol.t``, ``sol.rho`` (snapshots, same array type as ``rho0``), ``sol.mass`` and
-        ``sol.diagnostics["min"]`` per snapshot, the scheme in ``sol.method``.
+        ``sol.diagnostics["min"]`` per snapshot, the scheme in ``sol.parameters``.
 
     Raises
     ------
+    TypeError
+        ``grid`` is not a :class:`~eulerflow.Grid`; ``velocity`` is neither a callable nor
+        arrays.
     ValueError
-        Shape mismatch, negative or non-finite density, wrong number of velocity components,
-        ``t_final <= 0``, a Courant number outside the stable range, unknown scheme names.
+        Shape mismatch (of ``rho0`` or of the velocity components), negative or non-finite
+        density, ``t_final <= 0``, a Courant number outside the stable range, unknown scheme
+        names, a run that needs more than ``max_steps`` steps.
     UnstableSolutionError
         The solution became non-finite or negative (only possible with a velocity that grows
-        faster during a step than the step control assumes).
+        faster during a step than the step control assumes); ``err.solution`` holds the run so
+        far.
+
+    References
+    ----------
+    .. [1] B. van Leer, "Towards the ultimate conservative difference scheme. V. A second-order
+       sequel to Godunov's method", J. Comput. Phys. 32 (1979) 101-136.
+    .. [2] C.-W. Shu and S. Osher, "Efficient implementation of essentially non-oscillatory
+       shock-capturing schemes", J. Comput. Phys. 77 (1988) 439-471.
+
+    Examples
+    --------
+    >>> import eulerflow as ef
+    >>> grid = ef.Grid(64, (0, 1), periodic=True)
+    >>> rho0 = ef.exact.gaussian_density(grid, mean=0.3, cov=0.005)
+    >>> sol = ef.solve_continuity(rho0, grid, lambda t, x: (1.0 + 0 * x,), 1.0, steady=True)
+    >>> bool(abs(sol.mass[-1] - sol.mass[0]) < 1e-12)
+    True
     """
+    grid = check_grid(grid)
     limiter_code(limiter)
-    stages = ssp_stages(stepper)
+    stepper = ssp_name(stepper)
     cfl = check_cfl(cfl, limiter)
     times = snapshot_times(t_final, t_eval)
     be = get_backend(backend, like=rho0, size=grid.size)
     rho, dtype = as_density(rho0, grid, be, "rho0")
     faces = FaceVelocity(velocity, grid, dtype, steady=steady)
-    spacing, periodic = grid.spacing, grid.periodic
-    xp = be.xp
-
-    cache: dict[float, tuple] = {}
-
-    def device_faces(t: float) -> tuple:
-        if faces.steady:
-            t = 0.0
-        if t not in cache:
-            cache.clear()
-            cache[t] = tuple(be.asarray(u) for u in faces(t))
-        return cache[t]
-
-    buffers = (xp.empty_like(rho), xp.empty_like(rho))
-
-    def advance(rho_n, t: float, dt: float):
-        previous = rho_n
-        for k, stage in enumerate(stages):
-            last = k == len(stages) - 1
-            out = rho_n if (last and k > 0) else buffers[k % 2]
-            be.transport_update(
-                rho_n,
-                previous,
-                device_faces(t + stage.theta * dt),
-                spacing,
-                periodic,
-                limiter,
-                stage.a,
-                stage.b,
-                stage.b * dt,
-                out=out,
-            )
-            previous = out
-        if previous is rho_n:
-            return rho_n
-        rho_n[...] = previous
-        return rho_n
-
-    steady_rate = max_courant_rate(faces(0.0), spacing) if faces.steady else None
-
-    def max_step(t: float, rho_n) -> float:
-        rate = steady_rate if faces.steady else max_courant_rate(faces(t), spacing)
-        return cfl / rate if rate > 0 else np.inf
-
-    masses: list[float] = []
-    minima: list[float] = []
-
-    def snapshot(rho_n):
-        masses.append(float(grid.integrate(rho_n)))
-        minima.append(float(rho_n.min()))
-        return as_input_type(rho_n.copy(), like=rho0)
-
-    def check(rho_n) -> str | None:
-        return negative_or_nonfinite(rho_n, xp)
-
-    record = march(rho, times, max_step, advance, snapshot, check, progress, "continuity")
-    values = stack_like(record.snapshots, like=rho0)
-    return Solution(
-        t=times,
-        values=values,
+    integrator = _ContinuityIntegrator(faces, be, grid, limiter, stepper, cfl, rho)
+    return solve_in_time(
+        rho,
+        times,
+        integrator,
         grid=grid,
+        like=rho0,
         field="rho",
         equation="continuity",
-        method={
+        parameters={
             "limiter": limiter,
             "stepper": stepper,
             "cfl": cfl,
             "steady_velocity": faces.steady,
-            "dt_min": record.dt_min,
-            "dt_max": record.dt_max,
             "dtype": str(np.dtype(dtype)),
         },
         backend=be.name,
-        diagnostics={"mass": np.array(masses), "min": np.array(minima)},
-        n_steps=record.n_steps,
-        wall_time=record.wall_time,
-        status=0,
-        message="reached t_final",
+        check=lambda state: negative_or_nonfinite(state, be.xp),
+        record=lambda state: {"mass": float(grid.integrate(state)), "min": float(state.min())},
+        progress=progress,
+        callback=callback,
+        max_steps=max_steps,
     )
+
+
+class _ContinuityIntegrator:
+    """SSP Runge-Kutta stages of the MUSCL upwind rate, with CFL-limited steps."""
+
+    def __init__(self, faces: FaceVelocity, be, grid: Grid, limiter, stepper, cfl, like) -> None:
+        self.faces = faces
+        self.be = be
+        self.grid = grid
+        self.limiter = limiter
+        self.stages = ssp_stages(stepper)
+        self.cfl = cfl
+        self.buffers = (be.xp.empty_like(like), be.xp.empty_like(like))
+        self._device: dict[float, tuple] = {}
+        self._steady_rate = max_courant_rate(faces(0.0), grid.spacing) if faces.steady else None
+
+    def _device_faces(self, t: float) -> tuple:
+        if self.faces.steady:
+            t = 0.0
+        if t not in self._device:
+            self._device.clear()
+            self._device[t] = tuple(self.be.asarray(u) for u in self.faces(t))
+        return self._device[t]
+
+    def max_step(self, t: float, rho) -> float:
+        rate = self._steady_rate
+        if rate is None:
+            rate = max_courant_rate(self.faces(t), self.grid.spacing)
+        return self.cfl / rate if rate > 0 else np.inf
+
+    def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> None:
+        self.be.transport_update(
+            rho_n,
+            rho_k,
+            self._device_faces(t_stage),
+            self.grid.spacing,
+            self.grid.periodic,
+            self.limiter,
+            stage.a,
+            stage.b,
+            stage.b * dt,
+            out=out,
+        )
+
+    def advance(self, rho_n, t: float, dt: float):
+        ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers)
+        return rho_n
+
+    def summary(self) -> dict:
+        return {}

@@ -39,10 +39,15 @@ class FaceVelocity:
         Floating dtype of the returned arrays.
     steady : bool, default False
         For a callable: it does not depend on ``t``, evaluate it once.
+    name : str, default "velocity"
+        The argument's name in error messages and warnings (``"drift"`` for Fokker-Planck).
     """
 
-    def __init__(self, velocity, grid: Grid, dtype, steady: bool = False) -> None:
+    def __init__(
+        self, velocity, grid: Grid, dtype, steady: bool = False, name: str = "velocity"
+    ) -> None:
         self.grid = grid
+        self.name = name
         self.dtype = np.dtype(dtype)
         self._warned = False
         self._last: tuple[float, tuple[np.ndarray, ...]] | None = None
@@ -56,7 +61,7 @@ class FaceVelocity:
             self._fixed = self._from_arrays(velocity)
         else:
             raise TypeError(
-                "velocity must be a callable v(t, *coords) -> tuple of arrays, or a tuple of "
+                f"{name} must be a callable {name}(t, *coords) -> tuple of arrays, or a tuple of "
                 f"{grid.ndim} arrays on the faces or cell centres; got {type(velocity).__name__}"
             )
 
@@ -73,17 +78,29 @@ class FaceVelocity:
         grid = self.grid
         faces = []
         for axis in range(grid.ndim):
-            components = self._func(t, *grid.face_centers(axis))
-            components = _as_components(components, grid.ndim, "velocity(t, *coords)")
-            u = np.broadcast_to(
-                np.asarray(components[axis], dtype=self.dtype), grid.face_shape(axis)
-            )
+            what = f"{self.name}(t, *coords)"
+            components = _as_components(self._func(t, *grid.face_centers(axis)), grid.ndim, what)
+            try:
+                u = np.asarray(components[axis], dtype=self.dtype)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{what} component {axis} must be real numbers, got {components[axis]!r:.60}"
+                ) from None
+            try:
+                u = np.broadcast_to(u, grid.face_shape(axis))
+            except ValueError:
+                raise ValueError(
+                    f"{what} returned component {axis} of shape {u.shape}; evaluated at the "
+                    f"centres of the faces normal to axis {axis} it must broadcast to "
+                    f"{grid.face_shape(axis)} (use the coordinate arrays it is given, e.g. "
+                    f"0 * x + 1 for a constant)"
+                ) from None
             faces.append(np.array(u))
         return self._finish(faces)
 
     def _from_arrays(self, arrays) -> tuple[np.ndarray, ...]:
         grid = self.grid
-        arrays = _as_components(arrays, grid.ndim, "velocity")
+        arrays = _as_components(arrays, grid.ndim, self.name)
         faces = []
         for axis, comp in enumerate(arrays):
             comp = np.asarray(comp, dtype=self.dtype)
@@ -95,7 +112,7 @@ class FaceVelocity:
                 cells = np.broadcast_to(comp, grid.shape)
             except ValueError:
                 raise ValueError(
-                    f"velocity component {axis} has shape {comp.shape}; give it on the faces "
+                    f"{self.name} component {axis} has shape {comp.shape}; give it on the faces "
                     f"(shape {face_shape}) or on the cell centres (shape {grid.shape})"
                 ) from None
             faces.append(_centres_to_faces(cells, axis, grid.periodic[axis]))
@@ -104,7 +121,7 @@ class FaceVelocity:
     def _finish(self, faces: list[np.ndarray]) -> tuple[np.ndarray, ...]:
         for axis, u in enumerate(faces):
             if not np.all(np.isfinite(u)):
-                raise ValueError(f"velocity component {axis} has non-finite values")
+                raise ValueError(f"{self.name} component {axis} has non-finite values")
             if self.grid.periodic[axis]:
                 self._identify_periodic_ends(u, axis)
         return tuple(faces)
@@ -119,7 +136,7 @@ class FaceVelocity:
         if mismatch > 1e-12 * max(scale, 1e-300) and not self._warned:
             self._warned = True
             warnings.warn(
-                f"the velocity along periodic axis {axis} differs between the two ends of the "
+                f"the {self.name} along periodic axis {axis} differs between the two ends of the "
                 f"box (by up to {mismatch:.3g}); the shared end face takes the mean",
                 NonPeriodicVelocityWarning,
                 stacklevel=5,
@@ -139,7 +156,7 @@ def _as_components(components, ndim: int, what: str) -> tuple:
         raise TypeError(f"{what} must give a tuple of {ndim} arrays") from None
     if len(components) != ndim:
         raise ValueError(
-            f"{what} must give {ndim} velocity components (one per axis), got {len(components)}"
+            f"{what} must give {ndim} components (one per axis), got {len(components)}"
         )
     return components
 

@@ -1,7 +1,7 @@
 """Linear Fokker-Planck equations by Scharfetter-Gummel finite volumes.
 
-The solver integrates (seed notes, remark after section 1.3, eqs. 31-34: the law of
-``dX = b(t, X) dt + sqrt(2 eps) dW`` solves it)
+The solver integrates (the law of ``dX = b(t, X) dt + sqrt(2 eps) dW`` solves it; Risken,
+*The Fokker-Planck Equation*, 1989)
 
     d_t rho + div(b rho) = eps Laplace rho,     b = -grad V + drift(t, x),
 
@@ -14,12 +14,13 @@ whose columns sum to zero and whose off-diagonal entries are non-negative.
 
 Time:
 
-- ``method="explicit"``: SSP Runge-Kutta (Shu-Osher form, :mod:`eulerflow.schemes.ssp`) with the
-  fused backend kernel :meth:`~eulerflow.backends.Backend.fokker_planck_update`, under the
-  positivity bound ``dt max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a <= cfl <= 1`` (the diagonal of
-  ``I + dt L`` stays non-negative), which combines the diffusive and the advective limits.
-- ``method="implicit"``: ``stepper="bdf2"`` (default), ``"crank-nicolson"`` or
-  ``"implicit-euler"``, each step one solve with ``I - gamma L`` (``gamma = 2 dt / 3``,
+- ``stepper="ssprk1" .. "ssprk3"`` (explicit): SSP Runge-Kutta (Shu-Osher form,
+  :mod:`eulerflow.schemes.ssp`) with the fused backend kernel
+  :meth:`~eulerflow.backends.Backend.fokker_planck_update`, under the positivity bound
+  ``dt max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a <= cfl <= 1`` (the diagonal of ``I + dt L``
+  stays non-negative), which combines the diffusive and the advective limits.
+- ``stepper="bdf2"`` (default), ``"crank-nicolson"`` or ``"implicit-euler"`` (implicit): each
+  step one solve with ``I - gamma L`` (``gamma = 2 dt / 3``,
   ``dt / 2``, ``dt``). When the operator does not depend on time (a potential, a fixed drift,
   or ``steady=True``) it is assembled once and the matrix ``I - gamma L`` factorised once per
   distinct ``gamma`` by sparse LU (``scipy.sparse`` / SuperLU on the CPU, ``cupyx.scipy.sparse``
@@ -48,10 +49,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..arrays import stack_like, to_numpy
-from ..backends import as_input_type, get_backend
+from ..backends import Backend, get_backend
+from ..checks import as_density, cell_values, check_grid, negative_or_nonfinite, positive_number
 from ..grid import Grid
+from ..marching import snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
+from ..schemes.choices import lookup
 from ..schemes.scharfetter_gummel import (
     assemble_operator,
     explicit_rate_bound,
@@ -60,10 +63,8 @@ from ..schemes.scharfetter_gummel import (
     potential_face_drift,
     zero_wall_faces,
 )
-from ..schemes.ssp import ssp_stages
+from ..schemes.ssp import STEPPER_ALIASES, ssp_stages
 from .face_velocity import FaceVelocity
-from .marching import march, snapshot_times
-from .validation import as_density, negative_or_nonfinite
 
 IMPLICIT_STEPPERS = ("bdf2", "crank-nicolson", "implicit-euler")
 EXPLICIT_STEPPERS = ("ssprk3", "ssprk2", "ssprk1")
@@ -76,18 +77,20 @@ _MAX_FACTORIZATIONS = 4
 def solve_fokker_planck(
     rho0,
     grid: Grid,
-    t_final: float,
     potential: Callable | np.ndarray | None = None,
+    t_final: float | None = None,
+    *,
     drift: Callable | Sequence | None = None,
     diffusion: float = 1.0,
     t_eval: Sequence[float] | None = None,
-    method: str = "implicit",
-    stepper: str | None = None,
+    stepper: str = "bdf2",
     dt: float | None = None,
     cfl: float | None = None,
     steady: bool = False,
-    backend: str = "auto",
+    max_steps: int | None = None,
+    backend: str | Backend = "auto",
     progress: bool | None = None,
+    callback: Callable[[float, object], object] | None = None,
 ) -> Solution:
     """Solve ``d_t rho = div(eps grad rho + rho grad V - rho b)`` from ``rho(0) = rho0``.
 
@@ -98,11 +101,11 @@ def solve_fokker_planck(
         float32 input is computed in float32, everything else in float64).
     grid : Grid
         Periodic axes wrap around; the others are walls with zero flux.
-    t_final : float
-        Final time, ``> 0``.
     potential : callable or array, optional
         ``V(*coords)`` evaluated at the cell centres, or an array of the cell-centre values
         (broadcastable to ``grid.shape``). The drift it adds is ``-grad V``.
+    t_final : float
+        Final time, ``> 0`` (required).
     drift : callable or sequence of arrays, optional
         ``b(t, *coords) -> tuple of grid.ndim arrays`` evaluated at the face centres (at every
         stage or step, unless ``steady=True``), or fixed arrays on the faces
@@ -112,11 +115,9 @@ def solve_fokker_planck(
         ``eps >= 0``. With ``eps = 0`` the fluxes are first-order upwind.
     t_eval : sequence of float, optional
         Snapshot times in ``[0, t_final]``, increasing; default ``[0, t_final]``.
-    method : {"implicit", "explicit"}
-        Time integration family (a stepper name is accepted too and implies its family).
-    stepper : str, optional
-        ``"bdf2"`` (default), ``"crank-nicolson"``, ``"implicit-euler"`` for implicit runs;
-        ``"ssprk3"`` (default), ``"ssprk2"``, ``"ssprk1"`` for explicit runs.
+    stepper : str, default "bdf2"
+        Implicit ``"bdf2"``, ``"crank-nicolson"``, ``"implicit-euler"``, or explicit
+        ``"ssprk3"``, ``"ssprk2"``, ``"ssprk1"`` (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
     dt : float, optional
         Implicit: the step (default ``t_final / 200``), shortened so that every snapshot
         interval holds a whole number of equal steps. Explicit: the largest step, which must
@@ -127,127 +128,112 @@ def solve_fokker_planck(
         positivity bound, in ``(0, 1]``; default 0.8.
     steady : bool, default False
         The callable ``drift`` does not depend on ``t``: evaluate it once (and, for implicit
-        methods, factorise once).
-    backend : {"auto", "numba", "numpy", "cupy"}
+        steppers, factorise once).
+    max_steps : int, optional
+        Step budget (see :func:`eulerflow.solve_continuity`).
+    backend : {"auto", "numba", "numpy", "cupy"} or Backend
         Compute backend (see :func:`eulerflow.get_backend`).
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
+    callback : callable ``(t, rho)``, optional
+        Called after every time step (see :func:`eulerflow.solve_continuity`).
 
     Returns
     -------
     Solution
         ``sol.t``, ``sol.rho`` (snapshots, array type of ``rho0``), ``sol.mass`` and
-        ``sol.diagnostics["min"]`` per snapshot; ``sol.method`` records the stepper, ``dt``
-        range, the bound and the number of factorisations.
+        ``sol.diagnostics["min"]`` per snapshot; ``sol.parameters`` records the stepper and
+        ``sol.diagnostics`` the ``dt`` range, the bound and the number of factorisations.
 
     Raises
     ------
+    TypeError
+        ``grid`` is not a Grid, ``t_final`` is missing, ``potential`` or ``drift`` is neither a
+        callable nor arrays (e.g. a string).
     ValueError
         Shape mismatch, negative or non-finite ``rho0``, negative or non-finite ``diffusion``,
         a drift with the wrong number of components, ``t_final <= 0``, an explicit ``cfl`` or
-        ``dt`` beyond the positivity bound, unknown method or stepper names.
+        ``dt`` beyond the positivity bound, unknown stepper names, a run that needs more than
+        ``max_steps`` steps.
     UnstableSolutionError
         Non-finite values (or, for positivity-preserving steppers, negative values), which a
         drift growing within a step faster than the step control assumed can produce.
+
+    References
+    ----------
+    .. [1] D. L. Scharfetter and H. K. Gummel, "Large-signal analysis of a silicon Read diode
+       oscillator", IEEE Trans. Electron Devices 16 (1969) 64-77.
+    .. [2] J. S. Chang and G. Cooper, "A practical difference scheme for Fokker-Planck
+       equations", J. Comput. Phys. 6 (1970) 1-16.
 
     Examples
     --------
     >>> import eulerflow as ef
     >>> grid = ef.Grid(64, (-5, 5))
     >>> rho0 = ef.exact.gaussian_density(grid, mean=1.0, cov=0.2)
-    >>> sol = ef.solve_fokker_planck(rho0, grid, 1.0, potential=lambda x: 0.5 * x**2)
+    >>> sol = ef.solve_fokker_planck(rho0, grid, lambda x: 0.5 * x**2, 1.0)
+    >>> sol.rho.shape
+    (2, 64)
     """
-    family, stepper = _parse_method(method, stepper)
-    eps = _check_diffusion(diffusion)
+    grid = check_grid(grid)
+    if t_final is None:
+        raise TypeError("solve_fokker_planck() missing required argument: 't_final'")
+    stepper = _check_stepper(stepper)
+    eps = positive_number(diffusion, "diffusion", allow_zero=True)
     times = snapshot_times(t_final, t_eval)
     if potential is None and drift is None and eps == 0:
         raise ValueError("nothing moves: give a potential, a drift or diffusion > 0")
     be = get_backend(backend, like=rho0, size=grid.size)
     rho, dtype = as_density(rho0, grid, be, "rho0")
     operator = _Operator(grid, potential, drift, eps, dtype, steady)
-    if family == "explicit":
-        runner = _ExplicitRunner(operator, be, stepper, dt, cfl)
+    if stepper in EXPLICIT_STEPPERS:
+        integrator = _ExplicitIntegrator(operator, be, stepper, dt, cfl)
     else:
         if cfl is not None:
-            raise ValueError("cfl applies to method='explicit' only; implicit runs take dt")
-        runner = _ImplicitRunner(operator, be, stepper, _implicit_dt(dt, t_final), times)
-
-    masses: list[float] = []
-    minima: list[float] = []
-
-    def snapshot(state):
-        masses.append(float(grid.integrate(state)))
-        minima.append(float(state.min()))
-        return as_input_type(state.copy(), like=rho0)
+            raise ValueError(
+                f"cfl applies to the explicit steppers (ssprk1-3) only; stepper={stepper!r} "
+                "takes dt"
+            )
+        integrator = _ImplicitIntegrator(operator, be, stepper, _implicit_dt(dt, t_final), times)
 
     def check(state) -> str | None:
-        if runner.positive:
+        if integrator.positive:
             return negative_or_nonfinite(state, be.xp)
         if not bool(be.xp.all(be.xp.isfinite(state))):
             return "the density has non-finite values"
         return None
 
-    record = march(rho, times, runner.max_step, runner.advance, snapshot, check, progress, "FP")
-    values = stack_like(record.snapshots, like=rho0)
-    return Solution(
-        t=times,
-        values=values,
+    return solve_in_time(
+        rho,
+        times,
+        integrator,
         grid=grid,
+        like=rho0,
         field="rho",
         equation="fokker-planck",
-        method={
-            "method": family,
+        parameters={
             "stepper": stepper,
             "diffusion": eps,
             "potential": potential is not None,
             "drift": drift is not None,
             "time_dependent": operator.time_dependent,
-            "dt_min": record.dt_min,
-            "dt_max": record.dt_max,
-            **runner.summary(),
+            **integrator.settings(),
             "dtype": str(np.dtype(dtype)),
         },
         backend=be.name,
-        diagnostics={"mass": np.array(masses), "min": np.array(minima)},
-        n_steps=record.n_steps,
-        wall_time=record.wall_time,
-        status=0,
-        message="reached t_final",
+        check=check,
+        record=lambda state: {"mass": float(grid.integrate(state)), "min": float(state.min())},
+        progress=progress,
+        callback=callback,
+        max_steps=max_steps,
     )
 
 
 # -- arguments ------------------------------------------------------------------------------------
-def _parse_method(method: str, stepper: str | None) -> tuple[str, str]:
-    if method in IMPLICIT_STEPPERS or method in EXPLICIT_STEPPERS:
-        if stepper is not None and stepper != method:
-            raise ValueError(f"method={method!r} names a stepper; stepper={stepper!r} conflicts")
-        stepper = method
-        method = "implicit" if method in IMPLICIT_STEPPERS else "explicit"
-    if method == "implicit":
-        choices = IMPLICIT_STEPPERS
-    elif method == "explicit":
-        choices = EXPLICIT_STEPPERS
-    else:
-        raise ValueError(
-            f"method must be 'implicit' or 'explicit' (or a stepper name), got {method!r}"
-        )
-    stepper = choices[0] if stepper is None else stepper
-    if stepper not in choices:
-        names = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"stepper for method={method!r} must be one of {names}, got {stepper!r}")
-    return method, stepper
-
-
-def _check_diffusion(diffusion) -> float:
-    if isinstance(diffusion, bool) or not isinstance(diffusion, int | float | np.number):
-        raise TypeError(f"diffusion must be a real number >= 0, got {diffusion!r}")
-    eps = float(diffusion)
-    if not math.isfinite(eps) or eps < 0:
-        raise ValueError(
-            f"diffusion must be finite and >= 0 (it is the coefficient eps of eps Laplace rho), "
-            f"got {diffusion!r}"
-        )
-    return eps
+def _check_stepper(stepper: str) -> str:
+    """The canonical stepper name (aliases resolved)."""
+    names = {name: name for name in (*IMPLICIT_STEPPERS, *EXPLICIT_STEPPERS)} | STEPPER_ALIASES
+    return lookup(names, stepper, "stepper")
 
 
 def _implicit_dt(dt, t_final: float) -> float:
@@ -256,25 +242,6 @@ def _implicit_dt(dt, t_final: float) -> float:
     if not (isinstance(dt, int | float | np.floating) and math.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a positive number, got {dt!r}")
     return float(dt)
-
-
-def potential_values(potential, grid: Grid) -> np.ndarray:
-    """``V`` at the cell centres as a float64 array of ``grid.shape`` (callable or array)."""
-    if callable(potential):
-        values = potential(*grid.centers)
-    else:
-        values = to_numpy(potential)
-    values = np.asarray(to_numpy(values), dtype=float)
-    try:
-        values = np.broadcast_to(values, grid.shape)
-    except ValueError:
-        raise ValueError(
-            f"potential has shape {values.shape}; it must be given at the cell centres "
-            f"(shape {grid.shape}, broadcastable allowed)"
-        ) from None
-    if not np.all(np.isfinite(values)):
-        raise ValueError("potential has non-finite values at the cell centres")
-    return np.array(values)
 
 
 # -- the operator ---------------------------------------------------------------------------------
@@ -288,15 +255,12 @@ class _Operator:
         spacing, periodic = grid.spacing, grid.periodic
         self._base = [np.zeros(grid.face_shape(a)) for a in range(grid.ndim)]
         if potential is not None:
-            values = potential_values(potential, grid)
+            values = cell_values(potential, grid, "potential")
             for a in range(grid.ndim):
                 self._base[a] += potential_face_drift(values, a, spacing[a], periodic[a])
         self._drift = None
         if drift is not None:
-            try:
-                self._drift = FaceVelocity(drift, grid, np.float64, steady=steady)
-            except (TypeError, ValueError) as err:
-                raise type(err)(str(err).replace("velocity", "drift")) from None
+            self._drift = FaceVelocity(drift, grid, np.float64, steady=steady, name="drift")
         self.time_dependent = self._drift is not None and not self._drift.steady
         self._pattern = None
         self._cached: tuple[float, tuple] | None = None
@@ -310,10 +274,7 @@ class _Operator:
         grid = self.grid
         drifts = list(self._base)
         if self._drift is not None:
-            try:
-                faces = self._drift(t)
-            except (TypeError, ValueError) as err:
-                raise type(err)(str(err).replace("velocity", "drift")) from None
+            faces = self._drift(t)
             drifts = [d + u for d, u in zip(drifts, faces, strict=True)]
         forwards, backwards = [], []
         for a, b in enumerate(drifts):
@@ -365,7 +326,7 @@ class _DeviceWeights:
 
 
 # -- explicit SSP Runge-Kutta ---------------------------------------------------------------------
-class _ExplicitRunner:
+class _ExplicitIntegrator:
     positive = True
 
     def __init__(self, operator: _Operator, be, stepper: str, dt, cfl) -> None:
@@ -387,7 +348,8 @@ class _ExplicitRunner:
             raise ValueError(
                 f"cfl={cfl!r} is outside the stable range (0, 1]: explicit steps keep the "
                 "density non-negative only while dt * max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a "
-                "<= 1 (the diagonal of I + dt L stays >= 0); choose cfl <= 1 or method='implicit'"
+                "<= 1 (the diagonal of I + dt L stays >= 0); choose cfl <= 1 or an implicit "
+                "stepper"
             )
         self.cfl = None if cfl is None else float(cfl)
         self.dt = None if dt is None else float(dt)
@@ -400,7 +362,7 @@ class _ExplicitRunner:
         if self.dt * rate > 1 * (1 + 1e-12):
             raise ValueError(
                 f"dt={self.dt!r} is beyond the explicit positivity bound dt <= {1 / rate:.6g} "
-                f"(at t={t:.6g}); choose a smaller dt, cfl <= 1, or method='implicit'"
+                f"(at t={t:.6g}); choose a smaller dt, cfl <= 1, or an implicit stepper"
             )
 
     def max_step(self, t: float, state) -> float:
@@ -411,44 +373,38 @@ class _ExplicitRunner:
             return self.dt
         return self.cfl / rate if rate > 0 else np.inf
 
-    def advance(self, rho_n, t: float, dt: float):
-        be = self.be
+    def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> None:
         grid = self.operator.grid
+        forwards, backwards = self.device(t_stage)
+        self.be.fokker_planck_update(
+            rho_n,
+            rho_k,
+            forwards,
+            backwards,
+            grid.spacing,
+            grid.periodic,
+            stage.a,
+            stage.b,
+            stage.b * dt,
+            out=out,
+        )
+
+    def advance(self, rho_n, t: float, dt: float):
         if self._buffers is None:
-            self._buffers = (be.xp.empty_like(rho_n), be.xp.empty_like(rho_n))
-        previous = rho_n
-        for k, stage in enumerate(self.stages):
-            last = k == len(self.stages) - 1
-            out = rho_n if (last and k > 0) else self._buffers[k % 2]
-            forwards, backwards = self.device(t + stage.theta * dt)
-            be.fokker_planck_update(
-                rho_n,
-                previous,
-                forwards,
-                backwards,
-                grid.spacing,
-                grid.periodic,
-                stage.a,
-                stage.b,
-                stage.b * dt,
-                out=out,
-            )
-            previous = out
-        if previous is not rho_n:
-            rho_n[...] = previous
+            self._buffers = (self.be.xp.empty_like(rho_n), self.be.xp.empty_like(rho_n))
+        ssp_step(self.stages, self._stage, rho_n, t, dt, self._buffers)
         return rho_n
+
+    def settings(self) -> dict:
+        return {"cfl": self.cfl, "dt": self.dt}
 
     def summary(self) -> dict:
         bound = self._steady_rate
-        return {
-            "cfl": self.cfl,
-            "dt_bound": None if not bound else 1.0 / bound,
-            "n_factorizations": 0,
-        }
+        return {"dt_bound": np.nan if not bound else 1.0 / bound, "n_factorizations": 0}
 
 
 # -- implicit: implicit Euler, Crank-Nicolson, BDF2 -----------------------------------------------
-class _ImplicitRunner:
+class _ImplicitIntegrator:
     def __init__(self, operator: _Operator, be, stepper: str, dt: float, times) -> None:
         self.operator = operator
         self.be = be
@@ -552,9 +508,9 @@ class _ImplicitRunner:
         self._previous = (current, dt)
         return new
 
-    def summary(self) -> dict:
+    def settings(self) -> dict:
         finite = self.steps[np.isfinite(self.steps)]
-        return {
-            "dt": float(finite.max()) if finite.size else None,
-            "n_factorizations": self.n_factorizations,
-        }
+        return {"dt": float(finite.max()) if finite.size else None}
+
+    def summary(self) -> dict:
+        return {"n_factorizations": self.n_factorizations}

@@ -1,8 +1,8 @@
 """Finite-volume solver of Wasserstein gradient flows ``d_t rho = div(rho grad dE/drho)``.
 
 The scheme is that of Carrillo, Chertock and Huang, "A finite-volume method for nonlinear
-nonlocal equations with a gradient flow structure", Commun. Comput. Phys. 17 (2015) 233-258
-(seed notes section 5.2, eq. 69). Along each axis, with cells ``i`` and faces ``i + 1/2``:
+nonlocal equations with a gradient flow structure", Commun. Comput. Phys. 17 (2015) 233-258.
+Along each axis, with cells ``i`` and faces ``i + 1/2``:
 
 - ``xi_i = dE/drho(rho)_i`` at the cell centres (:meth:`eulerflow.energies.Energy.first_variation`);
 - face velocity ``u_{i+1/2} = -(xi_{i+1} - xi_i) / h`` (zero on walls, wrapped on periodic
@@ -49,17 +49,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..arrays import array_module, stack_like
-from ..backends import as_input_type, get_backend
+from ..arrays import array_module
+from ..backends import Backend, get_backend
+from ..checks import as_density, check_grid, negative_or_nonfinite
 from ..energies.base import Energy
 from ..exceptions import UnstableSolutionError
 from ..grid import Grid
+from ..marching import snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
 from ..schemes.cfl import check_cfl, max_courant
 from ..schemes.limiters import limiter_code
-from ..schemes.ssp import ssp_stages
-from .marching import march, snapshot_times
-from .validation import as_density, negative_or_nonfinite
+from ..schemes.ssp import ssp_name, ssp_stages
 
 _MAX_HALVINGS = 30
 
@@ -105,13 +105,15 @@ def solve_gradient_flow(
     grid: Grid,
     energy: Energy,
     t_final: float,
+    *,
     t_eval: Sequence[float] | None = None,
+    limiter: str = "minmod",
     stepper: str = "ssprk3",
     cfl: float | None = None,
-    limiter: str = "minmod",
-    backend: str = "auto",
+    max_steps: int | None = None,
+    backend: str | Backend = "auto",
     progress: bool | None = None,
-    callback: Callable[[float, object], None] | None = None,
+    callback: Callable[[float, object], object] | None = None,
 ) -> Solution:
     """Solve ``d_t rho = div(rho grad dE/drho)`` from ``rho(0) = rho0`` up to ``t_final``.
 
@@ -124,20 +126,22 @@ def solve_gradient_flow(
         The grid; periodic axes wrap around, the others are walls with zero flux.
     energy : eulerflow.energies.Energy
         The free energy, e.g. ``PorousMedium(2) + Potential(V)`` or
-        ``Entropy(eps) + Interaction(W)``.
+        ``Entropy(diffusion) + Interaction(W)``.
     t_final : float
         Final time, ``> 0``.
     t_eval : sequence of float, optional
         Snapshot times in ``[0, t_final]``, increasing; default ``[0, t_final]``.
+    limiter : {"minmod", "mc", "vanleer", "superbee", "none"}
+        Slope limiter of the reconstruction; ``"minmod"`` is the scheme of the paper.
     stepper : {"ssprk3", "ssprk2", "ssprk1"}
-        SSP Runge-Kutta method.
+        SSP Runge-Kutta method (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
     cfl : float, optional
         Courant number: ``dt`` is ``cfl`` over the larger of ``sum_a max|u_a| / h_a`` and
         ``sum_a max D / h_a^2`` (see above); at most 1/2 (1 for ``limiter="none"``), default
         80% of the bound.
-    limiter : {"minmod", "mc", "vanleer", "superbee", "none"}
-        Slope limiter of the reconstruction; ``"minmod"`` is the scheme of the paper.
-    backend : {"auto", "numba", "numpy", "cupy"}
+    max_steps : int, optional
+        Step budget (see :func:`eulerflow.solve_continuity`).
+    backend : {"auto", "numba", "numpy", "cupy"} or Backend
         Compute backend of the transport stages.
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
@@ -151,140 +155,159 @@ def solve_gradient_flow(
     Solution
         ``sol.t``, ``sol.rho`` (snapshots, array type of ``rho0``), and per snapshot
         ``sol.diagnostics["energy"]`` (the discrete energy), ``"mass"`` and ``"min"``;
-        ``sol.method["rejected_steps"]`` counts steps redone in halves.
+        ``sol.diagnostics["rejected_steps"]`` counts steps redone in halves.
 
     Raises
     ------
     TypeError
-        ``energy`` is not an :class:`~eulerflow.energies.Energy`.
+        ``grid`` is not a Grid; ``energy`` is not an :class:`~eulerflow.energies.Energy`.
     ValueError
         Shape mismatch, negative or non-finite ``rho0``, ``t_final <= 0``, a Courant number
-        outside the stable range, unknown scheme names.
+        outside the stable range, unknown scheme names, a run that needs more than
+        ``max_steps`` steps.
     UnstableSolutionError
         Non-finite or negative values (or a step that collapses below ``2^-30`` of its size).
+
+    References
+    ----------
+    .. [1] J. A. Carrillo, A. Chertock and Y. Huang, "A finite-volume method for nonlinear
+       nonlocal equations with a gradient flow structure", Commun. Comput. Phys. 17 (2015)
+       233-258.
+
+    Examples
+    --------
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(40, (-2, 2))
+    >>> rho0 = ef.exact.gaussian_density(grid, mean=0.0, cov=0.1)
+    >>> E = ef.energies.PorousMedium(2) + ef.energies.Potential(lambda x: 0.5 * x**2)
+    >>> sol = ef.solve_gradient_flow(rho0, grid, E, 0.1)
+    >>> bool(sol.diagnostics["energy"][-1] < sol.diagnostics["energy"][0])
+    True
     """
+    grid = check_grid(grid)
     if not isinstance(energy, Energy):
         raise TypeError(
             f"energy must be an eulerflow.energies.Energy (e.g. PorousMedium(2) + Potential(V)), "
             f"got {type(energy).__name__}"
         )
     limiter_code(limiter)
-    stages = ssp_stages(stepper)
+    stepper = ssp_name(stepper)
     cfl = check_cfl(cfl, limiter)
-    bound = max_courant(limiter)
     times = snapshot_times(t_final, t_eval)
     be = get_backend(backend, like=rho0, size=grid.size)
     rho, dtype = as_density(rho0, grid, be, "rho0")
-    xp = be.xp
-    spacing, periodic = grid.spacing, grid.periodic
+    integrator = _GradientFlowIntegrator(energy, grid, be, limiter, stepper, cfl, rho)
 
-    faces = tuple(xp.zeros(grid.face_shape(a), dtype=dtype) for a in range(grid.ndim))
-    buffers = (xp.empty_like(rho), xp.empty_like(rho))
-    state = {"faces_of": None, "rejected": 0, "substeps": 0}
+    def record(state) -> dict[str, float]:
+        return {
+            "mass": float(grid.integrate(state)),
+            "min": float(state.min()),
+            "energy": float(energy.value(state, grid)),
+        }
 
-    def courant_rate(q) -> float:
-        """Face velocities of ``q`` into ``faces``; returns ``sum_a max|u_a| / h_a``."""
-        xi = xp.asarray(energy.first_variation(q, grid))
-        if xi.dtype != dtype:
-            xi = xi.astype(dtype)
-        face_velocities(xi, spacing, periodic, faces)
-        state["faces_of"] = q
-        return float(sum(float(xp.abs(u).max()) / h for u, h in zip(faces, spacing, strict=True)))
+    return solve_in_time(
+        rho,
+        times,
+        integrator,
+        grid=grid,
+        like=rho0,
+        field="rho",
+        equation="gradient-flow",
+        parameters={
+            "scheme": "carrillo-chertock-huang",
+            "energy": repr(energy),
+            "limiter": limiter,
+            "stepper": stepper,
+            "cfl": cfl,
+            "dtype": str(np.dtype(dtype)),
+        },
+        backend=be.name,
+        check=lambda state: negative_or_nonfinite(state, be.xp),
+        record=record,
+        progress=progress,
+        callback=callback,
+        max_steps=max_steps,
+    )
 
-    def diffusion_rate(q) -> float:
+
+class _GradientFlowIntegrator:
+    """SSP stages of the Carrillo-Chertock-Huang rate; a step whose stage breaks the Courant
+    bound is redone as two half steps."""
+
+    def __init__(self, energy: Energy, grid: Grid, be, limiter, stepper, cfl, like) -> None:
+        self.energy = energy
+        self.grid = grid
+        self.be = be
+        self.limiter = limiter
+        self.stages = ssp_stages(stepper)
+        self.cfl = cfl
+        self.bound = max_courant(limiter)
+        xp, dtype = be.xp, like.dtype
+        self.dtype = dtype
+        self.faces = tuple(xp.zeros(grid.face_shape(a), dtype=dtype) for a in range(grid.ndim))
+        self.buffers = (xp.empty_like(like), xp.empty_like(like))
+        self.faces_of = None  # the state whose face velocities are in self.faces
+        self.rejected = 0
+
+    def courant_rate(self, q) -> float:
+        """Face velocities of ``q`` into :attr:`faces`; returns ``sum_a max|u_a| / h_a``."""
+        xp = self.be.xp
+        xi = xp.asarray(self.energy.first_variation(q, self.grid))
+        if xi.dtype != self.dtype:
+            xi = xi.astype(self.dtype)
+        spacing = self.grid.spacing
+        face_velocities(xi, spacing, self.grid.periodic, self.faces)
+        self.faces_of = q
+        return float(
+            sum(float(xp.abs(u).max()) / h for u, h in zip(self.faces, spacing, strict=True))
+        )
+
+    def diffusion_rate(self, q) -> float:
         """``sum_a max D / h_a^2``, ``D = rho f''(rho)`` the diffusivity of the local part."""
-        d_max = float(xp.asarray(energy.diffusivity(q, grid)).max())
-        return d_max * sum(1.0 / h**2 for h in spacing)
+        d_max = float(self.be.xp.asarray(self.energy.diffusivity(q, self.grid)).max())
+        return d_max * sum(1.0 / h**2 for h in self.grid.spacing)
 
-    def max_step(t: float, rho_n) -> float:
-        rate = max(courant_rate(rho_n), diffusion_rate(rho_n))
+    def max_step(self, t: float, rho_n) -> float:
+        rate = max(self.courant_rate(rho_n), self.diffusion_rate(rho_n))
         if not np.isfinite(rate):
             raise ValueError(
-                f"the first variation of {energy!r} is not finite at t={t:.6g}; check the energy"
+                f"the first variation of {self.energy!r} is not finite at t={t:.6g}; check the "
+                "energy"
             )
-        return cfl / rate if rate > 0 else np.inf
+        return self.cfl / rate if rate > 0 else np.inf
 
-    def try_step(rho_n, dt: float) -> bool:
-        """One SSP-RK step in place; False (``rho_n`` untouched) if a stage breaks the bound."""
-        previous = rho_n
-        for k, stage in enumerate(stages):
-            if state["faces_of"] is not previous:
-                rate = courant_rate(previous)
-                if not rate * dt <= bound:
-                    return False
-            last = k == len(stages) - 1
-            out = rho_n if (last and k > 0) else buffers[k % 2]
-            be.transport_update(
-                rho_n, previous, faces, spacing, periodic, limiter, stage.a, stage.b,
-                stage.b * dt, out=out,
-            )  # fmt: skip
-            previous = out
-        state["faces_of"] = None
-        if previous is not rho_n:
-            rho_n[...] = previous
+    def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> bool:
+        if self.faces_of is not rho_k and not self.courant_rate(rho_k) * dt <= self.bound:
+            return False
+        self.be.transport_update(
+            rho_n,
+            rho_k,
+            self.faces,
+            self.grid.spacing,
+            self.grid.periodic,
+            self.limiter,
+            stage.a,
+            stage.b,
+            stage.b * dt,
+            out=out,
+        )
         return True
 
-    def advance_interval(rho_n, t: float, dt: float, depth: int = 0):
-        if state["faces_of"] is not rho_n:
-            courant_rate(rho_n)
-        if try_step(rho_n, dt):
-            state["substeps"] += 1
-            if callback is not None:
-                callback(t + dt, rho_n)
+    def advance(self, rho_n, t: float, dt: float, depth: int = 0):
+        if self.faces_of is not rho_n:
+            self.courant_rate(rho_n)
+        if ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers):
+            self.faces_of = None
             return rho_n
         if depth >= _MAX_HALVINGS:
             raise UnstableSolutionError(
                 f"the gradient-flow step collapsed below {dt:.3g} at t={t:.6g}: the velocity "
                 f"changes too fast within a step"
             )
-        state["rejected"] += 1
+        self.rejected += 1
         half = 0.5 * dt
-        advance_interval(rho_n, t, half, depth + 1)
-        return advance_interval(rho_n, t + half, half, depth + 1)
+        self.advance(rho_n, t, half, depth + 1)
+        return self.advance(rho_n, t + half, half, depth + 1)
 
-    def advance(rho_n, t: float, dt: float):
-        return advance_interval(rho_n, t, dt)
-
-    masses: list[float] = []
-    minima: list[float] = []
-    energies: list[float] = []
-
-    def snapshot(rho_n):
-        masses.append(float(grid.integrate(rho_n)))
-        minima.append(float(rho_n.min()))
-        energies.append(float(energy.value(rho_n, grid)))
-        return as_input_type(rho_n.copy(), like=rho0)
-
-    def check(rho_n) -> str | None:
-        return negative_or_nonfinite(rho_n, xp)
-
-    record = march(rho, times, max_step, advance, snapshot, check, progress, "gradient flow")
-    values = stack_like(record.snapshots, like=rho0)
-    return Solution(
-        t=times,
-        values=values,
-        grid=grid,
-        field="rho",
-        equation="gradient-flow",
-        method={
-            "scheme": "carrillo-chertock-huang",
-            "energy": repr(energy),
-            "limiter": limiter,
-            "stepper": stepper,
-            "cfl": cfl,
-            "dt_min": record.dt_min,
-            "dt_max": record.dt_max,
-            "rejected_steps": state["rejected"],
-            "dtype": str(np.dtype(dtype)),
-        },
-        backend=be.name,
-        diagnostics={
-            "mass": np.array(masses),
-            "min": np.array(minima),
-            "energy": np.array(energies),
-        },
-        n_steps=state["substeps"],
-        wall_time=record.wall_time,
-        status=0,
-        message="reached t_final",
-    )
+    def summary(self) -> dict:
+        return {"rejected_steps": self.rejected}

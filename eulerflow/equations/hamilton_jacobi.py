@@ -15,47 +15,53 @@ the Hopf-Lax formula ``phi(t, x) = min_y phi0(y) + |x - y|^2 / (2t)``
 ``[0, T]`` from ``phi(T)``: with ``chi(s) = -phi(T - s)`` it is the forward problem
 ``d_s chi + H(x, -grad chi) = 0``, solved by the same scheme. For ``H = |p|^2/2`` this gives
 ``phi(t, x) = max_y phi(T, y) - |x - y|^2 / (2 (T - t))``, the potential of optimal transport
-(seed notes section 3, eqs. 50-57).
+(Villani, *Topics in Optimal Transportation*, 2003, ch. 5 and 8).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..arrays import stack_like
-from ..backends import as_input_type, get_backend
+from ..backends import Backend, get_backend
+from ..checks import as_field, check_grid
+from ..exceptions import DissipationWarning, UnstableSolutionError
 from ..grid import Grid
-from ..hamiltonians import Hamiltonian, as_hamiltonian, power_dissipation
+from ..hamiltonians import Hamiltonian, as_hamiltonian
+from ..marching import snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
+from ..schemes.choices import lookup
 from ..schemes.hj_derivatives import scheme_code
-from ..schemes.hj_fluxes import flux_code, lax_friedrichs
-from ..schemes.ssp import ssp_stages
-from .marching import march, snapshot_times
-from .validation import working_dtype
-
-HJ_STEPPERS = {"tvdrk1": "ssprk1", "tvdrk2": "ssprk2", "tvdrk3": "ssprk3"}
-"""TVD Runge-Kutta methods (the SSP methods of :mod:`eulerflow.schemes.ssp`)."""
+from ..schemes.hj_fluxes import flux_code, lax_friedrichs, power_dissipation
+from ..schemes.ssp import ssp_name, ssp_stages
 
 MAX_HJ_CFL = 1.0
 """Largest Courant number accepted: the monotonicity bound of the first-order schemes."""
+
+DEFAULT_HJ_CFL = 0.5
+"""Default Courant number. The monotone first-order schemes are stable up to 1; WENO5 and ENO2
+with TVD Runge-Kutta 3 have no such bound, and 0.5 is the value used by Jiang and Peng (2000)."""
 
 
 def solve_hamilton_jacobi(
     phi0,
     grid: Grid,
-    t_final: float,
     hamiltonian: Hamiltonian | Callable | None = None,
-    scheme: str = "weno5",
-    stepper: str = "tvdrk3",
+    t_final: float | None = None,
+    *,
     t_eval: Sequence[float] | None = None,
-    direction: str = "forward",
-    cfl: float = 0.5,
+    scheme: str = "weno5",
     flux: str | None = None,
     dissipation=None,
-    backend: str = "auto",
+    stepper: str = "ssprk3",
+    cfl: float | None = None,
+    direction: str = "forward",
+    max_steps: int | None = None,
+    backend: str | Backend = "auto",
     progress: bool | None = None,
+    callback: Callable[[float, object], object] | None = None,
 ) -> Solution:
     """Solve ``d_t phi + H(x, grad phi) = 0`` forward from ``phi(0)`` or backward from ``phi(T)``.
 
@@ -67,176 +73,281 @@ def solve_hamilton_jacobi(
         ``direction="backward"``. NumPy or CuPy; float32 is computed in float32.
     grid : Grid
         The grid; periodic axes wrap, walled axes extrapolate ``phi`` linearly.
-    t_final : float
-        Length of the time interval, ``> 0``.
     hamiltonian : Hamiltonian, callable or None
         ``None`` for ``H = |p|^2/2``; a :class:`~eulerflow.hamiltonians.Hamiltonian`
         (``PowerHamiltonian(q)``, ``QuadraticPotentialHamiltonian(U)``); or a callable
         ``H(x, p)`` (``x`` and ``p`` tuples of arrays), which needs ``dissipation``.
-    scheme : {"weno5", "eno2", "first"}
-        One-sided derivatives.
-    stepper : {"tvdrk3", "tvdrk2", "tvdrk1"}
-        TVD Runge-Kutta method.
+    t_final : float
+        Length of the time interval, ``> 0`` (required).
     t_eval : sequence of float, optional
         Snapshot times in ``[0, t_final]``, increasing; default ``[0, t_final]``.
-    direction : {"forward", "backward"}
-        Initial- or terminal-value problem.
-    cfl : float, default 0.5
-        Courant number ``dt sum_a alpha_a / h_a`` in ``(0, 1]``.
+    scheme : {"weno5", "eno2", "first"}
+        One-sided derivatives.
     flux : {"godunov", "lax-friedrichs", "local-lax-friedrichs"}, optional
         Numerical Hamiltonian; default Godunov for ``|p|^2/2 (+ U)``, local Lax-Friedrichs
         otherwise.
     dissipation : float, sequence or callable, optional
         Bound on ``|dH/dp_a|`` for a callable ``hamiltonian``
-        (see :class:`~eulerflow.hamiltonians.CallableHamiltonian`).
-    backend : {"auto", "numba", "numpy", "cupy"}
+        (see :class:`~eulerflow.hamiltonians.CallableHamiltonian`). The solver compares it with
+        the slopes of ``H`` it observes (at steps 1, 2, 4, 8, ...) and warns
+        (:class:`~eulerflow.DissipationWarning`) when the bound is too small: the scheme is
+        then not monotone and its time step too large.
+    stepper : {"ssprk3", "ssprk2", "ssprk1"}
+        TVD (SSP) Runge-Kutta method (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
+    cfl : float, optional
+        Courant number ``dt sum_a alpha_a / h_a`` in ``(0, 1]``; default 0.5
+        (:data:`DEFAULT_HJ_CFL`).
+    direction : {"forward", "backward"}
+        Initial- or terminal-value problem.
+    max_steps : int, optional
+        Step budget (see :func:`eulerflow.solve_continuity`).
+    backend : {"auto", "numba", "numpy", "cupy"} or Backend
         Compute backend.
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
+    callback : callable ``(t, phi)``, optional
+        Called after every time step; ``t`` and ``phi`` are those of the march (for
+        ``direction="backward"``: ``s = T - t`` and ``-phi``).
 
     Returns
     -------
     Solution
         ``sol.t`` (increasing), ``sol.phi`` (snapshots, same array type as ``phi0``), the range of
         ``phi`` per snapshot in ``sol.diagnostics``.
+
+    Raises
+    ------
+    TypeError
+        ``grid`` is not a Grid; ``t_final`` is missing; ``phi0`` is not a real array;
+        ``hamiltonian`` is not a Hamiltonian or callable.
+    ValueError
+        Shape mismatch, non-finite ``phi0``, unknown names, ``cfl`` outside ``(0, 1]``, a
+        callable Hamiltonian without ``dissipation`` or returning the wrong shape, a run that
+        needs more than ``max_steps`` steps.
+    UnstableSolutionError
+        ``phi`` became non-finite, or a callable Hamiltonian returned non-finite values (the
+        message says which).
+
+    References
+    ----------
+    .. [1] S. Osher and C.-W. Shu, "High-order essentially nonoscillatory schemes for
+       Hamilton-Jacobi equations", SIAM J. Numer. Anal. 28 (1991) 907-922.
+    .. [2] G.-S. Jiang and D. Peng, "Weighted ENO schemes for Hamilton-Jacobi equations", SIAM
+       J. Sci. Comput. 21 (2000) 2126-2143.
+
+    Examples
+    --------
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(64, (-2, 2))
+    >>> x, = grid.centers
+    >>> sol = ef.solve_hamilton_jacobi(0.5 * x**2, grid, t_final=1.0)
+    >>> bool(np.allclose(sol.phi[-1], 0.25 * x**2, atol=1e-3))  # Hopf-Lax: x^2 / (2 (1 + t))
+    True
     """
+    grid = check_grid(grid)
+    if t_final is None:
+        raise TypeError("solve_hamilton_jacobi() missing required argument: 't_final'")
     hamiltonian = as_hamiltonian(hamiltonian, dissipation)
     scheme_code(scheme)
-    stages = ssp_stages(_stepper_name(stepper))
+    stepper = ssp_name(stepper)
     flux = _default_flux(flux, hamiltonian)
-    _check_cfl(cfl)
-    if direction not in ("forward", "backward"):
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    cfl = _check_cfl(cfl)
+    lookup({"forward": 0, "backward": 1}, direction, "direction")
     times = snapshot_times(t_final, t_eval)
     backward = direction == "backward"
     solve_times = np.sort(t_final - times) if backward else times
     if backward:
         hamiltonian = hamiltonian.reflected()
-
     be = get_backend(backend, like=phi0, size=grid.size)
-    phi = _as_values(phi0, grid, be)
+    phi, dtype = as_field(phi0, grid, be, "phi0")
     if backward:
         phi = -phi
-    dtype = phi.dtype
+    integrator = _HamiltonJacobiIntegrator(hamiltonian, grid, be, scheme, flux, stepper, cfl, phi)
     xp = be.xp
-    spacing, periodic = grid.spacing, grid.periodic
-    fused = hamiltonian.kernel_power is not None
-    potential = hamiltonian.potential_values(grid) if fused else None
-    if potential is not None:
-        potential = be.asarray(potential, dtype=dtype)
-    coords = None if fused else tuple(be.asarray(c, dtype=dtype) for c in grid.centers)
-    alphas: list[tuple] = []
-
-    def dissipation_bounds(phi_n) -> tuple:
-        minus, plus = be.hj_derivatives(phi_n, spacing, periodic, scheme)
-        if fused:
-            big = [
-                max(float(xp.abs(m).max()), float(xp.abs(p).max()))
-                for m, p in zip(minus, plus, strict=True)
-            ]
-            return tuple(float(x) for x in power_dissipation(big, hamiltonian.kernel_power, np))
-        low = tuple(xp.minimum(m, p) for m, p in zip(minus, plus, strict=True))
-        high = tuple(xp.maximum(m, p) for m, p in zip(minus, plus, strict=True))
-        bounds = hamiltonian.dissipation(coords, low, high, xp)
-        return tuple(float(xp.max(xp.asarray(b))) for b in bounds)
-
-    def max_step(t: float, phi_n) -> float:
-        alphas.clear()
-        alphas.append(dissipation_bounds(phi_n))
-        rate = sum(alpha / h for alpha, h in zip(alphas[0], spacing, strict=True))
-        if not np.isfinite(rate):
-            return 0.0
-        return cfl / rate if rate > 0 else np.inf
-
-    buffers = (xp.empty_like(phi), xp.empty_like(phi))
-
-    def stage_update(phi_n, phi_k, a: float, b: float, c: float, out):
-        if fused:
-            be.hj_update(
-                phi_n,
-                phi_k,
-                spacing,
-                periodic,
-                scheme,
-                flux,
-                hamiltonian.kernel_power,
-                potential,
-                alphas[0],
-                a,
-                b,
-                c,
-                out=out,
-            )
-            return
-        minus, plus = be.hj_derivatives(phi_k, spacing, periodic, scheme)
-        hhat = lax_friedrichs(
-            hamiltonian, coords, minus, plus, flux == "local-lax-friedrichs", alphas[0], xp
-        )
-        out[...] = a * phi_n + b * phi_k - c * hhat
-
-    def advance(phi_n, t: float, dt: float):
-        previous = phi_n
-        for k, stage in enumerate(stages):
-            out = phi_n if (k == len(stages) - 1 and k > 0) else buffers[k % 2]
-            stage_update(phi_n, previous, stage.a, stage.b, stage.b * dt, out)
-            previous = out
-        if previous is not phi_n:
-            phi_n[...] = previous
-        return phi_n
-
-    lows: list[float] = []
-    highs: list[float] = []
-
-    def snapshot(phi_n):
-        sign = -1 if backward else 1
-        lows.append(float((sign * phi_n).min()))
-        highs.append(float((sign * phi_n).max()))
-        return as_input_type(sign * phi_n, like=phi0)
+    sign = -1 if backward else 1
 
     def check(phi_n) -> str | None:
         if not bool(xp.all(xp.isfinite(phi_n))):
             return "phi has non-finite values (unstable setting?)"
         return None
 
-    record = march(
-        phi, solve_times, max_step, advance, snapshot, check, progress, "hamilton-jacobi"
-    )
-    snapshots = record.snapshots[::-1] if backward else record.snapshots
-    if backward:
-        lows.reverse()
-        highs.reverse()
-    return Solution(
-        t=times,
-        values=stack_like(snapshots, like=phi0),
+    def record(phi_n) -> dict[str, float]:
+        return {"min": float((sign * phi_n).min()), "max": float((sign * phi_n).max())}
+
+    return solve_in_time(
+        phi,
+        solve_times,
+        integrator,
         grid=grid,
+        like=phi0,
         field="phi",
         equation="hamilton-jacobi",
-        method={
+        parameters={
             "scheme": scheme,
             "flux": flux,
             "stepper": stepper,
-            "cfl": float(cfl),
+            "cfl": cfl,
             "direction": direction,
             "hamiltonian": repr(hamiltonian),
-            "dt_min": record.dt_min,
-            "dt_max": record.dt_max,
             "dtype": str(np.dtype(dtype)),
         },
         backend=be.name,
-        diagnostics={"min": np.array(lows), "max": np.array(highs)},
-        n_steps=record.n_steps,
-        wall_time=record.wall_time,
-        status=0,
-        message="reached t_final",
+        check=check,
+        record=record,
+        progress=progress,
+        callback=callback,
+        max_steps=max_steps,
+        output=lambda phi_n: sign * phi_n,
+        terminal_time=float(t_final) if backward else None,
     )
 
 
-def _stepper_name(stepper: str) -> str:
-    try:
-        return HJ_STEPPERS[stepper]
-    except (KeyError, TypeError):
-        choices = ", ".join(repr(k) for k in HJ_STEPPERS)
-        raise ValueError(f"stepper must be one of {choices}, got {stepper!r}") from None
+class _HamiltonJacobiIntegrator:
+    """TVD Runge-Kutta stages of ``-Hhat(x, D^- phi, D^+ phi)``: fused kernels for the built-in
+    Hamiltonians, array expressions for a user Hamiltonian."""
+
+    def __init__(self, hamiltonian, grid: Grid, be, scheme, flux, stepper, cfl, like) -> None:
+        self.hamiltonian = hamiltonian
+        self.grid = grid
+        self.be = be
+        self.scheme = scheme
+        self.flux = flux
+        self.stages = ssp_stages(stepper)
+        self.cfl = cfl
+        dtype = like.dtype
+        self.fused = hamiltonian.kernel_power is not None
+        potential = hamiltonian.potential_values(grid) if self.fused else None
+        self.potential = None if potential is None else be.asarray(potential, dtype=dtype)
+        self.coords = (
+            None if self.fused else tuple(be.asarray(c, dtype=dtype) for c in grid.centers)
+        )
+        self.alphas: tuple = ()
+        self.buffers = (be.xp.empty_like(like), be.xp.empty_like(like))
+        self.n_steps = 0
+        self.warned = False
+
+    def _dissipation_bounds(self, phi_n) -> tuple:
+        be, xp, grid = self.be, self.be.xp, self.grid
+        minus, plus = be.hj_derivatives(phi_n, grid.spacing, grid.periodic, self.scheme)
+        if self.fused:
+            big = [
+                max(float(xp.abs(m).max()), float(xp.abs(p).max()))
+                for m, p in zip(minus, plus, strict=True)
+            ]
+            power = self.hamiltonian.kernel_power
+            return tuple(float(x) for x in power_dissipation(big, power, np))
+        low = tuple(xp.minimum(m, p) for m, p in zip(minus, plus, strict=True))
+        high = tuple(xp.maximum(m, p) for m, p in zip(minus, plus, strict=True))
+        bounds = self.hamiltonian.dissipation(self.coords, low, high, xp)
+        bounds = tuple(float(xp.max(xp.asarray(b))) for b in bounds)
+        if not self.warned and self.n_steps & (self.n_steps - 1) == 0:  # steps 0, 1, 2, 4, ...
+            self._check_dissipation(minus, plus, bounds)
+        return bounds
+
+    def _check_dissipation(self, minus, plus, bounds) -> None:
+        """Warn when the user's bound on ``|dH/dp_a|`` is below an observed slope of ``H``.
+
+        By the mean value theorem ``(H(.., p^+_a, ..) - H(.., p^-_a, ..)) / (p^+_a - p^-_a)`` is
+        ``dH/dp_a`` somewhere in the box of the one-sided derivatives, so it must not exceed the
+        bound.
+        """
+        xp = self.be.xp
+        mean = [0.5 * (m + p) for m, p in zip(minus, plus, strict=True)]
+        for axis, bound in enumerate(bounds):
+            step = plus[axis] - minus[axis]
+            moved = xp.abs(step) > 1e-8 * (xp.abs(plus[axis]) + xp.abs(minus[axis]) + 1e-300)
+            if not bool(xp.any(moved)):
+                continue
+            upper = [*mean[:axis], plus[axis], *mean[axis + 1 :]]
+            lower = [*mean[:axis], minus[axis], *mean[axis + 1 :]]
+            rise = self._hamiltonian(upper) - self._hamiltonian(lower)
+            slopes = xp.abs(rise) / xp.where(moved, xp.abs(step), 1)
+            slope = float(xp.max(xp.where(moved, slopes, 0)))
+            if slope > bound * (1 + 1e-6) + 1e-12:
+                self.warned = True
+                warnings.warn(
+                    f"dissipation={bound:.3g} along axis {axis} is below the slope |dH/dp| >= "
+                    f"{slope:.3g} that the Hamiltonian shows on this solution: the "
+                    "Lax-Friedrichs scheme is then not monotone and the time step too large "
+                    "(an under-resolved, possibly wrong solution); pass a bound of |dH/dp_a| "
+                    "that holds for all the gradients of phi",
+                    DissipationWarning,
+                    stacklevel=7,
+                )
+                return
+
+    def _hamiltonian(self, p):
+        """The user's ``H(x, p)``, checked for shape and finiteness."""
+        values = self.hamiltonian(self.coords, tuple(p), self.be.xp)
+        xp = self.be.xp
+        values = xp.asarray(values)
+        try:
+            values = xp.broadcast_to(values, self.grid.shape)
+        except ValueError:
+            raise ValueError(
+                f"the hamiltonian H(x, p) returned shape {tuple(values.shape)}; with x the "
+                f"cell-centre coordinates and p the gradient components it must broadcast to "
+                f"the grid shape {self.grid.shape}"
+            ) from None
+        if not bool(xp.all(xp.isfinite(values))):
+            raise UnstableSolutionError(
+                f"the hamiltonian {self.hamiltonian!r} returned non-finite values (NaN or inf) "
+                "for finite x and p: check its formula (and its domain)"
+            )
+        return values
+
+    def max_step(self, t: float, phi_n) -> float:
+        self.alphas = self._dissipation_bounds(phi_n)
+        self.n_steps += 1
+        rate = sum(alpha / h for alpha, h in zip(self.alphas, self.grid.spacing, strict=True))
+        if not np.isfinite(rate):
+            return 0.0
+        return self.cfl / rate if rate > 0 else np.inf
+
+    def _stage(self, phi_n, phi_k, t_stage: float, stage, dt: float, out) -> None:
+        be, grid = self.be, self.grid
+        a, b, c = stage.a, stage.b, stage.b * dt
+        if self.fused:
+            be.hj_update(
+                phi_n,
+                phi_k,
+                grid.spacing,
+                grid.periodic,
+                self.scheme,
+                self.flux,
+                self.hamiltonian.kernel_power,
+                self.potential,
+                self.alphas,
+                a,
+                b,
+                c,
+                out=out,
+            )
+            return
+        minus, plus = be.hj_derivatives(phi_k, grid.spacing, grid.periodic, self.scheme)
+        local = self.flux == "local-lax-friedrichs"
+        hhat = lax_friedrichs(_Checked(self), self.coords, minus, plus, local, self.alphas, be.xp)
+        out[...] = a * phi_n + b * phi_k - c * hhat
+
+    def advance(self, phi_n, t: float, dt: float):
+        ssp_step(self.stages, self._stage, phi_n, t, dt, self.buffers)
+        return phi_n
+
+    def summary(self) -> dict:
+        return {}
+
+
+class _Checked:
+    """The integrator's Hamiltonian with its output checked (shape, finiteness)."""
+
+    def __init__(self, integrator: _HamiltonJacobiIntegrator) -> None:
+        self.integrator = integrator
+
+    def __call__(self, coords, p, xp):
+        return self.integrator._hamiltonian(p)
+
+    def dissipation(self, coords, low, high, xp):
+        return self.integrator.hamiltonian.dissipation(coords, low, high, xp)
 
 
 def _default_flux(flux: str | None, hamiltonian: Hamiltonian) -> str:
@@ -252,19 +363,12 @@ def _default_flux(flux: str | None, hamiltonian: Hamiltonian) -> str:
     return flux
 
 
-def _check_cfl(cfl: float) -> None:
+def _check_cfl(cfl: float | None) -> float:
+    if cfl is None:
+        return DEFAULT_HJ_CFL
     if not (isinstance(cfl, int | float) and np.isfinite(cfl) and 0 < cfl <= MAX_HJ_CFL):
         raise ValueError(
             f"cfl={cfl!r} is outside the stable range (0, {MAX_HJ_CFL}] of the monotone "
             "Hamilton-Jacobi schemes; choose a smaller cfl"
         )
-
-
-def _as_values(phi0, grid: Grid, be):
-    if not hasattr(phi0, "shape"):
-        phi0 = np.asarray(phi0)
-    grid.check_field(phi0, "phi0")
-    arr = be.asarray(phi0, dtype=working_dtype(phi0))
-    if not bool(be.xp.all(be.xp.isfinite(arr))):
-        raise ValueError("phi0 has non-finite values (NaN or inf)")
-    return be.xp.array(arr, copy=True, order="C")
+    return float(cfl)

@@ -6,23 +6,15 @@ import math
 
 import numpy as np
 
+from ..checks import check_grid, positive_int
 from ..grid import Grid
 
-
-def check_grid(grid) -> None:
-    if not isinstance(grid, Grid):
-        raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
+__all__ = ["check_grid", "positive_int"]  # re-exported for the closed forms
 
 
 def check_callable(f, name: str) -> None:
     if not callable(f):
         raise TypeError(f"{name} must be a callable, got {type(f).__name__}")
-
-
-def check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def check_time(value, name: str, nonnegative: bool = False) -> float:

@@ -26,9 +26,9 @@ from ._validation import (
     as_vector,
     check_callable,
     check_grid,
-    check_positive_int,
     check_time,
     components,
+    positive_int,
 )
 from .quadrature import Field, cell_average, gaussian_density
 
@@ -209,7 +209,7 @@ def characteristics_solution(
         check_callable(divergence, "divergence")
     check_grid(grid)
     t = check_time(t, "t", nonnegative=True)
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_steps = positive_int(n_steps, "n_steps")
     if t == 0:
         return cell_average(rho0, grid, quadrature)
     if divergence is None:

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..grid import Grid
-from ._validation import as_grid_values, as_vector, check_grid, check_positive_int, check_time
+from ._validation import as_grid_values, as_vector, check_grid, check_time, positive_int
 from .quadrature import cell_average, gaussian_density
 
 # Relative tolerance of the equal-mass check of the 1D quantile formula.
@@ -408,7 +408,7 @@ def translation_pair(
             f"2 R + |shift_a| <= L_a / 2); the largest admissible radius is {largest:.6g}; "
             "pass a smaller radius or shift"
         )
-    q = check_positive_int(quadrature, "quadrature")
+    q = positive_int(quadrature, "quadrature")
     norm = math.gamma(d / 2 + 5) / (math.gamma(5) * math.pi ** (d / 2) * R**d)
 
     def bump(centre: np.ndarray):
@@ -483,7 +483,7 @@ def disk_dilation_pair(
                 f"disk_dilation_pair: {name} = {r!r} must be positive and the ball of radius "
                 f"{name} around {c.tolist()} must lie in the box {list(grid.bounds)}"
             )
-    n = check_positive_int(slices, "slices")
+    n = positive_int(slices, "slices")
     rhos = [_ball_average(grid, c, r, n) for r in radii]
     if d == 3:
         rhos = [grid.normalize(rho) for rho in rhos]

@@ -41,7 +41,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..grid import Grid
-from ._validation import check_grid, check_positive_int, check_time
+from ._validation import check_grid, check_time, positive_int
 from .quadrature import cell_average
 
 DEFAULT_QUADRATURE = 8
@@ -130,7 +130,7 @@ def barenblatt(
         Cell averages, shape ``grid.shape``.
     """
     check_grid(grid)
-    quadrature = check_positive_int(quadrature, "quadrature")
+    quadrature = positive_int(quadrature, "quadrature")
     return cell_average(barenblatt_pdf(t, grid.ndim, m, mass, t0), grid, quadrature)
 
 
@@ -184,7 +184,7 @@ def nonlinear_fokker_planck(
         Gauss-Legendre points per axis.
     """
     check_grid(grid)
-    quadrature = check_positive_int(quadrature, "quadrature")
+    quadrature = positive_int(quadrature, "quadrature")
     return cell_average(nonlinear_fokker_planck_pdf(t, grid.ndim, m, mass, t0), grid, quadrature)
 
 

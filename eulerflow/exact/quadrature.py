@@ -16,7 +16,7 @@ from ._validation import (
     as_vector,
     check_callable,
     check_grid,
-    check_positive_int,
+    positive_int,
 )
 
 Field = Callable[..., ArrayLike]
@@ -52,7 +52,7 @@ def cell_average(f: Field, grid: Grid, quadrature: int = 3) -> np.ndarray:
     """
     check_callable(f, "f")
     check_grid(grid)
-    q = check_positive_int(quadrature, "quadrature")
+    q = positive_int(quadrature, "quadrature")
     points, weights = np.polynomial.legendre.leggauss(q)
     axis_nodes = [
         [center + 0.5 * h * xi for xi in points]

@@ -1,7 +1,9 @@
-"""Euler-Maruyama for the SDE of the seed notes' remark, ``dX = b(t, X) dt + sqrt(2 eps) dW``.
+"""Euler-Maruyama for the SDE ``dX = b(t, X) dt + sqrt(2 eps) dW``.
 
 If ``X_0`` has law ``rho_0``, the law ``rho(t)`` of ``X_t`` solves the Fokker-Planck equation
-``d_t rho + div(b rho) = eps Laplace rho`` (seed notes, eqs. 31-34): a cloud of independent
+``d_t rho + div(b rho) = eps Laplace rho`` (Kloeden and Platen, *Numerical Solution of
+Stochastic Differential Equations*, 1992, ch. 9; Risken, *The Fokker-Planck Equation*, 1989):
+a cloud of independent
 particles, deposited on a grid (:func:`eulerflow.particles.deposit`), approximates the
 solution of :func:`eulerflow.solve_fokker_planck` up to the sampling error (of order
 ``n^{-1/2}``) and the weak error of the time stepping (of order ``dt``).
@@ -10,13 +12,16 @@ solution of :func:`eulerflow.solve_fokker_planck` up to the sampling error (of o
 from __future__ import annotations
 
 import math
-import time
+import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..arrays import array_module, is_cupy_array, stack_like
-from ..equations.marching import march, snapshot_times
+from ..checks import check_callable, check_grid, positive_number, real_number
+from ..exceptions import StepBudgetWarning
 from ..grid import Grid
+from ..marching import march, snapshot_times
 from .mesh import as_positions
 from .sampling import as_generator
 from .solution import ParticleSolution
@@ -24,15 +29,18 @@ from .solution import ParticleSolution
 
 def euler_maruyama(
     x0,
-    drift,
-    eps: float,
+    grid: Grid | None,
+    drift: Callable | None,
     t_final: float,
+    *,
+    diffusion: float = 1.0,
     dt: float,
+    t_eval: Sequence[float] | None = None,
     rng=None,
-    t_eval=None,
-    grid: Grid | None = None,
     mass: float = 1.0,
+    max_steps: int | None = None,
     progress: bool | None = None,
+    callback: Callable[[float, object], object] | None = None,
 ) -> ParticleSolution:
     """Integrate ``dX = b(t, X) dt + sqrt(2 eps) dW`` for a cloud of particles.
 
@@ -56,47 +64,65 @@ def euler_maruyama(
         Initial positions (for example from :func:`eulerflow.particles.sample`); NumPy, or CuPy
         (the noise is then drawn on the device, seeded from ``rng``). float32 positions are
         stepped in float32.
+    grid : Grid or None
+        Box with periodic and walled axes (see above); ``None`` for all of ``R^d``.
     drift : callable or None
         ``b(t, *coords) -> tuple of d arrays``, the convention of the velocities of
         :func:`eulerflow.solve_continuity`: ``coords`` are the ``d`` coordinate arrays of the
         particles (each of shape ``(n,)``) and the result has one component per axis, each
         broadcastable to ``(n,)`` (a 1D drift may return the array itself). ``None``: no drift
         (Brownian motion).
-    eps : float
-        Diffusion coefficient ``eps >= 0`` (``eps = 0``: the explicit Euler method for the
-        characteristics ``dX/dt = b``).
     t_final : float
         Final time, > 0.
+    diffusion : float, default 1
+        Diffusion coefficient ``eps >= 0`` (``eps = 0``: the explicit Euler method for the
+        characteristics ``dX/dt = b``).
     dt : float
-        Time step, > 0.
-    rng : numpy.random.Generator, int or None
-        Random source; a seed makes the run reproducible.
+        Time step, > 0 (required).
     t_eval : sequence of float, optional
         Snapshot times in ``[0, t_final]`` (default ``[0, t_final]``).
-    grid : Grid, optional
-        Box with periodic and walled axes (see above).
+    rng : numpy.random.Generator, int or None
+        Random source; a seed makes the run reproducible.
     mass : float, default 1
         Total mass carried by the cloud, ``mass / n`` per particle (used by the deposits).
+    max_steps : int, optional
+        Step budget (see :func:`eulerflow.solve_continuity`).
     progress : bool or None
         Progress bar (None: only on a terminal).
+    callback : callable ``(t, positions)``, optional
+        Called after every step.
 
     Returns
     -------
     ParticleSolution
         Positions at the snapshot times, with ``deposit``/``histogram``/``to_solution``.
+
+    Raises
+    ------
+    TypeError
+        ``grid`` is neither a Grid nor None; ``drift`` is not callable; non-numeric arguments.
+    ValueError
+        Bad shapes, negative ``diffusion``, ``dt <= 0``, ``t_eval`` outside ``[0, t_final]``,
+        a run that needs more than ``max_steps`` steps.
+    UnstableSolutionError
+        Positions became non-finite (a drift too large for ``dt``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eulerflow.particles import euler_maruyama
+    >>> x0 = np.zeros((1000, 1))
+    >>> sol = euler_maruyama(x0, None, lambda t, x: (-x,), 1.0, dt=0.01, rng=0)
+    >>> sol.positions.shape
+    (2, 1000, 1)
     """
-    if grid is not None and not isinstance(grid, Grid):
-        raise TypeError(f"grid must be an eulerflow Grid or None, got {type(grid).__name__}")
-    if not (isinstance(eps, int | float | np.floating) and math.isfinite(eps)) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0 (the diffusion), got {eps!r}")
-    if not (isinstance(dt, int | float | np.floating) and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a finite positive number, got {dt!r}")
-    if drift is not None and not callable(drift):
-        raise TypeError(
-            f"drift must be a callable b(t, *coords) -> tuple of arrays, or None; got {drift!r}"
-        )
-    if not (isinstance(mass, int | float | np.floating) and math.isfinite(mass)):
-        raise ValueError(f"mass must be a finite number, got {mass!r}")
+    if grid is not None:
+        check_grid(grid, "grid (or None)")
+    eps = positive_number(diffusion, "diffusion", allow_zero=True)
+    dt = positive_number(dt, "dt")
+    if drift is not None:
+        check_callable(drift, "drift (or None)", "b(t, *coords) -> tuple of arrays")
+    mass = real_number(mass, "mass")
     times = snapshot_times(t_final, t_eval)
     x = _as_initial_positions(x0, grid)
     xp = array_module(x)
@@ -118,7 +144,6 @@ def euler_maruyama(
             return "particle positions became non-finite (drift too large for dt?)"
         return None
 
-    start = time.perf_counter()
     record = march(
         x,
         times,
@@ -128,17 +153,24 @@ def euler_maruyama(
         check=check,
         progress=progress,
         description="euler-maruyama",
+        max_steps=max_steps,
+        callback=callback,
     )
-    wall = time.perf_counter() - start
+    status, message = 0, f"reached t = {times[-1]:g} in {record.n_steps} steps"
+    if record.stopped:
+        status, message = 1, record.stopped
+        warnings.warn(f"euler_maruyama: {message}", StepBudgetWarning, stacklevel=2)
     return ParticleSolution(
-        t=times,
+        t=np.asarray(record.times),
         positions=stack_like(record.snapshots, x),
         grid=grid,
-        mass=float(mass),
-        method={"scheme": "euler-maruyama", "eps": float(eps), "dt": float(dt)},
+        total_mass=mass,
+        parameters={"scheme": "euler-maruyama", "diffusion": eps, "dt": dt},
+        backend="numpy" if xp is np else "cupy",
         n_steps=record.n_steps,
-        wall_time=wall,
-        message=f"reached t = {times[-1]:g} in {record.n_steps} steps",
+        wall_time=record.wall_time,
+        status=status,
+        message=message,
     )
 
 

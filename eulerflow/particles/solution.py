@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import operator
 from os import PathLike
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..arrays import stack_like, to_numpy
 from ..grid import Grid
-from ..results import _FILE_SUFFIXES, _KIND_ATTR, _RESULT_TYPES, Solution, _to_json
+from ..results import Result, Solution
+from ..results.base import read_series, series_variables
+from .mesh import deposit
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -21,9 +21,14 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class ParticleSolution:
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class ParticleSolution(Result):
     """Positions of a cloud of equally weighted particles at snapshot times.
+
+    The fields of :class:`~eulerflow.results.Result` (``grid``, ``parameters``, ``backend``,
+    ``status``, ``message``, ``wall_time``, ``diagnostics``) come first; ``grid`` is the box the
+    particles moved in (periodic/walled axes) and the default grid of :meth:`deposit`, or
+    ``None`` for free space.
 
     Parameters
     ----------
@@ -31,28 +36,19 @@ class ParticleSolution:
         Snapshot times.
     positions : array, shape (n_snap, n, d)
         Positions (NumPy or CuPy, kept as given).
-    grid : Grid or None
-        The box the particles moved in (periodic/walled axes), and the default grid of
-        :meth:`deposit`; ``None`` for free space.
-    mass : float, default 1
-        Total mass of the cloud; each particle carries ``mass / n``.
-    method : dict
-        JSON-serialisable description of the run (scheme, eps, dt).
-    n_steps, wall_time, status, message
-        Run statistics, as in :class:`eulerflow.Solution`.
+    total_mass : float, default 1
+        Total mass of the cloud; each particle carries ``total_mass / n``.
+    n_steps : int
+        Time steps taken.
     """
 
     t: np.ndarray
     positions: Any
-    grid: Grid | None = None
-    mass: float = 1.0
-    method: dict = dataclasses.field(default_factory=dict)
+    total_mass: float = 1.0
     n_steps: int = 0
-    wall_time: float = 0.0
-    status: int = 0
-    message: str = ""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         t = np.asarray(to_numpy(self.t), dtype=float)
         if t.ndim != 1 or t.size == 0:
             raise ValueError(f"t must be a non-empty 1D array, got shape {t.shape}")
@@ -61,12 +57,16 @@ class ParticleSolution:
             raise ValueError(
                 f"positions must have shape ({t.size}, n, d) with d = 1..3, got {shape}"
             )
-        if self.grid is not None:
-            if not isinstance(self.grid, Grid):
-                raise TypeError(f"grid must be a Grid or None, got {type(self.grid).__name__}")
-            if self.grid.ndim != shape[2]:
-                raise ValueError(f"grid is {self.grid.ndim}D but the particles are {shape[2]}D")
+        if self.grid is not None and self.grid.ndim != shape[2]:
+            raise ValueError(f"grid is {self.grid.ndim}D but the particles are {shape[2]}D")
         object.__setattr__(self, "t", t)
+        object.__setattr__(self, "total_mass", float(self.total_mass))
+
+    @property
+    def mass(self) -> np.ndarray:
+        """Mass of the cloud at every snapshot, shape (n_snap,) (particles are never lost: walls
+        reflect them, periodic axes wrap them)."""
+        return np.full(self.t.size, self.total_mass)
 
     @property
     def n_particles(self) -> int:
@@ -82,7 +82,7 @@ class ParticleSolution:
         return (
             f"ParticleSolution(n_particles={self.n_particles}, ndim={self.ndim}, "
             f"snapshots={self.t.size}, t=[{self.t[0]:g}, {self.t[-1]:g}], grid={self.grid!r}, "
-            f"n_steps={self.n_steps}, wall_time={self.wall_time:.3g} s)"
+            f"n_steps={self.n_steps}, wall_time={self.wall_time:.3g} s, status={self.status})"
         )
 
     # -- to the grid ----------------------------------------------------------------------------
@@ -107,14 +107,13 @@ class ParticleSolution:
         outside, backend
             As in :func:`eulerflow.particles.deposit`.
         """
-        from .mesh import deposit
-
         grid = self._grid(grid)
         if index is not None:
             i = range(self.t.size)[operator.index(index)]
-            return deposit(self.positions[i], grid, None, method, self.mass, outside, backend)
+            return deposit(self.positions[i], grid, None, method, self.total_mass, outside, backend)
         snaps = [
-            deposit(x, grid, None, method, self.mass, outside, backend) for x in self.positions
+            deposit(x, grid, None, method, self.total_mass, outside, backend)
+            for x in self.positions
         ]
         return stack_like(snaps, self.positions)
 
@@ -132,8 +131,8 @@ class ParticleSolution:
             grid=grid,
             field="rho",
             equation="fokker-planck (particles)",
-            method={**self.method, "deposit": method, "n_particles": self.n_particles},
-            backend="particles",
+            parameters={**self.parameters, "deposit": method, "n_particles": self.n_particles},
+            backend=self.backend,
             diagnostics={"mass": to_numpy(grid.integrate(rho))},
             n_steps=self.n_steps,
             wall_time=self.wall_time,
@@ -149,54 +148,27 @@ class ParticleSolution:
             raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
         return grid
 
-    # -- xarray and files -----------------------------------------------------------------------
-    def to_xarray(self) -> xr.Dataset:
-        """Dataset with ``positions`` over dims ``("t", "particle", "axis")``."""
-        import xarray as xr
-
+    # -- xarray ---------------------------------------------------------------------------------
+    def _content(self) -> tuple[dict, dict, dict]:
+        """``positions`` over dims ``("t", "particle", "axis")``; the total mass and the number of
+        steps as attributes."""
         axis_names = ["x", "y", "z"][: self.ndim]
-        attrs = {
-            _KIND_ATTR: "ParticleSolution",
-            "mass": float(self.mass),
-            "n_steps": int(self.n_steps),
-            "wall_time": float(self.wall_time),
-            "status": int(self.status),
-            "message": self.message,
-            "grid": json.dumps(self.grid.to_dict()) if self.grid is not None else "",
-            "method": _to_json(self.method, "method"),
-        }
-        return xr.Dataset(
-            {"positions": (("t", "particle", "axis"), to_numpy(self.positions))},
-            coords={"t": self.t, "axis": axis_names},
-            attrs=attrs,
-        )
+        data_vars = {"positions": (("t", "particle", "axis"), to_numpy(self.positions))}
+        data_vars.update(series_variables(self.diagnostics, "t"))
+        coords = {"t": self.t, "axis": axis_names}
+        attrs = {"total_mass": self.total_mass, "n_steps": int(self.n_steps)}
+        return data_vars, coords, attrs
 
     @classmethod
-    def from_xarray(cls, ds: xr.Dataset) -> ParticleSolution:
-        """Inverse of :meth:`to_xarray`."""
-        attrs = ds.attrs
-        grid = Grid.from_dict(json.loads(attrs["grid"])) if attrs["grid"] else None
+    def _from_content(cls, ds: xr.Dataset, common: dict) -> ParticleSolution:
+        names = [name for name in ds.data_vars if name != "positions"]
         return cls(
+            **{**common, "diagnostics": read_series(ds, names)},
             t=ds["t"].to_numpy(),
             positions=ds["positions"].to_numpy(),
-            grid=grid,
-            mass=float(attrs["mass"]),
-            method=json.loads(attrs["method"]),
-            n_steps=int(attrs["n_steps"]),
-            wall_time=float(attrs["wall_time"]),
-            status=int(attrs["status"]),
-            message=str(attrs["message"]),
+            total_mass=float(ds.attrs["total_mass"]),
+            n_steps=int(ds.attrs["n_steps"]),
         )
-
-    def save(self, path: str | PathLike) -> Path:
-        """Write to netCDF4/HDF5 (``.nc``, ``.h5``, ``.hdf5``); :func:`eulerflow.load` reads it."""
-        path = Path(path)
-        if path.suffix.lower() not in _FILE_SUFFIXES:
-            raise ValueError(
-                f"path must end in one of {', '.join(_FILE_SUFFIXES)}, got {path.name!r}"
-            )
-        self.to_xarray().to_netcdf(path, engine="h5netcdf")
-        return path
 
     # -- plotting -------------------------------------------------------------------------------
     def plot(
@@ -237,6 +209,3 @@ class ParticleSolution:
     def animate(self, path: str | PathLike, grid: Grid | None = None, method: str = "cic", **kw):
         """Animation of the deposited densities (:meth:`to_solution` then ``animate``)."""
         return self.to_solution(grid, method).animate(path, **kw)
-
-
-_RESULT_TYPES["ParticleSolution"] = ParticleSolution

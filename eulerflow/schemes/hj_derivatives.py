@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .choices import lookup
+
 HJ_SCHEMES: dict[str, int] = {"first": 0, "eno2": 1, "weno5": 2}
 """Spatial schemes and their integer codes in the compiled kernels."""
 
@@ -50,11 +52,7 @@ def weno_eps_floor(dtype) -> float:
 
 def scheme_code(scheme: str) -> int:
     """Integer code of a scheme name; ``ValueError`` listing the choices for unknown names."""
-    try:
-        return HJ_SCHEMES[scheme]
-    except (KeyError, TypeError):
-        choices = ", ".join(repr(k) for k in HJ_SCHEMES)
-        raise ValueError(f"scheme must be one of {choices}, got {scheme!r}") from None
+    return lookup(HJ_SCHEMES, scheme, "scheme")
 
 
 def padded(phi, axis: int, periodic: bool, xp):

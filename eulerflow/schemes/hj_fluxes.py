@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..hamiltonians import Hamiltonian, power_dissipation
+import numpy as np
+
+from .choices import lookup
 
 NUMERICAL_HAMILTONIANS: dict[str, int] = {
     "godunov": 0,
@@ -29,13 +31,23 @@ NUMERICAL_HAMILTONIANS: dict[str, int] = {
 """Numerical Hamiltonian names and their integer codes in the compiled kernels."""
 
 
+def power_dissipation(big: Sequence, q: float, xp=np) -> tuple:
+    """Bounds of ``|dH/dp_a|`` for ``|p|^q/q`` given ``big_a >= |p_a|`` on a box.
+
+    ``|dH/dp_a| = |p_a| |p|^(q-2)``: at most ``big_a |P|^(q-2)`` for ``q >= 2`` and
+    ``|P|^(q-1)`` for ``q < 2``, with ``|P| = sqrt(sum_b big_b^2)``.
+    """
+    if q == 2.0:
+        return tuple(big)
+    norm = xp.sqrt(sum(b * b for b in big))
+    if q > 2.0:
+        return tuple(b * norm ** (q - 2) for b in big)
+    return tuple(norm ** (q - 1) + 0 * b for b in big)
+
+
 def flux_code(flux: str) -> int:
     """Integer code of a numerical Hamiltonian; ``ValueError`` listing the choices."""
-    try:
-        return NUMERICAL_HAMILTONIANS[flux]
-    except (KeyError, TypeError):
-        choices = ", ".join(repr(k) for k in NUMERICAL_HAMILTONIANS)
-        raise ValueError(f"flux must be one of {choices}, got {flux!r}") from None
+    return lookup(NUMERICAL_HAMILTONIANS, flux, "flux")
 
 
 def power_numerical_hamiltonian(
@@ -69,7 +81,7 @@ def power_numerical_hamiltonian(
 
 
 def lax_friedrichs(
-    hamiltonian: Hamiltonian,
+    hamiltonian,
     coords: Sequence,
     minus: Sequence,
     plus: Sequence,
@@ -77,7 +89,11 @@ def lax_friedrichs(
     alphas,
     xp,
 ):
-    """Lax-Friedrichs ``Hhat`` for any :class:`~eulerflow.hamiltonians.Hamiltonian`.
+    """Lax-Friedrichs ``Hhat`` for any Hamiltonian object.
+
+    ``hamiltonian(coords, p, xp)`` evaluates ``H`` and ``hamiltonian.dissipation(coords, low,
+    high, xp)`` bounds ``|dH/dp_a|`` on a box of momenta (the interface of
+    :class:`eulerflow.hamiltonians.Hamiltonian`).
 
     ``local=True`` bounds ``|dH/dp_a|`` on the box of ``p^-, p^+`` at each point; otherwise the
     given global ``alphas`` are used.

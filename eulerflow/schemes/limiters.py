@@ -21,17 +21,15 @@ non-negative data, which gives positivity of the finite-volume update under the 
 
 from __future__ import annotations
 
+from .choices import lookup
+
 LIMITERS: dict[str, int] = {"none": 0, "minmod": 1, "vanleer": 2, "superbee": 3, "mc": 4}
 """Limiter names and the integer codes the compiled kernels use."""
 
 
 def limiter_code(limiter: str) -> int:
     """Integer code of a limiter name; ``ValueError`` listing the choices for unknown names."""
-    try:
-        return LIMITERS[limiter]
-    except (KeyError, TypeError):
-        choices = ", ".join(repr(k) for k in LIMITERS)
-        raise ValueError(f"limiter must be one of {choices}, got {limiter!r}") from None
+    return lookup(LIMITERS, limiter, "limiter")
 
 
 def limited_slope(dl, dr, limiter: str, xp):

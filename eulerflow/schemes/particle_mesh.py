@@ -39,17 +39,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .choices import lookup
+
 DEPOSIT_METHODS: dict[str, int] = {"ngp": 0, "cic": 1}
 """Assignment schemes and the integer codes the compiled kernels use."""
 
 
 def deposit_method_code(method: str) -> int:
     """Integer code of a deposit/interpolation method; ``ValueError`` listing the choices."""
-    try:
-        return DEPOSIT_METHODS[method]
-    except (KeyError, TypeError):
-        choices = ", ".join(repr(k) for k in DEPOSIT_METHODS)
-        raise ValueError(f"method must be one of {choices}, got {method!r}") from None
+    return lookup(DEPOSIT_METHODS, method, "method")
 
 
 def axis_weights(x, lo: float, hi: float, h: float, n: int, periodic: bool, code: int, xp):

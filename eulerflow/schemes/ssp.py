@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .choices import lookup
+
 
 class Stage(NamedTuple):
     """One Shu-Osher stage: ``u^(k) = a u^n + b (u^(k-1) + dt L(u^(k-1)))`` at ``t + theta dt``."""
@@ -30,13 +32,25 @@ SSP_METHODS: dict[str, tuple[Stage, ...]] = {
 }
 """Stage tables; the SSP coefficient of each is 1."""
 
+STEPPER_ALIASES: dict[str, str] = {"tvdrk1": "ssprk1", "tvdrk2": "ssprk2", "tvdrk3": "ssprk3"}
+"""Other names of the same tables: the TVD Runge-Kutta methods of Shu and Osher are these SSP
+methods."""
+
 ORDER = {"ssprk1": 1, "ssprk2": 2, "ssprk3": 3}
 
 
+def ssp_name(stepper: str) -> str:
+    """The canonical name (``"ssprk1"`` .. ``"ssprk3"``) of an SSP stepper or of its alias.
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the accepted ones).
+    """
+    names = {**{name: name for name in SSP_METHODS}, **STEPPER_ALIASES}
+    return lookup(names, stepper, "stepper")
+
+
 def ssp_stages(stepper: str) -> tuple[Stage, ...]:
-    """Stage table of an SSP method; ``ValueError`` listing the choices for unknown names."""
-    try:
-        return SSP_METHODS[stepper]
-    except (KeyError, TypeError):
-        choices = ", ".join(repr(k) for k in SSP_METHODS)
-        raise ValueError(f"stepper must be one of {choices}, got {stepper!r}") from None
+    """Stage table of an SSP method (aliases accepted); ``ValueError`` listing the choices."""
+    return SSP_METHODS[ssp_name(stepper)]

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from ..backends import as_input_type, get_backend
-from ..equations.marching import progress_bar
-from ..equations.validation import as_density
+from ..checks import as_density
 from ..exceptions import ConvergenceWarning
 from ..grid import Grid
+from ..progress import progress_bar
 from .alg2 import ALG2
 from .douglas_rachford import DouglasRachford
 from .iteration import Method
@@ -316,12 +316,16 @@ def _result(
         momentum_faces=tuple(as_input_type(m * m_scale, like) for m in u.m),
         grid=grid,
         method=name,
-        options={**options, "normalize": normalize, "density_floor": density_floor},
+        parameters={**options, "normalize": normalize, "density_floor": density_floor},
         backend=backend_name,
-        converged=converged,
+        status=0 if converged else 1,
         n_iter=n_iter,
-        history={k: np.asarray(v, dtype=float) for k, v in history.items()},
-        timings=timings,
+        diagnostics={
+            **{k: np.asarray(v, dtype=float) for k, v in history.items()},
+            "setup_time": timings["setup"],
+            "time_per_iteration": timings["per_iteration"],
+        },
+        wall_time=timings["total"],
         message=message,
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Sequence
 from os import PathLike
@@ -13,22 +12,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..arrays import to_numpy
-from ..grid import Grid
-from ..results import _FILE_SUFFIXES, _KIND_ATTR, _RESULT_TYPES, Solution, _to_json
+from ..results import Result, Solution
+from ..results.base import read_series, series_variables
 
 if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-_HISTORY_PREFIX = "history_"
+_DIAGNOSTIC_PREFIX = "diagnostic_"
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class OTResult:
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class OTResult(Result):
     """Discrete optimal transport geodesic between two densities (Benamou-Brenier).
 
-    With ``N = n_time`` time cells, ``d`` space axes and the grid shape ``shape``:
+    With ``N = n_time`` time cells, ``d`` space axes and the grid shape ``shape``. The fields of
+    :class:`~eulerflow.results.Result` come first: ``grid``, ``parameters`` (step parameters,
+    ``n_time``, ``tol``, ``max_iter``...), ``backend``, ``status`` (0 converged, 1 stopped at
+    ``max_iter``), ``message``, ``wall_time`` and ``diagnostics``: the per-iteration series
+    ``"w2_squared"`` (the objective), ``"primal"``, ``"dual"`` and ``"change"`` (``primal`` and
+    ``dual`` are NaN at the iterations where they were not evaluated, see
+    :func:`~eulerflow.benamou_brenier`), and the scalars ``"setup_time"`` and
+    ``"time_per_iteration"`` (seconds).
 
     Parameters
     ----------
@@ -50,22 +56,10 @@ class OTResult:
         The staggered momentum: entry ``a`` has shape ``(N, *shape)`` with ``n_a + 1`` along axis
         ``a`` (faces); with :attr:`rho` it satisfies the discrete continuity equation
         (:meth:`continuity_residual`).
-    grid : Grid
     method : str
         ``"douglas-rachford"``, ``"chambolle-pock"`` or ``"alg2"``.
-    options : dict
-        Step parameters, ``n_time``, ``tol``, ``max_iter``... (JSON-serialisable).
-    backend : str
-    converged : bool
-        Whether all residuals fell below ``tol``.
     n_iter : int
-    history : dict of str to array
-        Per-iteration series: ``"w2_squared"`` (the objective), ``"primal"``, ``"dual"`` and
-        ``"change"`` residuals (``primal`` and ``dual`` are NaN at the iterations where they
-        were not evaluated, see :func:`~eulerflow.benamou_brenier`).
-    timings : dict of str to float
-        Seconds: ``"setup"``, ``"iterations"``, ``"per_iteration"``, ``"total"``.
-    message : str
+        Iterations run.
     """
 
     w2_squared: float
@@ -74,19 +68,13 @@ class OTResult:
     velocity: Any
     potential: Any
     momentum_faces: tuple
-    grid: Grid
     method: str
-    options: dict
-    backend: str
-    converged: bool
     n_iter: int
-    history: dict = dataclasses.field(default_factory=dict)
-    timings: dict = dataclasses.field(default_factory=dict)
-    message: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.grid, Grid):
-            raise TypeError(f"grid must be an eulerflow Grid, got {type(self.grid).__name__}")
+        super().__post_init__()
+        if self.grid is None:
+            raise TypeError("grid must be an eulerflow Grid, got None")
         shape = tuple(getattr(self.rho, "shape", ()))
         if len(shape) != self.grid.ndim + 1 or shape[1:] != self.grid.shape or shape[0] < 2:
             raise ValueError(f"rho has shape {shape}, not (n_time + 1, *grid.shape)")
@@ -98,8 +86,17 @@ class OTResult:
         if tuple(self.potential.shape) != (n_time, *self.grid.shape):
             raise ValueError(f"potential must have shape {(n_time, *self.grid.shape)}")
         object.__setattr__(self, "momentum_faces", tuple(self.momentum_faces))
-        history = {k: np.asarray(to_numpy(v), dtype=float) for k, v in self.history.items()}
-        object.__setattr__(self, "history", history)
+        object.__setattr__(self, "w2_squared", float(self.w2_squared))
+
+    @property
+    def converged(self) -> bool:
+        """Whether all residuals fell below ``tol`` (``status == 0``)."""
+        return self.status == 0
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """The per-iteration series of :attr:`diagnostics` (see the class docstring)."""
+        return {k: v for k, v in self.diagnostics.items() if np.ndim(v) == 1}
 
     # -- derived quantities ---------------------------------------------------------------------
     @property
@@ -160,12 +157,12 @@ class OTResult:
             grid=self.grid,
             field="rho",
             equation="benamou-brenier",
-            method={"method": self.method, **self.options},
+            parameters={"method": self.method, **self.parameters},
             backend=self.backend,
             diagnostics={"mass": self.mass},
             n_steps=self.n_iter,
-            wall_time=float(self.timings.get("total", 0.0)),
-            status=0 if self.converged else 1,
+            wall_time=self.wall_time,
+            status=self.status,
             message=self.message,
         )
 
@@ -176,21 +173,17 @@ class OTResult:
             f"backend={self.backend!r})"
         )
 
-    # -- xarray and files -----------------------------------------------------------------------
-    def to_xarray(self) -> xr.Dataset:
-        """The result as an :class:`xarray.Dataset`.
-
-        Data variables ``rho`` (dims ``t, x, ...``), ``momentum`` and ``velocity``
+    # -- xarray ---------------------------------------------------------------------------------
+    def _content(self) -> tuple[dict, dict, dict]:
+        """Data variables ``rho`` (dims ``t, x, ...``), ``momentum`` and ``velocity``
         (``t_mid, component, x, ...``), ``potential`` (``t_mid, x, ...``), ``momentum_faces_x``...
-        (``t_mid, x_face, ...``) and ``history_*`` (``iteration``); the scalars and the run
-        description as attributes.
-        """
-        import xarray as xr
-
+        (``t_mid, x_face, ...``) and ``diagnostic_*`` (``iteration``, or 0-d); ``w2_squared``,
+        ``method`` and ``n_iter`` as attributes."""
         axes = self.grid.axis_names
+        n_iter = max((np.size(v) for v in self.history.values()), default=0)
         coords: dict[str, Any] = {"t": self.t, "t_mid": self.t_mid, "component": list(axes)}
         coords.update({name: self.grid.axis_centers(a) for a, name in enumerate(axes)})
-        coords["iteration"] = np.arange(1, len(next(iter(self.history.values()), [])) + 1)
+        coords["iteration"] = np.arange(1, n_iter + 1)
         data = {
             "rho": (("t", *axes), to_numpy(self.rho)),
             "momentum": (("t_mid", "component", *axes), to_numpy(self.momentum)),
@@ -201,62 +194,26 @@ class OTResult:
             dims = tuple(f"{n}_face" if b == a else n for b, n in enumerate(axes))
             coords[f"{name}_face"] = self.grid.axis_faces(a)
             data[f"momentum_faces_{name}"] = (("t_mid", *dims), to_numpy(m))
-        for key, series in self.history.items():
-            data[_HISTORY_PREFIX + key] = ("iteration", series)
-        attrs = {
-            _KIND_ATTR: "OTResult",
-            "w2_squared": float(self.w2_squared),
-            "w2": self.w2,
-            "method": self.method,
-            "options": _to_json(self.options, "options"),
-            "backend": self.backend,
-            "converged": int(self.converged),
-            "n_iter": int(self.n_iter),
-            "timings": _to_json(self.timings, "timings"),
-            "message": self.message,
-            "grid": json.dumps(self.grid.to_dict()),
-        }
-        return xr.Dataset(data, coords=coords, attrs=attrs)
+        data.update(series_variables(self.diagnostics, "iteration", _DIAGNOSTIC_PREFIX))
+        attrs = {"w2_squared": self.w2_squared, "method": self.method, "n_iter": int(self.n_iter)}
+        return data, coords, attrs
 
     @classmethod
-    def from_xarray(cls, ds: xr.Dataset) -> OTResult:
-        """Inverse of :meth:`to_xarray` (arrays come back as NumPy arrays)."""
-        attrs = ds.attrs
-        grid = Grid.from_dict(json.loads(attrs["grid"]))
+    def _from_content(cls, ds: xr.Dataset, common: dict) -> OTResult:
+        names = [n for n in ds.data_vars if str(n).startswith(_DIAGNOSTIC_PREFIX)]
         return cls(
-            w2_squared=float(attrs["w2_squared"]),
+            **{**common, "diagnostics": read_series(ds, names, _DIAGNOSTIC_PREFIX)},
+            w2_squared=float(ds.attrs["w2_squared"]),
             rho=ds["rho"].to_numpy(),
             momentum=ds["momentum"].to_numpy(),
             velocity=ds["velocity"].to_numpy(),
             potential=ds["potential"].to_numpy(),
             momentum_faces=tuple(
-                ds[f"momentum_faces_{name}"].to_numpy() for name in grid.axis_names
+                ds[f"momentum_faces_{name}"].to_numpy() for name in common["grid"].axis_names
             ),
-            grid=grid,
-            method=str(attrs["method"]),
-            options=json.loads(attrs["options"]),
-            backend=str(attrs["backend"]),
-            converged=bool(int(attrs["converged"])),
-            n_iter=int(attrs["n_iter"]),
-            history={
-                str(name)[len(_HISTORY_PREFIX) :]: var.to_numpy()
-                for name, var in ds.data_vars.items()
-                if str(name).startswith(_HISTORY_PREFIX)
-            },
-            timings=json.loads(attrs["timings"]),
-            message=str(attrs["message"]),
+            method=str(ds.attrs["method"]),
+            n_iter=int(ds.attrs["n_iter"]),
         )
-
-    def save(self, path: str | PathLike) -> Path:
-        """Write the result to a netCDF4/HDF5 file that :func:`eulerflow.load` reads back."""
-        path = Path(path)
-        if path.suffix.lower() not in _FILE_SUFFIXES:
-            raise ValueError(
-                f"path must end in one of {', '.join(_FILE_SUFFIXES)} (netCDF4/HDF5), "
-                f"got {path.name!r}"
-            )
-        self.to_xarray().to_netcdf(path, engine="h5netcdf")
-        return path
 
     # -- plotting -------------------------------------------------------------------------------
     def plot(
@@ -275,6 +232,3 @@ class OTResult:
     def animate(self, path: str | PathLike, fps: float = 10, **kwargs: Any) -> Path:
         """Write an animation of the geodesic ``rho(t)`` (``.gif`` or ``.mp4``)."""
         return self.to_solution().animate(path, fps=fps, **kwargs)
-
-
-_RESULT_TYPES["OTResult"] = OTResult

@@ -23,4 +23,4 @@ def test_hamilton_jacobi_part_returns_numbers_and_files(tmp_path: Path) -> None:
     assert 0 < numbers["linf_error"] < 0.2 * numbers["linf_change"]
     sol = load(result["files"]["solution"])
     assert sol.equation == "hamilton-jacobi"
-    assert sol.method["scheme"] == "weno5"
+    assert sol.parameters["scheme"] == "weno5"

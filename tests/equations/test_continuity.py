@@ -279,7 +279,7 @@ def test_snapshots_times_and_types(rng):
     assert sol.rho.shape == (3, 16) and sol.rho.dtype == np.float32
     assert isinstance(sol.rho, np.ndarray)
     np.testing.assert_array_equal(sol.rho[0], rho0)
-    assert sol.equation == "continuity" and sol.method["limiter"] == "vanleer"
+    assert sol.equation == "continuity" and sol.parameters["limiter"] == "vanleer"
     assert sol.backend == "numba" and sol.wall_time > 0
 
 
@@ -318,7 +318,7 @@ def test_unstable_velocity_is_reported():
         ({"rho0": np.ones((8, 7))}, ValueError, r"rho0 has shape \(8, 7\)"),
         ({"rho0": -np.ones((8, 8))}, ValueError, "negative values"),
         ({"rho0": np.full((8, 8), np.nan)}, ValueError, "non-finite"),
-        ({"velocity": lambda t, x, y: (x,)}, ValueError, "2 velocity components"),
+        ({"velocity": lambda t, x, y: (x,)}, ValueError, "must give 2 components"),
         ({"velocity": (np.ones((3, 3)), np.ones((8, 8)))}, ValueError, "component 0 has shape"),
         ({"velocity": 3.0}, TypeError, "velocity must be a callable"),
         ({"t_final": 0.0}, ValueError, "t_final must be positive"),

@@ -261,7 +261,7 @@ def test_snapshot_energy_and_callback(rng):
     for k in range(3):
         assert sol.diagnostics["energy"][k] == pytest.approx(energy.value(sol.rho[k], grid))
     assert sol.equation == "gradient-flow" and sol.field == "rho"
-    assert sol.method["scheme"] == "carrillo-chertock-huang"
+    assert sol.parameters["scheme"] == "carrillo-chertock-huang"
 
 
 # -- backends and dtypes -------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def test_float32_runs_in_float32():
     rho0 = exact.barenblatt(grid, 0.0, t0=0.1)
     sol32 = solve(rho0.astype(np.float32), grid, en.PorousMedium(2), 0.1)
     sol64 = solve(rho0, grid, en.PorousMedium(2), 0.1)
-    assert sol32.rho.dtype == np.float32 and sol32.method["dtype"] == "float32"
+    assert sol32.rho.dtype == np.float32 and sol32.parameters["dtype"] == "float32"
     np.testing.assert_allclose(sol32.rho[-1], sol64.rho[-1], atol=1e-5)
 
 

@@ -82,7 +82,7 @@ def test_smooth_order_1d(scheme, sizes, min_order):
         (x,) = grid.centers
         cfl = 0.5 * (sizes[0] / n) ** (2 / 3)  # dt ~ h^(5/3): RK3's error below WENO5's
         sol = ef.solve_hamilton_jacobi(
-            value(x), grid, t, scheme=scheme, cfl=cfl, backend="numba", progress=False
+            value(x), grid, t_final=t, scheme=scheme, cfl=cfl, backend="numba", progress=False
         )
         reference = hopf_lax_smooth(grad, hess, value, (x,), t)
         errors.append(np.mean(np.abs(sol.phi[-1] - reference)))
@@ -100,7 +100,7 @@ def test_smooth_order_2d(scheme, min_order):
         x, y = grid.centers
         cfl = 0.5 * (sizes[0] / n) ** (2 / 3)
         sol = ef.solve_hamilton_jacobi(
-            value(x, y), grid, t, scheme=scheme, cfl=cfl, backend="numba", progress=False
+            value(x, y), grid, t_final=t, scheme=scheme, cfl=cfl, backend="numba", progress=False
         )
         reference = hopf_lax_smooth(grad, hess, value, (x, y), t)
         errors.append(np.mean(np.abs(sol.phi[-1] - reference)))
@@ -120,7 +120,7 @@ def test_kinks_converge_to_viscosity_solution(scheme):
     for n in [32, 64, 128]:
         grid = ef.Grid((n, n), ((-4, 4), (-4, 4)))
         sol = ef.solve_hamilton_jacobi(
-            phi0(*grid.centers), grid, t, scheme=scheme, backend="numba", progress=False
+            phi0(*grid.centers), grid, t_final=t, scheme=scheme, backend="numba", progress=False
         )
         # reference: grid Hopf-Lax with spacing h/3 on [-8, 8]^2, whose every third centre is a
         # centre of the coarse grid (restriction error O(h^2 / 9), no walls nearby)
@@ -142,7 +142,9 @@ def test_min_of_two_cones_is_the_viscosity_solution():
     (x,) = grid.centers
     phi0 = np.minimum(np.abs(x - 1), np.abs(x + 1))
     t = 0.4
-    sol = ef.solve_hamilton_jacobi(phi0, grid, t, scheme="first", backend="numba", progress=False)
+    sol = ef.solve_hamilton_jacobi(
+        phi0, grid, t_final=t, scheme="first", backend="numba", progress=False
+    )
     reference = exact.hopf_lax(phi0, grid, t)
     inner = np.abs(x) < 2
     err = np.abs(sol.phi[-1] - reference)[inner]
@@ -165,7 +167,7 @@ def test_first_order_schemes_create_no_new_extrema(phi0, flux, periodic):
     sol = ef.solve_hamilton_jacobi(
         phi0,
         grid,
-        0.05,
+        t_final=0.05,
         scheme="first",
         stepper="tvdrk1",
         flux=flux,
@@ -192,7 +194,12 @@ def test_linear_data_are_exact_with_walls(hamiltonian):
     s = np.array([0.7, -0.4])
     x, y = grid.centers
     sol = ef.solve_hamilton_jacobi(
-        s[0] * x + s[1] * y, grid, 0.3, hamiltonian=hamiltonian, backend="numba", progress=False
+        s[0] * x + s[1] * y,
+        grid,
+        t_final=0.3,
+        hamiltonian=hamiltonian,
+        backend="numba",
+        progress=False,
     )
     h = PowerHamiltonian(2.0) if hamiltonian is None else hamiltonian
     expected = s[0] * x + s[1] * y - 0.3 * h((), tuple(s))
@@ -209,7 +216,7 @@ def test_backward_direction_matches_backward_hopf_lax():
     sol = ef.solve_hamilton_jacobi(
         phi_t,
         grid,
-        1.0,
+        t_final=1.0,
         direction="backward",
         t_eval=[0.0, 0.5, 1.0],
         scheme="first",
@@ -229,7 +236,7 @@ def test_quadratic_data_against_closed_form():
     Q = np.array([[0.8, 0.3], [0.3, 0.5]])
     x, y = grid.centers
     phi0 = 0.5 * (Q[0, 0] * x**2 + 2 * Q[0, 1] * x * y + Q[1, 1] * y**2)
-    sol = ef.solve_hamilton_jacobi(phi0, grid, 0.5, backend="numba", progress=False)
+    sol = ef.solve_hamilton_jacobi(phi0, grid, t_final=0.5, backend="numba", progress=False)
     reference = exact.hj_quadratic_solution(grid, Q, 0.5)
     inner = (slice(12, 36), slice(12, 36))
     assert np.max(np.abs(sol.phi[-1] - reference)[inner]) < 1e-3
@@ -247,7 +254,7 @@ def test_potential_hamiltonian_fused_equals_callable():
     fused = ef.solve_hamilton_jacobi(
         phi0,
         grid,
-        0.2,
+        t_final=0.2,
         hamiltonian=QuadraticPotentialHamiltonian(potential),
         flux="local-lax-friedrichs",
         backend="numba",
@@ -262,7 +269,7 @@ def test_potential_hamiltonian_fused_equals_callable():
     generic = ef.solve_hamilton_jacobi(
         phi0,
         grid,
-        0.2,
+        t_final=0.2,
         hamiltonian=user,
         flux="local-lax-friedrichs",
         backend="numba",
@@ -276,9 +283,9 @@ def test_backends_agree(fast_backend):
     grid = ef.Grid((17, 13), ((0, 1), (0, 1)), periodic=(True, False))
     x, y = grid.centers
     phi0 = np.sin(2 * np.pi * x) * np.cos(3 * y)
-    ref = ef.solve_hamilton_jacobi(phi0, grid, 0.1, backend="numpy", progress=False)
+    ref = ef.solve_hamilton_jacobi(phi0, grid, t_final=0.1, backend="numpy", progress=False)
     fast = ef.solve_hamilton_jacobi(
-        fast_backend.asarray(phi0), grid, 0.1, backend=fast_backend.name, progress=False
+        fast_backend.asarray(phi0), grid, t_final=0.1, backend=fast_backend.name, progress=False
     )
     np.testing.assert_allclose(fast_backend.to_numpy(fast.phi), ref.phi, atol=1e-12)
 
@@ -290,9 +297,9 @@ def test_float32_weno5_is_finite_on_flat_data(backend):
     x, y = grid.centers
     phi0 = np.maximum(np.abs(x) - 0.5, 0.0) + 0 * y  # flat for |x| < 1/2
     single = ef.solve_hamilton_jacobi(
-        phi0.astype(np.float32), grid, 0.2, backend=backend, progress=False
+        phi0.astype(np.float32), grid, t_final=0.2, backend=backend, progress=False
     )
-    double = ef.solve_hamilton_jacobi(phi0, grid, 0.2, backend=backend, progress=False)
+    double = ef.solve_hamilton_jacobi(phi0, grid, t_final=0.2, backend=backend, progress=False)
     assert single.phi.dtype == np.float32
     assert np.isfinite(single.phi).all()
     np.testing.assert_allclose(single.phi, double.phi, atol=1e-5)

@@ -463,12 +463,12 @@ def test_characteristics_input_validation():
         characteristics_solution(rho0, velocity, GRID2, 1.0, divergence=lambda t, x, y: x[:2])
     with pytest.raises(TypeError, match="velocity must be a callable"):
         characteristics_solution(rho0, (1.0, 0.0), GRID2, 1.0)
-    with pytest.raises(TypeError, match="grid must be an eulerflow Grid"):
+    with pytest.raises(TypeError, match="grid must be an eulerflow.Grid"):
         characteristics_solution(rho0, velocity, (4, 4), 1.0)
 
 
 def test_other_input_validation():
-    with pytest.raises(ValueError, match="quadrature must be an integer >= 1"):
+    with pytest.raises(TypeError, match="quadrature must be an integer >= 1"):
         cell_average(lambda x, y: x, GRID2, quadrature=True)
     with pytest.raises(ValueError, match="f returned an array of shape"):
         cell_average(lambda x, y: np.ones(5), GRID2)

@@ -241,7 +241,7 @@ def test_hopf_lax_input_errors():
             hopf_lax(good, grid, t)
     with pytest.raises(TypeError, match="t must be a real number"):
         hopf_lax(good, grid, "soon")
-    with pytest.raises(TypeError, match="grid must be an eulerflow Grid"):
+    with pytest.raises(TypeError, match="grid must be an eulerflow.Grid"):
         hopf_lax(good, (4, 3), 1.0)
 
 

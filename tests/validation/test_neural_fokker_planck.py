@@ -71,7 +71,12 @@ def test_rose_ou_grid_is_exact_and_neural_error_is_measured(record_property):
     for n in (56, 112):
         grid = ef.Grid((n, n), ((-7, 7), (-7, 7)))
         sol = ef.solve_fokker_planck(
-            mixture_cells(data, grid, 0.0), grid, times[-1], potential=V, t_eval=times, dt=2.5e-3
+            mixture_cells(data, grid, 0.0),
+            grid,
+            t_final=times[-1],
+            potential=V,
+            t_eval=times,
+            dt=2.5e-3,
         )
         errors.append(
             [
@@ -152,7 +157,7 @@ def test_styblinski_tang_grid_converges_and_bounds_the_neural_moments(record_pro
         grid = ef.Grid((n, n), ((-6, 6), (-6, 6)))
         rho0 = ef.exact.gaussian_density(grid, (0.0, 0.0), np.eye(2))
         sol = ef.solve_fokker_planck(
-            rho0, grid, times[-1], potential=styblinski_tang, t_eval=times, dt=5e-4
+            rho0, grid, t_final=times[-1], potential=styblinski_tang, t_eval=times, dt=5e-4
         )
         results.append([grid_moments(grid, sol.rho[k]) for k in range(len(times))])
     for k, t in enumerate(times):

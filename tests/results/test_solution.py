@@ -1,4 +1,4 @@
-"""Tests for eulerflow.results: the Solution result object, its file I/O and plotting."""
+"""Tests for eulerflow.results.solution: the Solution result object, its file I/O and plotting."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def make_solution(ndim: int = 2, n_snap: int = 3, field: str = "rho", **override
         grid=grid,
         field=field,
         equation="continuity",
-        method={"scheme": "muscl", "limiter": "van_leer", "cfl": 0.4, "stages": [1, 2, 3]},
+        parameters={"scheme": "muscl", "limiter": "van_leer", "cfl": 0.4, "stages": [1, 2, 3]},
         backend="numpy",
         diagnostics={"mass": grid.integrate(values), "steps": np.arange(n_snap)},
         n_steps=42,
@@ -154,11 +154,11 @@ def test_to_xarray_dims_coords_and_attrs(ndim):
     assert ds.attrs["equation"] == "continuity" and ds.attrs["n_steps"] == 42
 
 
-def test_to_xarray_method_json():
-    sol = make_solution(method={"cfl": np.float64(0.5), "stages": np.int64(3)})
-    assert sol.to_xarray().attrs["method"] == '{"cfl": 0.5, "stages": 3}'
-    with pytest.raises(TypeError, match="method must be JSON-serialisable"):
-        make_solution(method={"velocity": print}).to_xarray()
+def test_to_xarray_parameters_json():
+    sol = make_solution(parameters={"cfl": np.float64(0.5), "stages": np.int64(3)})
+    assert sol.to_xarray().attrs["parameters"] == '{"cfl": 0.5, "stages": 3}'
+    with pytest.raises(TypeError, match="parameters must be JSON-serialisable"):
+        make_solution(parameters={"velocity": print})
 
 
 @pytest.mark.parametrize("ndim, suffix", [(1, ".nc"), (2, ".h5"), (3, ".hdf5")])
@@ -172,7 +172,7 @@ def test_save_load_round_trip(tmp_path, ndim, suffix):
     assert back.values.dtype == sol.values.dtype
     np.testing.assert_array_equal(back.phi, sol.phi)
     assert back.grid == sol.grid
-    assert back.method == sol.method
+    assert back.parameters == sol.parameters
     assert back.diagnostics.keys() == sol.diagnostics.keys()
     for name, series in sol.diagnostics.items():
         assert back.diagnostics[name].dtype == series.dtype
@@ -184,11 +184,11 @@ def test_save_load_round_trip(tmp_path, ndim, suffix):
 
 def test_round_trip_float32_and_empty_message(tmp_path):
     values = np.random.default_rng(0).random((2, *GRIDS[2].shape)).astype(np.float32)
-    sol = make_solution(t=[0.0, 0.1], values=values, diagnostics={}, message="", method={})
+    sol = make_solution(t=[0.0, 0.1], values=values, diagnostics={}, message="", parameters={})
     back = load(sol.save(tmp_path / "sol.nc"))
     assert back.values.dtype == np.float32
     np.testing.assert_array_equal(back.values, values)
-    assert back.message == "" and back.method == {} and back.diagnostics == {}
+    assert back.message == "" and back.parameters == {} and back.diagnostics == {}
 
 
 def test_save_rejects_bad_suffix(tmp_path):

@@ -1,10 +1,10 @@
-"""Result objects returned by the solvers, with xarray/netCDF I/O and plotting hooks.
+"""Snapshots of a time-dependent solution: :class:`Solution`.
 
-Every time-dependent solver returns a :class:`Solution`: the snapshots of the unknown, their times,
-the grid, what was run and per-snapshot diagnostics. A solution converts to an
-:class:`xarray.Dataset` (:meth:`Solution.to_xarray`), saves to a self-describing netCDF4/HDF5 file
-(:meth:`Solution.save`) that :func:`load` reads back, and draws itself with matplotlib
-(:meth:`Solution.plot`, :meth:`Solution.animate`).
+Every time-marching solver returns a :class:`Solution`: the snapshots of the unknown, their times,
+the grid, what was run and per-snapshot diagnostics. It converts to an :class:`xarray.Dataset`,
+saves to a checksummed netCDF4/HDF5 file that :func:`eulerflow.load` reads back
+(:class:`~eulerflow.results.Result`), and draws itself with matplotlib (:meth:`Solution.plot`,
+:meth:`Solution.animate`).
 
 matplotlib and xarray are imported only inside the methods that need them.
 """
@@ -12,7 +12,6 @@ matplotlib and xarray are imported only inside the methods that need them.
 from __future__ import annotations
 
 import dataclasses
-import json
 import operator
 from collections.abc import Sequence
 from os import PathLike
@@ -21,26 +20,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eulerflow.arrays import to_numpy
-from eulerflow.grid import Grid
+from ..arrays import to_numpy
+from .base import Result, read_series, series_variables
 
 if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-_FILE_SUFFIXES = (".nc", ".h5", ".hdf5")
 _ANIMATION_SUFFIXES = (".gif", ".mp4")
-_KIND_ATTR = "eulerflow_result"  # file attribute naming the result type, read by :func:`load`
 
 
-# eq=False: == on array fields is element-wise, so the generated __eq__ would be ambiguous.
-@dataclasses.dataclass(frozen=True, eq=False)
-class Solution:
-    """Snapshots of the solution of a time-dependent equation on a :class:`~eulerflow.grid.Grid`.
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class Solution(Result):
+    """Snapshots of the solution of a time-dependent equation on a :class:`~eulerflow.Grid`.
 
     The snapshots are also available under the name of the unknown: ``sol.rho`` for densities,
-    ``sol.phi`` for Hamilton-Jacobi potentials (whatever :attr:`field` says).
+    ``sol.phi`` for Hamilton-Jacobi potentials (whatever :attr:`field` says). The fields of
+    :class:`~eulerflow.results.Result` (``grid``, ``parameters``, ``backend``, ``status``,
+    ``message``, ``wall_time``, ``diagnostics``) come first.
 
     Parameters
     ----------
@@ -48,51 +46,45 @@ class Solution:
         Snapshot times (stored as a 1D NumPy float array).
     values : array, shape (n_snap, *grid.shape)
         Snapshots, NumPy or CuPy, kept as given.
-    grid : Grid
-        The grid the snapshots live on.
     field : str
         Name of the unknown, for example ``"rho"`` or ``"phi"``.
     equation : str
         Equation solved, for example ``"continuity"``.
-    method : dict
-        Plain JSON-serialisable parameters of the run (scheme, limiter, stepper, cfl...).
-    backend : str
-        Name of the backend that computed the solution.
-    diagnostics : dict of str to array, optional
-        Per-snapshot series, each of shape (n_snap,), for example ``"mass"``; stored as NumPy.
     n_steps : int, default 0
         Number of time steps taken.
-    wall_time : float, default 0.0
-        Wall-clock time of the run in seconds.
-    status : int, default 0
-        0 on success.
-    message : str, default ""
-        Human-readable account of how the run ended.
+
+    Notes
+    -----
+    ``diagnostics`` holds per-snapshot series (shape ``(n_snap,)``, e.g. ``"mass"``) and scalars
+    about the whole run (e.g. ``"dt_min"``).
 
     Raises
     ------
     TypeError
-        If ``grid`` is not a :class:`~eulerflow.grid.Grid`.
+        If ``grid`` is not a :class:`~eulerflow.Grid`.
     ValueError
         If the shapes of ``t``, ``values`` or the diagnostics disagree, or if names clash.
+
+    Examples
+    --------
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(8, (0, 1))
+    >>> sol = ef.Solution(t=[0.0], values=np.ones((1, 8)), grid=grid, field="rho",
+    ...                   equation="demo", diagnostics={"mass": [1.0]})
+    >>> sol.rho.shape, sol.mass
+    ((1, 8), array([1.]))
     """
 
     t: np.ndarray
     values: Any
-    grid: Grid
     field: str
     equation: str
-    method: dict
-    backend: str
-    diagnostics: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     n_steps: int = 0
-    wall_time: float = 0.0
-    status: int = 0
-    message: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.grid, Grid):
-            raise TypeError(f"grid must be an eulerflow Grid, got {type(self.grid).__name__}")
+        super().__post_init__()
+        if self.grid is None:
+            raise TypeError("grid must be an eulerflow Grid, got None")
         t = np.asarray(to_numpy(self.t), dtype=float)
         if t.ndim != 1 or t.size == 0:
             raise ValueError(
@@ -104,21 +96,20 @@ class Solution:
                 f"values has shape {tuple(getattr(self.values, 'shape', ()))}, but {t.size} "
                 f"snapshots on a grid of shape {self.grid.shape} need shape {want}"
             )
-        diagnostics = {name: to_numpy(series) for name, series in self.diagnostics.items()}
-        for name, series in diagnostics.items():
-            if series.shape != (t.size,):
+        for name, series in self.diagnostics.items():
+            if series.shape not in ((t.size,), ()):
                 raise ValueError(
                     f"diagnostics[{name!r}] has shape {series.shape}, but needs one value per "
-                    f"snapshot, shape ({t.size},)"
+                    f"snapshot, shape ({t.size},), or one value for the run"
                 )
         reserved = {"t", *self.grid.axis_names}
-        if self.field in reserved or reserved & diagnostics.keys() or self.field in diagnostics:
+        names = self.diagnostics.keys()
+        if self.field in reserved or reserved & names or self.field in names:
             raise ValueError(
-                f"the field name {self.field!r} and the diagnostics names {list(diagnostics)} "
+                f"the field name {self.field!r} and the diagnostics names {list(names)} "
                 f"must differ from each other and from the coordinate names {sorted(reserved)}"
             )
         object.__setattr__(self, "t", t)
-        object.__setattr__(self, "diagnostics", diagnostics)
 
     # -- attribute access -----------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -154,83 +145,31 @@ class Solution:
             f"status={self.status})"
         )
 
-    # -- xarray and files -----------------------------------------------------------------------
-    def to_xarray(self) -> xr.Dataset:
-        """The solution as an :class:`xarray.Dataset`.
-
-        Returns
-        -------
-        xarray.Dataset
-            Data variable :attr:`field` with dims ``("t", *grid.axis_names)``, coordinates ``t``
-            and the cell centres along each axis, one data variable over ``"t"`` per diagnostic,
-            and attributes describing the run (``grid`` and ``method`` as JSON strings).
-        """
-        import xarray as xr
-
+    # -- xarray ---------------------------------------------------------------------------------
+    def _content(self) -> tuple[dict, dict, dict]:
+        """Data variable :attr:`field` with dims ``("t", *grid.axis_names)``, one variable per
+        diagnostic (over ``"t"``, or 0-d for a scalar), coordinates ``t`` and the cell centres."""
         dims = ("t", *self.grid.axis_names)
         coords = {"t": self.t}
         coords.update({name: self.grid.axis_centers(a) for a, name in enumerate(dims[1:])})
         data_vars = {self.field: (dims, to_numpy(self.values))}
-        data_vars.update({name: ("t", series) for name, series in self.diagnostics.items()})
-        attrs = {
-            _KIND_ATTR: "Solution",
-            "equation": self.equation,
-            "field": self.field,
-            "backend": self.backend,
-            "n_steps": int(self.n_steps),
-            "wall_time": float(self.wall_time),
-            "status": int(self.status),
-            "message": self.message,
-            "grid": json.dumps(self.grid.to_dict()),
-            "method": _to_json(self.method, "method"),
-        }
-        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+        data_vars.update(series_variables(self.diagnostics, "t"))
+        attrs = {"equation": self.equation, "field": self.field, "n_steps": int(self.n_steps)}
+        return data_vars, coords, attrs
 
     @classmethod
-    def from_xarray(cls, ds: xr.Dataset) -> Solution:
-        """Inverse of :meth:`to_xarray` (arrays come back as NumPy arrays)."""
-        attrs = ds.attrs
-        field_name = str(attrs["field"])
+    def _from_content(cls, ds: xr.Dataset, common: dict) -> Solution:
+        field_name = str(ds.attrs["field"])
+        names = [name for name in ds.data_vars if name != field_name]
         return cls(
+            **common,
             t=ds["t"].to_numpy(),
             values=ds[field_name].to_numpy(),
-            grid=Grid.from_dict(json.loads(attrs["grid"])),
             field=field_name,
-            equation=str(attrs["equation"]),
-            method=json.loads(attrs["method"]),
-            backend=str(attrs["backend"]),
-            diagnostics={
-                str(name): var.to_numpy()
-                for name, var in ds.data_vars.items()
-                if name != field_name
-            },
-            n_steps=int(attrs["n_steps"]),
-            wall_time=float(attrs["wall_time"]),
-            status=int(attrs["status"]),
-            message=str(attrs["message"]),
+            equation=str(ds.attrs["equation"]),
+            n_steps=int(ds.attrs["n_steps"]),
+            diagnostics=read_series(ds, names),
         )
-
-    def save(self, path: str | PathLike) -> Path:
-        """Write the solution to a netCDF4/HDF5 file that :func:`load` reads back.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Target file, with suffix ``.nc``, ``.h5`` or ``.hdf5``.
-
-        Returns
-        -------
-        pathlib.Path
-            The path written.
-        """
-        path = Path(path)
-        if path.suffix.lower() not in _FILE_SUFFIXES:
-            raise ValueError(
-                f"path must end in one of {', '.join(_FILE_SUFFIXES)} (netCDF4/HDF5), "
-                f"got {path.name!r}"
-            )
-        self.to_xarray().to_netcdf(path, engine="h5netcdf")
-        return path
 
     # -- plotting -------------------------------------------------------------------------------
     def plot(
@@ -380,50 +319,3 @@ class Solution:
             z = self.grid.axis_centers(2)[self.grid.shape[2] // 2]
             title += f", z = {z:.4g}"
         return title
-
-
-# Result types that :func:`load` reads back, keyed by their ``eulerflow_result`` file attribute.
-_RESULT_TYPES: dict[str, type] = {"Solution": Solution}
-
-
-def load(path: str | PathLike) -> Solution:
-    """Read a result written by ``save`` (arrays come back as NumPy arrays).
-
-    Parameters
-    ----------
-    path : str or path-like
-        A netCDF4/HDF5 file written by an eulerflow result's ``save`` method.
-
-    Returns
-    -------
-    Solution
-        The result object, of the type that was saved.
-
-    Raises
-    ------
-    ValueError
-        If the file is not an eulerflow result.
-    """
-    import xarray as xr
-
-    ds = xr.load_dataset(path, engine="h5netcdf")
-    kind = ds.attrs.get(_KIND_ATTR)
-    if kind not in _RESULT_TYPES:
-        raise ValueError(
-            f"{Path(path).name!r} is not an eulerflow result file (its {_KIND_ATTR!r} attribute is "
-            f"{kind!r}; expected one of {sorted(_RESULT_TYPES)})"
-        )
-    return _RESULT_TYPES[kind].from_xarray(ds)
-
-
-def _to_json(value: Any, name: str) -> str:
-    """JSON text of ``value``, with NumPy scalars and arrays turned into plain Python values."""
-
-    def plain(obj: Any) -> Any:
-        if isinstance(obj, np.generic | np.ndarray):
-            return obj.tolist()
-        raise TypeError(
-            f"{name} must be JSON-serialisable, but holds {obj!r} ({type(obj).__name__})"
-        )
-
-    return json.dumps(value, default=plain)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from eulerflow.equations.marching import march, snapshot_times
 from eulerflow.exceptions import UnstableSolutionError
+from eulerflow.marching import march, snapshot_times
 
 
 def test_snapshot_times_default_and_validation():
