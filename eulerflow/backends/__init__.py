@@ -37,7 +37,7 @@ def _load(name: str) -> Backend:
 
         return NumpyBackend()
     if name == "numba":
-        from .numba_backend import NumbaBackend
+        from .numba.backend import NumbaBackend
 
         return NumbaBackend()
     from .cupy_backend import CupyBackend, cupy_unavailable_reason

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from eulerflow.backends import get_backend
-from eulerflow.backends.numba_particle_kernels import deposit as numba_deposit
+from eulerflow.backends.numba.particles import deposit as numba_deposit
 
 SHAPES = [(1,), (2,), (9,), (5, 7), (1, 6), (7, 1), (37, 23), (3, 5, 7), (4, 1, 3), (6, 5, 4)]
 TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
