@@ -25,7 +25,8 @@ from .jit import JIT, float_dtype, wrap
 def fokker_planck_update_3d(
     rho_n, rho_k, f0, g0, f1, g1, f2, g2, periodic, inv_h, a, b, c, out
 ):  # pragma: no cover - compiled
-    """``out = a rho_n + b rho_k + c L(rho_k)`` on ``(n0, n1, n2)`` arrays (see base.py)."""
+    """``out = a rho_n + b rho_k + c L(rho_k)`` on ``(n0, n1, n2)`` arrays (see
+    :mod:`eulerflow.backends.contract.fokker_planck`)."""
     n0, n1, n2 = rho_k.shape
     dtype = rho_k.dtype
     zero = dtype.type(0)

@@ -121,7 +121,8 @@ def _inplane_rate(p, u1, u2, periodic1, periodic2, ih1, ih2, code, acc, s1, f1, 
 def transport_update_3d(
     rho_n, rho_k, u0, u1, u2, periodic, inv_h, code, a, b, c, out, n_chunks
 ):  # pragma: no cover - compiled
-    """``out = a rho_n + b rho_k + c L(rho_k)`` on ``(n0, n1, n2)`` arrays (see base.py)."""
+    """``out = a rho_n + b rho_k + c L(rho_k)`` on ``(n0, n1, n2)`` arrays (see
+    :mod:`eulerflow.backends.contract.transport`)."""
     n0, n1, n2 = rho_k.shape
     dtype = rho_k.dtype
     n_chunks = min(n_chunks, n0)
