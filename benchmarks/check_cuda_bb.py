@@ -1,7 +1,7 @@
 """Check the CUDA source of the CuPy Benamou-Brenier kernels without a GPU.
 
 Companion of ``benchmarks/check_cuda_compiles.py`` (whose helpers it imports) for
-:data:`eulerflow.backends.cupy_bb_kernels.BB_KERNEL_SOURCE`. Two checks, each skipped with a
+:data:`eulerflow.backends.cupy.benamou_brenier.BB_KERNEL_SOURCE`. Two checks, each skipped with a
 reason when its tool is missing:
 
 1. **NVRTC compile** of the module with the backend's options and all ten template instantiations
@@ -43,11 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import check_cuda_compiles as ccc  # noqa: E402
 
-from eulerflow.backends.cupy_backend import NVRTC_OPTIONS  # noqa: E402
-from eulerflow.backends.cupy_bb_kernels import (  # noqa: E402
+from eulerflow.backends.cupy.benamou_brenier import (  # noqa: E402
     BB_KERNEL_NAME_EXPRESSIONS,
     BB_KERNEL_SOURCE,
 )
+from eulerflow.backends.cupy.compile import NVRTC_OPTIONS  # noqa: E402
 
 # Parameter lists of the kernels: "p" a device pointer, "i64"/"i32" integers, "T" a scalar.
 SIGNATURES = {
@@ -232,7 +232,7 @@ def _stub_backend(launch):
     """A :class:`CupyBackend` whose ``xp`` is a stand-in for CuPy launching the emulation."""
     from types import SimpleNamespace
 
-    from eulerflow.backends.cupy_backend import CupyBackend
+    from eulerflow.backends.cupy.backend import CupyBackend
 
     def dev(x, dtype=None):
         return np.asarray(x, dtype=dtype).view(ccc._StubDeviceArray)
@@ -269,10 +269,7 @@ def _stub_backend(launch):
         RawModule=RawModule,
         cuda=SimpleNamespace(Device=lambda: device),
     )
-    backend = object.__new__(CupyBackend)  # without importing CuPy
-    backend.xp = xp
-    backend._modules, backend._hj_modules, backend._sm_counts = {}, {}, {}
-    return backend
+    return CupyBackend(xp)  # without importing CuPy
 
 
 def check_backend_with_stub() -> str:

@@ -3,9 +3,9 @@
 Three checks, each skipped with a reason when its tool is missing:
 
 1. **NVRTC compile**: every CUDA module of the backend (:data:`MODULES`: the transport kernel
-   :data:`eulerflow.backends.cupy_backend.TRANSPORT_KERNEL_SOURCE`, the Hamilton-Jacobi kernels
-   :data:`eulerflow.backends.cupy_hj_kernels.HJ_KERNEL_SOURCE` and the Fokker-Planck kernel
-   :data:`eulerflow.backends.cupy_fp_kernels.FP_KERNEL_SOURCE`) is compiled with the options the
+   :data:`eulerflow.backends.cupy.transport.TRANSPORT_KERNEL_SOURCE`, the Hamilton-Jacobi kernels
+   :data:`eulerflow.backends.cupy.hamilton_jacobi.HJ_KERNEL_SOURCE` and the Fokker-Planck kernel
+   :data:`eulerflow.backends.cupy.fokker_planck.FP_KERNEL_SOURCE`) is compiled with the options the
    backend uses and all its template instantiations (float and double) as name expressions, for
    several architectures: to PTX through ``libnvrtc`` with ctypes (for example from the
    ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the options
@@ -52,13 +52,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eulerflow.backends.cupy_backend import (
-    NVRTC_OPTIONS,
+from eulerflow.backends.cupy.compile import NVRTC_OPTIONS
+from eulerflow.backends.cupy.fokker_planck import FP_KERNEL_NAME_EXPRESSIONS, FP_KERNEL_SOURCE
+from eulerflow.backends.cupy.hamilton_jacobi import HJ_KERNEL_NAME_EXPRESSIONS, HJ_KERNEL_SOURCE
+from eulerflow.backends.cupy.transport import (
     TRANSPORT_KERNEL_NAME_EXPRESSIONS,
     TRANSPORT_KERNEL_SOURCE,
 )
-from eulerflow.backends.cupy_fp_kernels import FP_KERNEL_NAME_EXPRESSIONS, FP_KERNEL_SOURCE
-from eulerflow.backends.cupy_hj_kernels import HJ_KERNEL_NAME_EXPRESSIONS, HJ_KERNEL_SOURCE
 from eulerflow.backends.view3d import AXES_IN_3D
 
 ARCHS = ("compute_70", "compute_80", "compute_90")
@@ -514,7 +514,7 @@ def _hj_geometry(shape, spacing, periodic, dtype):
 
 
 def _pow_mode(exponent):
-    from eulerflow.backends.cupy_hj_kernels import hj_pow_mode
+    from eulerflow.backends.cupy.hamilton_jacobi import hj_pow_mode
 
     return hj_pow_mode(exponent)
 
@@ -788,7 +788,7 @@ def _stub_cupy(lib, launches, hj_lib=None):
 
 def check_backend_with_stub() -> str:
     """Run :class:`CupyBackend` end to end with a stub CuPy that launches the host emulation."""
-    from eulerflow.backends.cupy_backend import CupyBackend
+    from eulerflow.backends.cupy.backend import CupyBackend
     from eulerflow.backends.numpy_backend import NumpyBackend
 
     ref = NumpyBackend()
@@ -803,9 +803,7 @@ def check_backend_with_stub() -> str:
             fn.argtypes = [ctypes.c_int] * 2 + [ptr] * 6 + [ctypes.c_longlong] * 3
             fn.argtypes += [ctypes.c_int] * 3 + [ct] * 3 + [ctypes.c_int] + [ct] * 3
         launches = []
-        backend = object.__new__(CupyBackend)  # without importing CuPy
-        backend.xp = _stub_cupy(lib, launches)
-        backend._modules, backend._hj_modules, backend._sm_counts = {}, {}, {}
+        backend = CupyBackend(_stub_cupy(lib, launches))  # without importing CuPy
         n = 0
         for shape in ((9,), (6, 5), (1, 7), (3, 4, 5), (4, 1, 3)):
             for dtype, limiter in itertools.product((np.float32, np.float64), ("vanleer", "mc")):
@@ -858,7 +856,7 @@ def check_hj_backend_with_stub() -> str:
     """The Hamilton-Jacobi methods of :class:`CupyBackend` end to end with a stub CuPy."""
     import warnings
 
-    from eulerflow.backends.cupy_backend import CupyBackend
+    from eulerflow.backends.cupy.backend import CupyBackend
     from eulerflow.backends.numpy_backend import NumpyBackend
 
     ref = NumpyBackend()
@@ -868,9 +866,7 @@ def check_hj_backend_with_stub() -> str:
         if hj_lib is None:
             return f"skipped: {how}"
         launches = []
-        backend = object.__new__(CupyBackend)  # without importing CuPy
-        backend.xp = _stub_cupy(None, launches, hj_lib)
-        backend._modules, backend._hj_modules, backend._sm_counts = {}, {}, {}
+        backend = CupyBackend(_stub_cupy(None, launches, hj_lib))  # without importing CuPy
         n = 0
         worst = 0.0
         for shape in ((9,), (6, 5), (1, 7), (3, 4, 5), (4, 1, 3), (2, 3, 1)):

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eulerflow.backends.cupy_backend import NVRTC_OPTIONS
-from eulerflow.backends.cupy_particle_kernels import (
+from eulerflow.backends.cupy.compile import NVRTC_OPTIONS
+from eulerflow.backends.cupy.particles import (
     PARTICLE_KERNEL_NAME_EXPRESSIONS,
     PARTICLE_KERNEL_SOURCE,
     launch_args,

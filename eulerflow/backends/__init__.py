@@ -37,14 +37,16 @@ def _load(name: str) -> Backend:
 
         return NumpyBackend()
     if name == "numba":
-        from .numba_backend import NumbaBackend
+        from .numba.backend import NumbaBackend
 
         return NumbaBackend()
-    from .cupy_backend import CupyBackend, cupy_unavailable_reason
+    from .cupy.availability import cupy_unavailable_reason
 
     reason = cupy_unavailable_reason()
     if reason:
         raise BackendUnavailableError(f"backend 'cupy' is not available: {reason}")
+    from .cupy.backend import CupyBackend
+
     return CupyBackend()
 
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..backends.base import Backend
-from ..backends.bb_checks import face_shape
+from ..backends.contract.benamou_brenier import face_shape
 
 
 @dataclasses.dataclass

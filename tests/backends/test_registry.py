@@ -3,7 +3,7 @@ import pytest
 
 import eulerflow as ef
 from eulerflow.backends import AUTO_GPU_MIN_CELLS, as_input_type, backend_table, get_backend
-from eulerflow.backends.cupy_backend import cupy_unavailable_reason
+from eulerflow.backends.cupy.availability import cupy_unavailable_reason
 
 
 def test_named_backends():

@@ -17,23 +17,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .view3d import AXES_IN_3D
-
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-
-
-@njit(inline="always", **_JIT)
-def _wrap(k, n, periodic):
-    if periodic:
-        return k % n
-    return min(max(k, 0), n - 1)
+from ..view3d import AXES_IN_3D
+from .jit import JIT, float_dtype, wrap
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def fokker_planck_update_3d(
     rho_n, rho_k, f0, g0, f1, g1, f2, g2, periodic, inv_h, a, b, c, out
 ):  # pragma: no cover - compiled
-    """``out = a rho_n + b rho_k + c L(rho_k)`` on ``(n0, n1, n2)`` arrays (see base.py)."""
+    """``out = a rho_n + b rho_k + c L(rho_k)`` on ``(n0, n1, n2)`` arrays (see
+    :mod:`eulerflow.backends.contract.fokker_planck`)."""
     n0, n1, n2 = rho_k.shape
     dtype = rho_k.dtype
     zero = dtype.type(0)
@@ -42,8 +35,8 @@ def fokker_planck_update_3d(
     for i in prange(n0):
         flux = np.empty(n2 + 1, dtype)
         acc = np.empty(n2, dtype)
-        im = _wrap(i - 1, n0, p0)
-        ip = _wrap(i + 1, n0, p0)
+        im = wrap(i - 1, n0, p0)
+        ip = wrap(i + 1, n0, p0)
         lo0 = n0 > 1 and (p0 or i > 0)
         hi0 = n0 > 1 and (p0 or i < n0 - 1)
         for j in range(n1):
@@ -62,8 +55,8 @@ def fokker_planck_update_3d(
                 for k in range(n2):
                     acc[k] -= (flux[k + 1] - flux[k]) * ih2
             if n1 > 1:
-                jm = _wrap(j - 1, n1, p1)
-                jp = _wrap(j + 1, n1, p1)
+                jm = wrap(j - 1, n1, p1)
+                jp = wrap(j + 1, n1, p1)
                 lo1 = p1 or j > 0
                 hi1 = p1 or j < n1 - 1
                 qm = rho_k[i, jm]
@@ -88,9 +81,7 @@ def fokker_planck_update_3d(
 def fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out):
     """Run :func:`fokker_planck_update_3d` on validated NumPy arguments (the Numba backend's
     ``_fokker_planck_update``): 3D views, contiguous copies where needed, ``out`` written."""
-    dtype = np.dtype(rho_k.dtype)
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"the numba backend supports float32 and float64 arrays, got {dtype}")
+    dtype = float_dtype(rho_k.dtype)
     if not isinstance(out, np.ndarray) or out.shape != rho_k.shape or out.dtype != dtype:
         raise ValueError(f"out must be a NumPy array of shape {rho_k.shape} and dtype {dtype}")
     shape3 = [1, 1, 1]

@@ -27,11 +27,11 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+from .jit import JIT, float_dtype
 
 
 # -- interpolation to the cell centres and its adjoint ------------------------------------------
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def face_average(x, half, out):  # pragma: no cover - compiled
     """``out[a, i, b] = (x[a, i, b] + x[a, i + 1, b]) * half``, ``x`` of shape ``(A, n+1, B)``."""
     n_a, n, n_b = out.shape
@@ -46,7 +46,7 @@ def face_average(x, half, out):  # pragma: no cover - compiled
     return out
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def face_average_last(x, half, out):  # pragma: no cover - compiled
     """:func:`face_average` along the last axis: ``x`` ``(A, n+1)``, ``out`` ``(A, n)``."""
     n_a, n = out.shape
@@ -58,7 +58,7 @@ def face_average_last(x, half, out):  # pragma: no cover - compiled
     return out
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def face_average_adjoint(x, periodic, half, out):  # pragma: no cover - compiled
     """Transpose of :func:`face_average`: ``x`` ``(A, n, B)``, ``out`` ``(A, n+1, B)``.
 
@@ -91,7 +91,7 @@ def face_average_adjoint(x, periodic, half, out):  # pragma: no cover - compiled
     return out
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def face_average_adjoint_last(x, periodic, half, out):  # pragma: no cover - compiled
     """:func:`face_average_adjoint` along the last axis: ``x`` ``(A, n)``, ``out`` ``(A, n+1)``."""
     n_a, n = x.shape
@@ -116,7 +116,7 @@ def face_average_adjoint_last(x, periodic, half, out):  # pragma: no cover - com
 WRITE, ADD, REFLECT = 0, 1, 2
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def face_difference(p, periodic, inv_h, mode, base, mirror, out):  # pragma: no cover - compiled
     """``out[:, i] = (p[:, i] - p[:, i-1]) * inv_h`` on the inner faces, ``p`` ``(A, n, B)``.
 
@@ -163,7 +163,7 @@ def face_difference(p, periodic, inv_h, mode, base, mirror, out):  # pragma: no 
     return out
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def face_difference_last(p, periodic, inv_h, mode, base, mirror, out):  # pragma: no cover
     """:func:`face_difference` along the last axis: ``p`` ``(A, n)``, ``out`` ``(A, n+1)``."""
     n_a, n = p.shape
@@ -203,7 +203,7 @@ def face_difference_last(p, periodic, inv_h, mode, base, mirror, out):  # pragma
     return out
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def time_difference(p, scale, mode, base, mirror, out):  # pragma: no cover - compiled
     """``out[k] = (p[k] - p[k-1]) * scale`` for ``k = 1..N-1``, ``out[0] = out[N] = 0``.
 
@@ -242,7 +242,7 @@ def time_difference(p, scale, mode, base, mirror, out):  # pragma: no cover - co
 
 
 # -- divergence ---------------------------------------------------------------------------------
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def divergence_4d(rho, m0, m1, m2, active, n_time, inv_h, out):  # pragma: no cover - compiled
     """Space-time divergence on the ``(N, n0, n1, n2)`` view, fused in one pass.
 
@@ -297,7 +297,7 @@ CBRT_MIN, CBRT_MAX = 1e-300, 1e300
 """Range of arguments of :func:`_cbrt_fast`; the kernel takes the scalar path outside it."""
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _cbrt_fast(x):  # pragma: no cover - compiled
     """Cube root of a float64 ``x`` in ``[CBRT_MIN, CBRT_MAX]`` without libm or divisions
     (vectorisable), to about ``1e-9`` relative.
@@ -327,7 +327,7 @@ def _like_overload(value, x):
     return lambda value, x: np.float64(value)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _cbrt(x, fast):  # pragma: no cover - compiled
     """Cube root in the dtype of ``x``: :func:`_cbrt_fast` (in float64) or libm's ``cbrt``."""
     if fast:
@@ -335,7 +335,7 @@ def _cbrt(x, fast):  # pragma: no cover - compiled
     return np.cbrt(x)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _root(a, c, k, fast):  # pragma: no cover - compiled
     """Largest root ``s`` of ``s^2 (s - a) - c`` for ``c > 0``: the arithmetic of
     :func:`eulerflow.schemes.staggered.largest_cubic_root`, operation by operation.
@@ -373,7 +373,7 @@ def _root(a, c, k, fast):  # pragma: no cover - compiled
     return s
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _prox_point(rc, msq, g, half_g, k, fast):  # pragma: no cover - compiled
     """``(rho*, rho* / s*)`` at one point: :func:`eulerflow.schemes.staggered.prox_kinetic`."""
     zero, one, two = k[K_ZERO], k[K_ONE], k[K_TWO]
@@ -395,7 +395,7 @@ def _prox_point(rc, msq, g, half_g, k, fast):  # pragma: no cover - compiled
     return rho, rho / s_safe
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _needs_scalar_path(rc, msq, g, half_g, k):  # pragma: no cover - compiled
     """True where :func:`_root` with ``fast`` does not apply: three real roots, or cube-root
     arguments outside the range of :func:`_cbrt_fast` (``c = 0`` needs no root)."""
@@ -412,19 +412,19 @@ def _needs_scalar_path(rc, msq, g, half_g, k):  # pragma: no cover - compiled
     )
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _square(x, out):  # pragma: no cover - compiled
     for i in range(x.shape[0]):
         out[i] = x[i] * x[i]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _add_square(x, out):  # pragma: no cover - compiled
     for i in range(x.shape[0]):
         out[i] += x[i] * x[i]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _fast_pass(rho_c, msq, g, half_g, k, rho_out, scale, flags):  # pragma: no cover - compiled
     """``rho*`` and ``rho* / s*`` of every point by the vectorised path; the points that need the
     scalar path are flagged and keep ``rho_out = rho_c`` (``rho_out`` may be ``rho_c``)."""
@@ -438,21 +438,21 @@ def _fast_pass(rho_c, msq, g, half_g, k, rho_out, scale, flags):  # pragma: no c
         scale[i] = sc
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _scale_pass(x, scale, flags, out):  # pragma: no cover - compiled
     """``out = scale x``, or ``x`` itself on the flagged points (``out`` may be ``x``)."""
     for i in range(x.shape[0]):
         out[i] = x[i] if flags[i] else scale[i] * x[i]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _reflect_pass(x, z, out):  # pragma: no cover - compiled
     """``out = 2 x - z`` (as :func:`reflect_flat`) on one chunk."""
     for i in range(x.shape[0]):
         out[i] = x[i] + x[i] - z[i]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _prox_chunk(rho_c, m0, m1, m2, ndim, g, half_g, k, outs, mirrors, reflect):  # pragma: no cover
     """:func:`prox_flat` on one contiguous chunk.
 
@@ -497,7 +497,7 @@ def _prox_chunk(rho_c, m0, m1, m2, ndim, g, half_g, k, outs, mirrors, reflect): 
         _reflect_pass(o2, m2, r2)
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def prox_flat(
     rho_c, m0, m1, m2, ndim, gamma, k, outs, mirrors, reflect, n_chunks
 ):  # pragma: no cover
@@ -539,16 +539,6 @@ def prox_flat(
 
 
 # -- Python side: views and dispatch (called by NumbaBackend._bb_*) ------------------------------
-_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _dtype_of(x) -> np.dtype:
-    dtype = np.dtype(x.dtype)
-    if dtype not in _FLOAT_TYPES:
-        raise TypeError(f"the numba backend supports float32 and float64 arrays, got {dtype}")
-    return dtype
-
-
 def _split(shape, axis):
     """``(A, B)``: the products of the axes of ``shape`` before and after ``axis``."""
     return int(np.prod(shape[:axis], dtype=np.int64)), int(
@@ -571,7 +561,7 @@ def _along(x, axis, fn2, fn3, out, *args):
 
 def interpolate(rho_s, m_s, out):
     """Write ``out = (rho_c, m_c)``: averages of neighbouring time faces and space faces."""
-    dtype = _dtype_of(rho_s)
+    dtype = float_dtype(rho_s.dtype)
     half = dtype.type(0.5)
     rho_c, m_c = out
     _along(rho_s, 0, face_average_last, face_average, rho_c, half)
@@ -582,7 +572,7 @@ def interpolate(rho_s, m_s, out):
 def interpolate_adjoint(rho_c, m_c, periodic, out):
     """Write ``out = (rho_s, m_s)``, the transpose of :func:`interpolate` (periodic faces: both
     copies carry the sum of their two contributions)."""
-    dtype = _dtype_of(rho_c)
+    dtype = float_dtype(rho_c.dtype)
     half = dtype.type(0.5)
     rho_s, m_s = out
     _along(rho_c, 0, face_average_adjoint_last, face_average_adjoint, rho_s, False, half)
@@ -595,7 +585,7 @@ def gradient(p, spacing, periodic, out, mode=WRITE, base=None, mirror=None):
     """Write ``out = (g_rho, g_m)``, minus the transpose of :func:`divergence` on the unknowns
     (``mode`` ADD: ``out += (g_rho, g_m)``, the ``_bb_gradient_add`` of the backend; REFLECT:
     ``out = base + (g_rho, g_m)`` and ``mirror = 2 out - base``, ``_bb_gradient_reflect``)."""
-    dtype = _dtype_of(p)
+    dtype = float_dtype(p.dtype)
     p = np.ascontiguousarray(p)
     g_rho, g_m = out
     base_rho, base_m = base if base is not None else out
@@ -632,7 +622,7 @@ def gradient(p, spacing, periodic, out, mode=WRITE, base=None, mirror=None):
 
 def divergence(rho_s, m_s, spacing, out):
     """Write ``out = (rho_s[k+1] - rho_s[k]) N + sum_a (m_s[a][i+1] - m_s[a][i]) (1 / h_a)``."""
-    dtype = _dtype_of(rho_s)
+    dtype = float_dtype(rho_s.dtype)
     if out.size == 0:
         return
     rho_s = np.ascontiguousarray(rho_s)
@@ -659,7 +649,7 @@ def divergence(rho_s, m_s, spacing, out):
 def prox(rho_c, m_c, gamma, out, reflect=None):
     """Write ``out = (rho*, m*)``, the pointwise proximal map of ``gamma |m|^2 / (2 rho)``, and
     ``reflect = 2 out - (rho_c, m_c)`` if given."""
-    dtype = _dtype_of(rho_c)
+    dtype = float_dtype(rho_c.dtype)
     ndim = len(m_c)
     if rho_c.size == 0:
         return
@@ -683,7 +673,7 @@ def prox(rho_c, m_c, gamma, out, reflect=None):
 
 
 # -- projection onto the graph of I: tridiagonal line solves (Thomas algorithm) -----------------
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _graph_block(src, cell, first, last, factors, periodic, x):  # pragma: no cover - compiled
     """Solve ``tridiag(q, 3/2, q) x = src + I^T cell`` (``q = 1/4``) down the columns of a block.
 
@@ -743,7 +733,7 @@ def _graph_block(src, cell, first, last, factors, periodic, x):  # pragma: no co
             x[n_c, k] = last[k]
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def graph_lines(a, b, first, last, factors, periodic, chunk, out):  # pragma: no cover - compiled
     """:func:`_graph_block` along axis 1 of ``(A, n, B)`` views: ``a``, ``out``
     ``(A, n_c + 1, B)`` (``out`` may be ``a``), ``b`` ``(A, n_c, B)``, ``first``, ``last``
@@ -766,7 +756,7 @@ def graph_lines(a, b, first, last, factors, periodic, chunk, out):  # pragma: no
     return out
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def graph_lines_last(a, b, first, last, factors, periodic, width, out):  # pragma: no cover
     """:func:`_graph_block` along the last axis: ``a``, ``out`` ``(A, n_c + 1)`` (``out`` may be
     ``a``), ``b`` ``(A, n_c)``, ``first``, ``last`` ``(A,)``. Blocks of ``width`` lines are
@@ -849,7 +839,7 @@ def graph_solve(a_s, b_c, rho0, rho1, periodic, out) -> None:
     ``a_s``): the tridiagonal system ``(Id + I^T I) U = a + I^T b`` of every line of every block
     (time for ``rho_s``, axis ``a`` for ``m_s[a]``) by :func:`graph_lines` (:func:`graph_lines_last`
     along the last, contiguous axis)."""
-    dtype = _dtype_of(rho0)
+    dtype = float_dtype(rho0.dtype)
     rho_a, m_a = a_s
     rho_b, m_b = b_c
     rho_out, m_out = out
@@ -899,14 +889,14 @@ def _graph_axis(face, cell, first, last, periodic, view, out) -> None:
 
 
 # -- pointwise updates of the splitting methods (flat buffers) ----------------------------------
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def reflect_flat(x, z, out):  # pragma: no cover - compiled
     """``out = 2 x - z`` (``x + x`` is exact: the result rounds once, as in the reference)."""
     for i in prange(out.size):
         out[i] = x[i] + x[i] - z[i]
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def relax_flat(z, x, y, alpha):  # pragma: no cover - compiled
     """``z <- z + alpha (y - x)``; returns ``(sum z_old^2, sum (y - x)^2)`` accumulated in
     float64 (``alpha`` in the dtype of the data; ``alpha * d`` and the sum round separately)."""
@@ -928,11 +918,11 @@ def reflect(x, z, out) -> None:
 
 def relax(z, x, y, alpha) -> tuple[float, float]:
     """``_bb_relax`` of :class:`.NumbaBackend`."""
-    z_sq, d_sq = relax_flat(z, x, y, _dtype_of(z).type(alpha))
+    z_sq, d_sq = relax_flat(z, x, y, float_dtype(z.dtype).type(alpha))
     return float(z_sq), float(d_sq)
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def kinetic_flat(rho, m0, m1, m2, ndim, tiny):  # pragma: no cover - compiled
     """``sum |m|^2 / max(rho, tiny) / 2``: each term in the dtype of the data, summed in
     float64, in one pass without temporaries."""
@@ -950,7 +940,7 @@ def kinetic_flat(rho, m0, m1, m2, ndim, tiny):  # pragma: no cover - compiled
 
 def kinetic(rho_c, m_c) -> float:
     """``_bb_kinetic`` of :class:`.NumbaBackend`."""
-    dtype = _dtype_of(rho_c)
+    dtype = float_dtype(rho_c.dtype)
     rho = np.ascontiguousarray(rho_c).reshape(-1)
     if rho.size == 0:
         return 0.0

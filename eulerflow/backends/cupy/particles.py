@@ -1,4 +1,4 @@
-"""CUDA C++ source and launch helpers of the particle-mesh kernels of the CuPy backend.
+"""CUDA source and launches of the particle-mesh kernels of the CuPy backend.
 
 Importing this module does not import CuPy. :data:`PARTICLE_KERNEL_SOURCE` is a template over
 ``float`` and ``double`` compiled with the backend's NVRTC options (``--fmad=false``, so that the
@@ -18,6 +18,8 @@ the Numba kernels.
 from __future__ import annotations
 
 import numpy as np
+
+from .compile import CudaModule, KernelCache, c_type
 
 DEPOSIT_KERNEL_NAME = "particle_deposit"
 INTERPOLATE_KERNEL_NAME = "particle_interpolate"
@@ -211,79 +213,52 @@ def launch_args(positions, bounds, shape, periodic, code) -> tuple:
     )
 
 
-_CTYPES = {"float32": "float", "float64": "double"}
+PARTICLE_MODULE = CudaModule(PARTICLE_KERNEL_SOURCE, PARTICLE_KERNEL_NAME_EXPRESSIONS)
 
 
-def _module(backend):
-    """The particle module of the current device, compiled on first use and kept on the
-    backend (``backend._particle_modules``)."""
-    from .cupy_backend import NVRTC_OPTIONS
-
-    cupy = backend.xp
-    modules = backend.__dict__.setdefault("_particle_modules", {})
-    device = cupy.cuda.Device().id
-    module = modules.get(device)
-    if module is None:
-        module = modules[device] = cupy.RawModule(
-            code=PARTICLE_KERNEL_SOURCE,
-            options=NVRTC_OPTIONS,
-            name_expressions=PARTICLE_KERNEL_NAME_EXPRESSIONS,
-        )
-    return module
-
-
-def _check_dtype(dtype) -> str:
-    dtype = np.dtype(dtype)
-    if dtype.name not in _CTYPES:
-        raise TypeError(f"the cupy backend supports float32 and float64 arrays, got {dtype}")
-    return _CTYPES[dtype.name]
-
-
-def deposit(backend, positions, weights, bounds, shape, periodic, code):
+def deposit(kernels: KernelCache, positions, weights, bounds, shape, periodic, code):
     """Launch ``particle_deposit`` on validated arguments (the CuPy backend's ``_deposit``).
 
     NumPy or non-contiguous inputs are copied to contiguous device arrays. Returns the density
     (sums divided by the cell volume) as a CuPy array of ``shape``.
     """
-    from .cupy_backend import _BLOCK
-
-    cupy = backend.xp
-    ctype = _check_dtype(positions.dtype)
+    cupy = kernels.xp
+    c_type(positions.dtype)  # float32 or float64, else TypeError
     dtype = np.dtype(positions.dtype)
-    pos = backend._contiguous(positions)
-    w = backend._contiguous(weights)
+    pos = kernels.contiguous(positions)
+    w = kernels.contiguous(weights)
     size = int(np.prod(shape))
     acc = cupy.zeros(size, dtype=dtype)
     n = int(pos.shape[0])
     if n:
-        kernel = _module(backend).get_function(f"{DEPOSIT_KERNEL_NAME}<{ctype}>")
-        kernel(
-            (backend._grid_size(n),),
-            (_BLOCK,),
+        kernels.launch(
+            PARTICLE_MODULE,
+            DEPOSIT_KERNEL_NAME,
+            dtype,
+            n,
             (pos, w, acc, np.int64(n), *launch_args(pos, bounds, shape, periodic, code)),
         )
     volume = float(np.prod([(hi - lo) / m for (lo, hi), m in zip(bounds, shape, strict=True)]))
     return (acc / volume).astype(dtype, copy=False).reshape(tuple(shape))
 
 
-def interpolate(backend, values, positions, bounds, periodic, code):
+def interpolate(kernels: KernelCache, values, positions, bounds, periodic, code):
     """Launch ``particle_interpolate`` on validated arguments (the CuPy backend's
     ``_interpolate``); returns a CuPy array of shape ``(n,)``."""
-    from .cupy_backend import _BLOCK
-
-    cupy = backend.xp
-    ctype = _check_dtype(positions.dtype)
+    cupy = kernels.xp
+    c_type(positions.dtype)  # float32 or float64, else TypeError
     dtype = np.dtype(positions.dtype)
-    pos = backend._contiguous(positions)
-    flat = backend._contiguous(cupy.asarray(values, dtype=dtype)).reshape(-1)
+    pos = kernels.contiguous(positions)
+    flat = kernels.contiguous(cupy.asarray(values, dtype=dtype)).reshape(-1)
     n = int(pos.shape[0])
     out = cupy.empty(n, dtype=dtype)
     if n:
-        kernel = _module(backend).get_function(f"{INTERPOLATE_KERNEL_NAME}<{ctype}>")
         shape = tuple(values.shape)
-        kernel(
-            (backend._grid_size(n),),
-            (_BLOCK,),
+        kernels.launch(
+            PARTICLE_MODULE,
+            INTERPOLATE_KERNEL_NAME,
+            dtype,
+            n,
             (flat, pos, out, np.int64(n), *launch_args(pos, bounds, shape, periodic, code)),
         )
     return out

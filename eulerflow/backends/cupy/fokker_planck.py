@@ -1,8 +1,8 @@
-"""CUDA C++ source of the Scharfetter-Gummel Fokker-Planck update for the CuPy backend.
+"""CUDA source and launch of the Scharfetter-Gummel Fokker-Planck update of the CuPy backend.
 
-Plain text, no CuPy import: :class:`eulerflow.backends.cupy_backend.CupyBackend` compiles
-:data:`FP_KERNEL_SOURCE` with NVRTC (through ``cupy.RawModule``, the backend's
-``NVRTC_OPTIONS``, ``--fmad=false`` so that every operation rounds as in NumPy) on first use.
+No CuPy import here: :data:`FP_KERNEL_SOURCE` is compiled with NVRTC on first use (through
+``cupy.RawModule`` and :mod:`.compile`: ``--fmad=false``, so that every operation rounds as in
+NumPy).
 
 One thread per cell (grid-stride loop) over the array viewed as ``(n0, n1, n2)`` (C order,
 ``n2`` contiguous; 1D data as ``(1, 1, n)``, 2D as ``(n0, 1, n1)``, axes of length one skipped).
@@ -14,7 +14,11 @@ active axis and writes ``out = a rho_n + b rho_k + c L(rho_k)``, with
 
 from __future__ import annotations
 
-from .view3d import AXES_IN_3D
+import numpy as np
+
+from ...arrays import is_cupy_array
+from ..view3d import AXES_IN_3D
+from .compile import CudaModule, KernelCache, c_type
 
 FP_KERNEL_NAME = "fokker_planck_update_3d"
 """Name of the CUDA function template; instantiated as ``fokker_planck_update_3d<float>`` etc."""
@@ -95,26 +99,20 @@ __global__ void fokker_planck_update_3d(
 """
 """CUDA C++ source of the Fokker-Planck kernel (self-contained: no includes)."""
 
-_CTYPES = {"float32": "float", "float64": "double"}
+FP_MODULE = CudaModule(FP_KERNEL_SOURCE, FP_KERNEL_NAME_EXPRESSIONS)
 
 
 def fokker_planck_update(
-    backend, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
-):
+    kernels: KernelCache, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out
+) -> None:
     """Launch the kernel on validated arguments (the CuPy backend's ``_fokker_planck_update``).
 
-    ``backend`` is the :class:`~eulerflow.backends.cupy_backend.CupyBackend` (its ``xp``,
-    compiled module cache, launch geometry and ``NVRTC_OPTIONS``). Inputs that are NumPy arrays
-    or non-contiguous are copied to contiguous device arrays; ``out`` may be ``rho_n``.
+    Inputs that are NumPy arrays or non-contiguous are copied to contiguous device arrays;
+    ``out`` may be ``rho_n``.
     """
-    import numpy as np
-
-    from ..arrays import is_cupy_array
-
-    cupy = backend.xp
+    cupy = kernels.xp
     dtype = np.dtype(rho_k.dtype)
-    if dtype.name not in _CTYPES:
-        raise TypeError(f"the cupy backend supports float32 and float64 arrays, got {dtype}")
+    c_type(dtype)  # float32 or float64, else TypeError
     if not is_cupy_array(out):
         raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
     if tuple(out.shape) != tuple(rho_k.shape) or out.dtype != dtype:
@@ -123,10 +121,10 @@ def fokker_planck_update(
             f"got {tuple(out.shape)} {out.dtype}"
         )
     same = rho_n is rho_k
-    rho_k = backend._contiguous(rho_k)
-    rho_n = rho_k if same else backend._contiguous(rho_n)
-    forwards = [backend._contiguous(w) for w in forwards]
-    backwards = [backend._contiguous(w) for w in backwards]
+    rho_k = kernels.contiguous(rho_k)
+    rho_n = rho_k if same else kernels.contiguous(rho_n)
+    forwards = [kernels.contiguous(w) for w in forwards]
+    backwards = [kernels.contiguous(w) for w in backwards]
     for other in (rho_k, *forwards, *backwards):
         if cupy.may_share_memory(out, other):
             raise ValueError("out must not overlap rho_k or the face weights")
@@ -143,35 +141,24 @@ def fokker_planck_update(
         weights[2 * view_axis] = forwards[axis]
         weights[2 * view_axis + 1] = backwards[axis]
     n_cells = shape3[0] * shape3[1] * shape3[2]
-    if n_cells:
-        device = cupy.cuda.Device().id
-        modules = backend.__dict__.setdefault("_fp_modules", {})
-        module = modules.get(device)
-        if module is None:
-            from .cupy_backend import NVRTC_OPTIONS
-
-            module = modules[device] = cupy.RawModule(
-                code=FP_KERNEL_SOURCE,
-                options=NVRTC_OPTIONS,
-                name_expressions=FP_KERNEL_NAME_EXPRESSIONS,
-            )
-        kernel = module.get_function(f"{FP_KERNEL_NAME}<{_CTYPES[dtype.name]}>")
-        scalar = dtype.type
-        kernel(
-            (backend._grid_size(n_cells),),
-            (256,),
-            (
-                rho_n,
-                rho_k,
-                *weights,
-                target,
-                *(np.int64(n) for n in shape3),
-                *(np.int32(p) for p in periodic3),
-                *(scalar(x) for x in inv_h3),
-                scalar(a),
-                scalar(b),
-                scalar(c),
-            ),
-        )
+    scalar = dtype.type
+    kernels.launch(
+        FP_MODULE,
+        FP_KERNEL_NAME,
+        dtype,
+        n_cells,
+        (
+            rho_n,
+            rho_k,
+            *weights,
+            target,
+            *(np.int64(n) for n in shape3),
+            *(np.int32(p) for p in periodic3),
+            *(scalar(x) for x in inv_h3),
+            scalar(a),
+            scalar(b),
+            scalar(c),
+        ),
+    )
     if not direct:
         out[...] = target

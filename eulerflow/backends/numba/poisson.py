@@ -25,9 +25,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
-from ..schemes.staggered import axis_eigenvalues
-
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+from ...schemes.staggered import axis_eigenvalues
+from .jit import JIT
 
 SPECTRAL_BELOW = 64.0
 """Modes with ``lambda < N^2 / SPECTRAL_BELOW`` (condition number above about 256) are solved by
@@ -36,7 +35,7 @@ the exact DCT in time rather than the Thomas algorithm, whose error grows with t
 _LINE_CHUNK = 256  # spatial modes per parallel task (the float64 work block stays in L2)
 
 
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def solve_time_lines(coef, mu, inv_n_sq, dct, lam_time, spectral_below, chunk):  # pragma: no cover
     """Overwrite ``coef`` (``(N, M)``, float64 or complex128: time by spatial modes) with the
     solutions ``p`` of ``N^2 (T + mu[m]) p = coef[:, m]`` (``T`` the Neumann second difference,

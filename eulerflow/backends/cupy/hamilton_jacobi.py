@@ -1,7 +1,7 @@
-"""CUDA C++ source of the Hamilton-Jacobi kernels of the CuPy backend (no CuPy import here).
+"""CUDA source and launches of the Hamilton-Jacobi kernels of the CuPy backend (no CuPy import).
 
 Two function templates over ``float`` and ``double``, compiled together in one
-:class:`cupy.RawModule` with the options of :data:`.cupy_backend.NVRTC_OPTIONS` (``--fmad=false``):
+:class:`cupy.RawModule` with the options of :data:`.compile.NVRTC_OPTIONS` (``--fmad=false``):
 
 ``hj_derivatives_3d<T>``
     ``(D^- phi, D^+ phi)`` of every data axis, written to ``2 ndim`` arrays.
@@ -22,6 +22,13 @@ a general power ``x^e`` (``|p|^q``, ``q`` not 2) is evaluated by the device's ``
 """
 
 from __future__ import annotations
+
+import numpy as np
+
+from ...arrays import is_cupy_array
+from ...schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
+from ..view3d import AXES_IN_3D
+from .compile import CudaModule, KernelCache, c_type
 
 HJ_UPDATE_KERNEL_NAME = "hj_update_3d"
 HJ_DERIVATIVES_KERNEL_NAME = "hj_derivatives_3d"
@@ -343,3 +350,139 @@ __global__ void hj_update_3d(
 }
 """
 """CUDA C++ source of the Hamilton-Jacobi kernels (self-contained: no includes)."""
+
+HJ_MODULE = CudaModule(HJ_KERNEL_SOURCE, HJ_KERNEL_NAME_EXPRESSIONS)
+
+
+def _view(phi, spacing, periodic):
+    """``(dtype, axes, shape3, active3, periodic3, h3)`` of the ``(n0, n1, n2)`` view."""
+    dtype = np.dtype(phi.dtype)
+    c_type(dtype)  # float32 or float64, else TypeError
+    axes = AXES_IN_3D[phi.ndim]
+    shape3, active3, periodic3, h3 = [1, 1, 1], [0, 0, 0], [0, 0, 0], [1.0, 1.0, 1.0]
+    for axis, target in enumerate(axes):
+        shape3[target] = phi.shape[axis]
+        active3[target] = 1
+        periodic3[target] = int(periodic[axis])
+        h3[target] = spacing[axis]
+    return dtype, axes, shape3, active3, periodic3, h3
+
+
+def _geometry_args(dtype, shape3, active3, periodic3, h3):
+    scalar = dtype.type
+    return (
+        *(np.int64(n) for n in shape3),
+        *(np.int32(x) for x in active3),
+        *(np.int32(x) for x in periodic3),
+        *(scalar(h) for h in h3),
+    )
+
+
+def hj_derivatives(kernels: KernelCache, phi, spacing, periodic, scheme_code):
+    """Launch ``hj_derivatives_3d`` on validated arguments (the CuPy backend's
+    ``_hj_derivatives``); returns ``(minus, plus)``, one CuPy array per axis each."""
+    cupy = kernels.xp
+    dtype, axes, shape3, active3, periodic3, h3 = _view(phi, spacing, periodic)
+    phi = kernels.contiguous(phi)
+    minus = [cupy.empty(phi.shape, dtype) for _ in axes]
+    plus = [cupy.empty(phi.shape, dtype) for _ in axes]
+    outputs = [minus[0], plus[0]] * 3  # never written on inactive axes
+    for axis, target in enumerate(axes):
+        outputs[2 * target] = minus[axis]
+        outputs[2 * target + 1] = plus[axis]
+    scalar = dtype.type
+    kernels.launch(
+        HJ_MODULE,
+        HJ_DERIVATIVES_KERNEL_NAME,
+        dtype,
+        int(phi.size),
+        (
+            phi,
+            *outputs,
+            *_geometry_args(dtype, shape3, active3, periodic3, h3),
+            np.int32(scheme_code),
+            scalar(WENO_EPS_SCALE),
+            scalar(weno_eps_floor(dtype)),
+        ),
+    )
+    return tuple(minus), tuple(plus)
+
+
+def hj_update(
+    kernels: KernelCache,
+    phi_n,
+    phi_k,
+    spacing,
+    periodic,
+    scheme_code,
+    flux_code,
+    power,
+    potential,
+    alphas,
+    a,
+    b,
+    c,
+    out,
+) -> None:
+    """Launch ``hj_update_3d`` on validated arguments (the CuPy backend's ``_hj_update``); ``out``
+    may be ``phi_n``."""
+    cupy = kernels.xp
+    dtype, axes, shape3, active3, periodic3, h3 = _view(phi_k, spacing, periodic)
+    if not is_cupy_array(out):
+        raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
+    if tuple(out.shape) != tuple(phi_k.shape) or out.dtype != dtype:
+        raise ValueError(
+            f"out must have shape {tuple(phi_k.shape)} and dtype {dtype}, "
+            f"got {tuple(out.shape)} {out.dtype}"
+        )
+    same = phi_n is phi_k
+    phi_k = kernels.contiguous(phi_k)
+    phi_n = phi_k if same else kernels.contiguous(phi_n)
+    has_potential = potential is not None
+    potential = kernels.contiguous(potential) if has_potential else phi_k
+    for other in (phi_k, potential):
+        if cupy.may_share_memory(out, other):
+            raise ValueError("out must not overlap phi_k or the potential")
+    # out may be phi_n itself; any other layout or partial overlap goes through a temporary.
+    direct = out.flags.c_contiguous and (
+        out.data.ptr == phi_n.data.ptr or not cupy.may_share_memory(out, phi_n)
+    )
+    target = out if direct else cupy.empty(phi_k.shape, dtype)
+    scalar = dtype.type
+    q = float(power)
+    half_alphas = [0.0, 0.0, 0.0]
+    for axis, view_axis in enumerate(axes):
+        half_alphas[view_axis] = 0.5 * alphas[axis]
+    kernels.launch(
+        HJ_MODULE,
+        HJ_UPDATE_KERNEL_NAME,
+        dtype,
+        int(phi_k.size),
+        (
+            phi_n,
+            phi_k,
+            potential,
+            target,
+            *_geometry_args(dtype, shape3, active3, periodic3, h3),
+            np.int32(scheme_code),
+            np.int32(flux_code),
+            np.int32(has_potential),
+            scalar(q),
+            scalar(0.5 * q),
+            scalar(q - 2),
+            scalar(q - 1),
+            np.int32(q == 2.0),
+            np.int32(q > 2.0),
+            np.int32(hj_pow_mode(0.5 * q)),
+            np.int32(hj_pow_mode(q - 2)),
+            np.int32(hj_pow_mode(q - 1)),
+            *(scalar(x) for x in half_alphas),
+            scalar(a),
+            scalar(b),
+            scalar(c),
+            scalar(WENO_EPS_SCALE),
+            scalar(weno_eps_floor(dtype)),
+        ),
+    )
+    if not direct:
+        out[...] = target

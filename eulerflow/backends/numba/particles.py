@@ -16,7 +16,7 @@ reference (round-off only).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 
 @njit(cache=True, inline="always")
@@ -221,8 +221,6 @@ def deposit_chunks(n_particles: int, n_cells: int, itemsize: int, threads: int) 
 
 def deposit(positions, weights, bounds, shape, periodic, code, n_chunks=None):
     """Density of the weighted particles on the grid (see :meth:`Backend.deposit`)."""
-    from numba import get_num_threads
-
     dtype = positions.dtype
     pos = np.ascontiguousarray(positions)
     w = np.ascontiguousarray(weights)

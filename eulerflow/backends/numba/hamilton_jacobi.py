@@ -30,7 +30,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+from ...schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
+from ..view3d import AXES_IN_3D
+from .jit import JIT, default_chunks, float_dtype
 
 # Positions in the tuple ``k`` of constants (each cast to the data's dtype by the backend).
 K_ZERO, K_HALF, K_TWO, K_THREE, K_FOUR, K_FIVE, K_SIX, K_SEVEN, K_ELEVEN = range(9)
@@ -61,24 +63,24 @@ def pow_mode(exponent: float) -> int:
 
 
 # -- scalar pieces ------------------------------------------------------------------------------
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _sq(x):
     return x * x
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _max(x, y):
     """``np.maximum``: NaN if either argument is NaN."""
     return x if (x >= y or x != x) else y
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _min(x, y):
     """``np.minimum``: NaN if either argument is NaN."""
     return x if (x <= y or x != x) else y
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _pow(x, e, mode):
     if mode == POW_SQUARE:
         return x * x
@@ -89,14 +91,14 @@ def _pow(x, e, mode):
     return x**e
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _eno2(v2, v3, v4, half):
     left = v3 - v2
     right = v4 - v3
     return v3 + half * (left if abs(left) <= abs(right) else right)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _weno5(v1, v2, v3, v4, v5, k):
     """Jiang-Peng WENO5 ``R(v1..v5)``, term by term as in ``hj_derivatives.reconstruct``."""
     two, three, four, five, six = k[K_TWO], k[K_THREE], k[K_FOUR], k[K_FIVE], k[K_SIX]
@@ -115,7 +117,7 @@ def _weno5(v1, v2, v3, v4, v5, k):
     return (a1 * p1 + a2 * p2 + a3 * p3) / (a1 + a2 + a3)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _reconstruct(v1, v2, v3, v4, v5, scheme, k):
     if scheme == 0:
         return v3 + k[K_ZERO] * v1
@@ -125,7 +127,7 @@ def _reconstruct(v1, v2, v3, v4, v5, scheme, k):
 
 
 # -- rows ---------------------------------------------------------------------------------------
-@njit(**_JIT)
+@njit(**JIT)
 def _reconstruct_row(d1, d2, d3, d4, d5, out, scheme, k):
     """``out[i] = R(d1[i], .., d5[i])`` over a row, one loop per scheme (vectorised)."""
     n = out.shape[0]
@@ -142,7 +144,7 @@ def _reconstruct_row(d1, d2, d3, d4, d5, out, scheme, k):
             out[i] = _weno5(d1[i], d2[i], d3[i], d4[i], d5[i], k)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _ghost(lines, m, i, n, gc):
     """``g_m`` at position ``i`` of a walled axis (axis 0 of ``lines``, ``n >= 2``)."""
     if m < 0:
@@ -154,7 +156,7 @@ def _ghost(lines, m, i, n, gc):
     return lines[m, i]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _difference_line(lines, m, periodic, h, gc, out):
     """``out = D_{m+1/2} = (g_{m+1} - g_m) / h`` along axis 0 of ``lines`` ``(n >= 2, L)``."""
     n = lines.shape[0]
@@ -169,7 +171,7 @@ def _difference_line(lines, m, periodic, h, gc, out):
             out[i] = (_ghost(lines, m + 1, i, n, gc) - _ghost(lines, m, i, n, gc)) / h
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _ghost_in_row(row, m, n, periodic, gc):
     if periodic:
         return row[m % n]
@@ -180,7 +182,7 @@ def _ghost_in_row(row, m, n, periodic, gc):
     return row[m]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _differences_in_row(row, periodic, h, gc, d):
     """``d[m + 3] = D_{m+1/2}`` along a row (``n >= 2``) for ``m = -3 .. n + 1``."""
     n = row.shape[0]
@@ -194,19 +196,19 @@ def _differences_in_row(row, periodic, h, gc, d):
         d[m + 3] = (hi - _ghost_in_row(row, m, n, periodic, gc)) / h
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _ring(m):
     """Slot of ``D_{m+1/2}`` (``m >= -6``) in a ring of six."""
     return (m + 6) % 6
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _fill(out, value):
     for i in range(out.shape[0]):
         out[i] = value
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _derivative_pair(d0, d1, d2, d3, d4, d5, dm, dp, scheme, k):
     """``dm = R(d0..d4)`` and ``dp = R(d5..d1)`` from the six difference rows
     ``D_{i-5/2} .. D_{i+5/2}``."""
@@ -215,7 +217,7 @@ def _derivative_pair(d0, d1, d2, d3, d4, d5, dm, dp, scheme, k):
 
 
 # -- one row of the numerical Hamiltonian and the update ----------------------------------------
-@njit(**_JIT)
+@njit(**JIT)
 def _update_row(pn, pk, pot, has_pot, der, nax, flux, qs, qm, half_alphas, a, b, c, k, rows, out):
     """``out = a pn + b pk - c (Hhat + U)`` on one row, ``der`` holding ``D^-, D^+`` per axis.
 
@@ -305,7 +307,7 @@ def _update_row(pn, pk, pot, has_pot, der, nax, flux, qs, qm, half_alphas, a, b,
             out[i] = a * pn[i] + b * pk[i] - c * hh[i]
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _targets(der, derivs, write_derivs, s, r, j):
     """The rows receiving ``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)``."""
     if write_derivs:
@@ -314,7 +316,7 @@ def _targets(der, derivs, write_derivs, s, r, j):
 
 
 # -- the sweep ----------------------------------------------------------------------------------
-@njit(parallel=True, **_JIT)
+@njit(parallel=True, **JIT)
 def hj_sweep(
     phi_n,
     phi_k,
@@ -447,3 +449,127 @@ def hj_sweep(
                         out[r, j],
                     )
     return out
+
+
+# -- Python side: views and dispatch (called by NumbaBackend._hj_*) -------------------------------
+def _view(phi, spacing, periodic):
+    """``(shape3, slot, periodic3, h3, k, gc)`` of the kernel for ``phi`` (see the module
+    docstring)."""
+    dtype = float_dtype(phi.dtype)
+    shape3 = [1, 1, 1]
+    slot = np.full(3, -1, dtype=np.int64)
+    periodic3 = np.zeros(3, dtype=np.bool_)
+    h3 = np.ones(3, dtype=dtype)
+    for axis, target in enumerate(AXES_IN_3D[phi.ndim]):
+        shape3[target] = phi.shape[axis]
+        slot[target] = axis
+        periodic3[target] = periodic[axis]
+        h3[target] = spacing[axis]
+    k = constants(dtype, WENO_EPS_SCALE, weno_eps_floor(dtype))
+    gc = np.array(GHOST_COEFFICIENTS, dtype=dtype)
+    return tuple(shape3), slot, periodic3, h3, k, gc
+
+
+def hj_derivatives(phi, spacing, periodic, scheme_code):
+    """``(D^- phi, D^+ phi)`` per axis on validated NumPy arguments (the Numba backend's
+    ``_hj_derivatives``): one :func:`hj_sweep` writing the derivative arrays."""
+    shape3, slot, periodic3, h3, k, gc = _view(phi, spacing, periodic)
+    ndim = phi.ndim
+    dtype = np.dtype(phi.dtype)
+    phi3 = np.ascontiguousarray(phi).reshape(shape3)
+    derivs = np.empty((2 * ndim, *shape3), dtype=dtype)
+    if phi3.size:
+        zero = dtype.type(0)
+        hj_sweep(
+            phi3,
+            phi3,
+            phi3,
+            False,
+            slot,
+            ndim,
+            periodic3,
+            h3,
+            scheme_code,
+            0,
+            (zero,) * 4,
+            (1, 0, 0, 0, 0),
+            (zero,) * 3,
+            zero,
+            zero,
+            zero,
+            k,
+            gc,
+            phi3,
+            derivs,
+            True,
+            default_chunks(shape3[0]),
+        )
+    shape = tuple(phi.shape)
+    minus = tuple(derivs[2 * s].reshape(shape) for s in range(ndim))
+    plus = tuple(derivs[2 * s + 1].reshape(shape) for s in range(ndim))
+    return minus, plus
+
+
+def hj_update(
+    phi_n,
+    phi_k,
+    spacing,
+    periodic,
+    scheme_code,
+    flux_code,
+    power,
+    potential,
+    alphas,
+    a,
+    b,
+    c,
+    out,
+) -> None:
+    """``out = a phi_n + b phi_k - c Hhat`` on validated NumPy arguments (the Numba backend's
+    ``_hj_update``): one fused :func:`hj_sweep`."""
+    shape3, slot, periodic3, h3, k, gc = _view(phi_k, spacing, periodic)
+    dtype = np.dtype(phi_k.dtype)
+    if not isinstance(out, np.ndarray) or out.shape != phi_k.shape or out.dtype != dtype:
+        raise ValueError(f"out must be a NumPy array of shape {phi_k.shape} and dtype {dtype}")
+    if np.may_share_memory(out, phi_k) or (
+        potential is not None and np.may_share_memory(out, potential)
+    ):
+        raise ValueError("out must not overlap phi_k or the potential")
+    scalar = dtype.type
+    pk = np.ascontiguousarray(phi_k).reshape(shape3)
+    pn = np.ascontiguousarray(phi_n).reshape(shape3)
+    has_pot = potential is not None
+    pot = np.ascontiguousarray(potential).reshape(shape3) if has_pot else pk
+    direct = out.flags.c_contiguous
+    target = out.reshape(shape3) if direct else np.empty(shape3, dtype=dtype)
+    q = float(power)
+    qs = (scalar(q), scalar(0.5 * q), scalar(q - 2), scalar(q - 1))
+    qm = (int(q == 2.0), int(q > 2.0), pow_mode(0.5 * q), pow_mode(q - 2), pow_mode(q - 1))
+    half_alphas = tuple(scalar(0.5 * x) for x in alphas) + (scalar(0),) * (3 - len(alphas))
+    if pk.size:
+        hj_sweep(
+            pn,
+            pk,
+            pot,
+            has_pot,
+            slot,
+            phi_k.ndim,
+            periodic3,
+            h3,
+            scheme_code,
+            flux_code,
+            qs,
+            qm,
+            half_alphas,
+            scalar(a),
+            scalar(b),
+            scalar(c),
+            k,
+            gc,
+            target,
+            np.empty((1, 1, 1, 1), dtype=dtype),
+            False,
+            default_chunks(shape3[0]),
+        )
+    if not direct:
+        out[...] = target.reshape(out.shape)

@@ -1,4 +1,4 @@
-"""CUDA C++ source and launch helpers of the Benamou-Brenier kernels of the CuPy backend.
+"""CUDA source and launches and launch helpers of the Benamou-Brenier kernels of the CuPy backend.
 
 Importing this module does not import CuPy. :data:`BB_KERNEL_SOURCE` holds five function
 templates over ``float`` and ``double``, compiled together in one :class:`cupy.RawModule` with the
@@ -36,6 +36,9 @@ elementwise multiplication by the cached inverse eigenvalues.
 from __future__ import annotations
 
 import numpy as np
+
+from ...schemes import staggered
+from .compile import NVRTC_OPTIONS, CudaModule, KernelCache
 
 BB_KERNEL_NAMES = (
     "bb_face_average",
@@ -286,40 +289,7 @@ __global__ void bb_prox(const T* rho_c, const T* m0, const T* m1, const T* m2, T
 """
 """CUDA C++ source of the Benamou-Brenier kernels (self-contained: no includes)."""
 
-_CTYPES = {"float32": "float", "float64": "double"}
-
-
-def _ctype(dtype) -> str:
-    dtype = np.dtype(dtype)
-    if dtype.name not in _CTYPES:
-        raise TypeError(f"the cupy backend supports float32 and float64 arrays, got {dtype}")
-    return _CTYPES[dtype.name]
-
-
-def _module(backend):
-    """The module of the current device, compiled on first use and kept on the backend
-    (``backend._bb_modules``)."""
-    from .cupy_backend import NVRTC_OPTIONS
-
-    cupy = backend.xp
-    modules = backend.__dict__.setdefault("_bb_modules", {})
-    device = cupy.cuda.Device().id
-    module = modules.get(device)
-    if module is None:
-        module = modules[device] = cupy.RawModule(
-            code=BB_KERNEL_SOURCE,
-            options=NVRTC_OPTIONS,
-            name_expressions=BB_KERNEL_NAME_EXPRESSIONS,
-        )
-    return module
-
-
-def _launch(backend, name: str, dtype, n_out: int, args: tuple) -> None:
-    from .cupy_backend import _BLOCK
-
-    if n_out:
-        kernel = _module(backend).get_function(f"{name}<{_ctype(dtype)}>")
-        kernel((backend._grid_size(n_out),), (_BLOCK,), args)
+BB_MODULE = CudaModule(BB_KERNEL_SOURCE, BB_KERNEL_NAME_EXPRESSIONS)
 
 
 def _split(shape, axis):
@@ -328,72 +298,70 @@ def _split(shape, axis):
     return before, after
 
 
-def _along(backend, name, x, axis, out, *scalars) -> None:
+def _along(kernels: KernelCache, name, x, axis, out, *scalars) -> None:
     """Launch a one-axis kernel on the ``(A, n, B)`` view of ``x`` along ``axis``."""
-    x = backend._contiguous(x)
+    x = kernels.contiguous(x)
     before, after = _split(tuple(x.shape), axis)
     n = int(min(x.shape[axis], out.shape[axis]))  # the cell count along the axis
     args = (x, out, np.int64(before), np.int64(n), np.int64(after), *scalars)
-    _launch(backend, name, x.dtype, int(out.size), args)
+    kernels.launch(BB_MODULE, name, x.dtype, int(out.size), args)
 
 
-def interpolate(backend, rho_s, m_s, out) -> None:
+def interpolate(kernels: KernelCache, rho_s, m_s, out) -> None:
     """``_bb_interpolate`` of :class:`.CupyBackend`."""
     rho_c, m_c = out
     half = np.dtype(rho_s.dtype).type(0.5)
-    _along(backend, "bb_face_average", rho_s, 0, rho_c, half)
+    _along(kernels, "bb_face_average", rho_s, 0, rho_c, half)
     for a, (m, mc) in enumerate(zip(m_s, m_c, strict=True)):
-        _along(backend, "bb_face_average", m, a + 1, mc, half)
+        _along(kernels, "bb_face_average", m, a + 1, mc, half)
 
 
-def interpolate_adjoint(backend, rho_c, m_c, periodic, out) -> None:
+def interpolate_adjoint(kernels: KernelCache, rho_c, m_c, periodic, out) -> None:
     """``_bb_interpolate_adjoint`` of :class:`.CupyBackend`."""
     rho_s, m_s = out
     half = np.dtype(rho_c.dtype).type(0.5)
-    _along(backend, "bb_face_average_adjoint", rho_c, 0, rho_s, np.int32(0), half)
+    _along(kernels, "bb_face_average_adjoint", rho_c, 0, rho_s, np.int32(0), half)
     for a, (mc, m) in enumerate(zip(m_c, m_s, strict=True)):
         per = np.int32(bool(periodic[a]))
-        _along(backend, "bb_face_average_adjoint", mc, a + 1, m, per, half)
+        _along(kernels, "bb_face_average_adjoint", mc, a + 1, m, per, half)
 
 
-def gradient(backend, p, spacing, periodic, out) -> None:
+def gradient(kernels: KernelCache, p, spacing, periodic, out) -> None:
     """``_bb_gradient`` of :class:`.CupyBackend`."""
     g_rho, g_m = out
     scalar = np.dtype(p.dtype).type
     n_time = int(p.shape[0])
-    _along(backend, "bb_face_difference", p, 0, g_rho, np.int32(0), scalar(n_time))
+    _along(kernels, "bb_face_difference", p, 0, g_rho, np.int32(0), scalar(n_time))
     for a, g in enumerate(g_m):
         per = np.int32(bool(periodic[a]))
-        _along(backend, "bb_face_difference", p, a + 1, g, per, scalar(1.0 / spacing[a]))
+        _along(kernels, "bb_face_difference", p, a + 1, g, per, scalar(1.0 / spacing[a]))
 
 
-def gradient_add(backend, p, spacing, periodic, out) -> None:
+def gradient_add(kernels: KernelCache, p, spacing, periodic, out) -> None:
     """``_bb_gradient_add`` of :class:`.CupyBackend`: the reference on device arrays (sliced
     differences added in place)."""
-    from ..schemes import staggered
-
-    staggered.gradient_add(backend._contiguous(p), spacing, periodic, out)
+    staggered.gradient_add(kernels.contiguous(p), spacing, periodic, out)
 
 
-def gradient_reflect(backend, p, spacing, periodic, base, out, reflect) -> None:
+def gradient_reflect(kernels: KernelCache, p, spacing, periodic, base, out, reflect) -> None:
     """``_bb_gradient_reflect`` of :class:`.CupyBackend`: the copy of ``base`` and
     :func:`gradient_add`, then :func:`reflect_pairs`."""
     for dst, src in zip((out[0], *out[1]), (base[0], *base[1]), strict=True):
         dst[...] = src
-    gradient_add(backend, p, spacing, periodic, out)
-    reflect_pairs(backend, out, base, reflect)
+    gradient_add(kernels, p, spacing, periodic, out)
+    reflect_pairs(kernels, out, base, reflect)
 
 
-def reflect_pairs(backend, x, z, out) -> None:
+def reflect_pairs(kernels: KernelCache, x, z, out) -> None:
     """``out = 2 x - z`` for ``(rho, m)`` pairs, one elementwise reflection kernel per array."""
-    kernel = _update_kernels(backend)["reflect"]
+    kernel = _update_kernels(kernels)["reflect"]
     for xa, za, oa in zip((x[0], *x[1]), (z[0], *z[1]), (out[0], *out[1]), strict=True):
-        kernel(xa, backend._contiguous(za), oa)
+        kernel(xa, kernels.contiguous(za), oa)
 
 
-def divergence(backend, rho_s, m_s, spacing, out) -> None:
+def divergence(kernels: KernelCache, rho_s, m_s, spacing, out) -> None:
     """``_bb_divergence`` of :class:`.CupyBackend` (the fused kernel on the 4D view)."""
-    rho_s = backend._contiguous(rho_s)
+    rho_s = kernels.contiguous(rho_s)
     scalar = np.dtype(rho_s.dtype).type
     n_time = int(rho_s.shape[0]) - 1
     space = tuple(int(n) for n in rho_s.shape[1:])
@@ -407,7 +375,7 @@ def divergence(backend, rho_s, m_s, spacing, out) -> None:
         shape3[v] = space[a]
         active[v] = 1
         inv_h[v] = scalar(1.0 / spacing[a])
-        m3[v] = backend._contiguous(m_s[a])
+        m3[v] = kernels.contiguous(m_s[a])
     args = (
         rho_s,
         *m3,
@@ -418,17 +386,17 @@ def divergence(backend, rho_s, m_s, spacing, out) -> None:
         scalar(n_time),
         *inv_h,
     )
-    _launch(backend, "bb_divergence", rho_s.dtype, int(out.size), args)
+    kernels.launch(BB_MODULE, "bb_divergence", rho_s.dtype, int(out.size), args)
 
 
-def prox(backend, rho_c, m_c, gamma, out) -> None:
+def prox(kernels: KernelCache, rho_c, m_c, gamma, out) -> None:
     """``_bb_prox`` of :class:`.CupyBackend` (``out`` may be the inputs)."""
     rho_out, m_out = out
     scalar = np.dtype(rho_c.dtype).type
     ndim = len(m_c)
     same = [x is y for x, y in zip((rho_c, *m_c), (rho_out, *m_out), strict=True)]
-    rho_c = rho_c if same[0] else backend._contiguous(rho_c)
-    m_c = [m if s else backend._contiguous(m) for m, s in zip(m_c, same[1:], strict=True)]
+    rho_c = rho_c if same[0] else kernels.contiguous(rho_c)
+    m_c = [m if s else kernels.contiguous(m) for m, s in zip(m_c, same[1:], strict=True)]
     pad_in = list(m_c) + [m_c[0]] * (3 - ndim)
     pad_out = list(m_out) + [m_out[0]] * (3 - ndim)
     g = scalar(gamma)
@@ -442,91 +410,83 @@ def prox(backend, rho_c, m_c, gamma, out) -> None:
         g,
         scalar(0.5) * g,
     )
-    _launch(backend, "bb_prox", rho_out.dtype, int(rho_out.size), args)
+    kernels.launch(BB_MODULE, "bb_prox", rho_out.dtype, int(rho_out.size), args)
 
 
-def poisson(backend, f, spacing, periodic, out) -> None:
-    """``_bb_poisson`` of :class:`.CupyBackend`: the reference on device arrays through
-    ``cupyx.scipy.fft`` (the inverse eigenvalues cached on the device per problem)."""
-    from ..schemes import staggered
-
-    staggered.poisson(backend._contiguous(f), spacing, periodic, backend.fft, backend.xp, out)
+def poisson(kernels: KernelCache, fft, f, spacing, periodic, out) -> None:
+    """``_bb_poisson`` of :class:`.CupyBackend`: the reference on device arrays through ``fft``
+    (``cupyx.scipy.fft``; the inverse eigenvalues cached on the device per problem)."""
+    staggered.poisson(kernels.contiguous(f), spacing, periodic, fft, kernels.xp, out)
 
 
-def graph_solve(backend, a_s, b_c, rho0, rho1, periodic, out) -> None:
+def graph_solve(kernels: KernelCache, fft, a_s, b_c, rho0, rho1, periodic, out) -> None:
     """``_bb_graph_solve`` of :class:`.CupyBackend`: the reference on device arrays (DST-I / real
-    FFT per axis through ``cupyx.scipy.fft``; ``out`` may be ``a_s``)."""
-    from ..schemes import staggered
-
-    staggered.graph_solve(a_s, b_c, rho0, rho1, periodic, backend.fft, backend.xp, out)
+    FFT per axis through ``fft``, ``cupyx.scipy.fft``; ``out`` may be ``a_s``)."""
+    staggered.graph_solve(a_s, b_c, rho0, rho1, periodic, fft, kernels.xp, out)
 
 
 # -- pointwise updates of the splitting methods (flat buffers) ----------------------------------
-def _update_kernels(backend):
+def _build_update_kernels(cupy) -> dict:
+    return {
+        "reflect": cupy.ElementwiseKernel(
+            "T x, T z",
+            "T out",
+            "out = x + x - z",
+            "eulerflow_bb_reflect",
+            options=NVRTC_OPTIONS,
+        ),
+        "square_sum": cupy.ReductionKernel(
+            "T z",
+            "float64 s",
+            "(double)z * (double)z",
+            "a + b",
+            "s = a",
+            "0",
+            "eulerflow_bb_square_sum",
+            options=NVRTC_OPTIONS,
+        ),
+        "difference_square_sum": cupy.ReductionKernel(
+            "T x, T y",
+            "float64 s",
+            "(double)(y - x) * (double)(y - x)",
+            "a + b",
+            "s = a",
+            "0",
+            "eulerflow_bb_difference_square_sum",
+            options=NVRTC_OPTIONS,
+        ),
+        "relax": cupy.ElementwiseKernel(
+            "T x, T y, T alpha",
+            "T z",
+            "T d = y - x; z = z + alpha * d",
+            "eulerflow_bb_relax",
+            options=NVRTC_OPTIONS,
+        ),
+    }
+
+
+def _update_kernels(kernels: KernelCache) -> dict:
     """The elementwise and reduction kernels of :func:`reflect` and :func:`relax` (generic over
-    the dtype ``T``, built on first use and kept on the backend; ``--fmad=false`` so that
+    the dtype ``T``, built on first use and kept in ``kernels``; ``--fmad=false`` so that
     ``z + alpha * d`` rounds twice, as in the reference)."""
-    from .cupy_backend import NVRTC_OPTIONS
-
-    kernels = backend.__dict__.get("_bb_update_kernels")
-    if kernels is None:
-        cupy = backend.xp
-        kernels = backend.__dict__["_bb_update_kernels"] = {
-            "reflect": cupy.ElementwiseKernel(
-                "T x, T z",
-                "T out",
-                "out = x + x - z",
-                "eulerflow_bb_reflect",
-                options=NVRTC_OPTIONS,
-            ),
-            "square_sum": cupy.ReductionKernel(
-                "T z",
-                "float64 s",
-                "(double)z * (double)z",
-                "a + b",
-                "s = a",
-                "0",
-                "eulerflow_bb_square_sum",
-                options=NVRTC_OPTIONS,
-            ),
-            "difference_square_sum": cupy.ReductionKernel(
-                "T x, T y",
-                "float64 s",
-                "(double)(y - x) * (double)(y - x)",
-                "a + b",
-                "s = a",
-                "0",
-                "eulerflow_bb_difference_square_sum",
-                options=NVRTC_OPTIONS,
-            ),
-            "relax": cupy.ElementwiseKernel(
-                "T x, T y, T alpha",
-                "T z",
-                "T d = y - x; z = z + alpha * d",
-                "eulerflow_bb_relax",
-                options=NVRTC_OPTIONS,
-            ),
-        }
-    return kernels
+    return kernels.built("bb_updates", lambda: _build_update_kernels(kernels.xp))
 
 
-def reflect(backend, x, z, out) -> None:
+def reflect(kernels: KernelCache, x, z, out) -> None:
     """``_bb_reflect`` of :class:`.CupyBackend`: ``out = 2 x - z`` in one elementwise pass."""
-    _update_kernels(backend)["reflect"](x, z, out)
+    _update_kernels(kernels)["reflect"](x, z, out)
 
 
-def relax(backend, z, x, y, alpha) -> tuple[float, float]:
+def relax(kernels: KernelCache, z, x, y, alpha) -> tuple[float, float]:
     """``_bb_relax`` of :class:`.CupyBackend`: the two squared norms by reductions (float64
     accumulation), then ``z += alpha (y - x)`` elementwise; no temporary arrays."""
-    kernels = _update_kernels(backend)
-    z_sq = kernels["square_sum"](z)
-    d_sq = kernels["difference_square_sum"](x, y)
-    kernels["relax"](x, y, np.dtype(z.dtype).type(alpha), z)
+    update = _update_kernels(kernels)
+    z_sq = update["square_sum"](z)
+    d_sq = update["difference_square_sum"](x, y)
+    update["relax"](x, y, np.dtype(z.dtype).type(alpha), z)
     return float(z_sq), float(d_sq)
 
 
-def kinetic(backend, rho_c, m_c) -> float:
+def kinetic(kernels: KernelCache, rho_c, m_c) -> float:
     """``_bb_kinetic`` of :class:`.CupyBackend`: the reference on device arrays."""
-    from ..schemes import staggered
-
-    return staggered.kinetic(rho_c, m_c, backend.xp)
+    return staggered.kinetic(rho_c, m_c, kernels.xp)

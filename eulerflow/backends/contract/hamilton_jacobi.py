@@ -1,0 +1,151 @@
+"""The Hamilton-Jacobi kernels of the backend contract: the public checking wrappers and the
+abstract kernels each backend implements.
+
+``hj_derivatives(phi, spacing, periodic, scheme)``
+    The one-sided derivatives ``(D^- phi, D^+ phi)`` per axis of
+    :mod:`eulerflow.schemes.hj_derivatives` (first order, ENO2 or WENO5; periodic axes wrap,
+    walls extrapolate ``phi`` linearly).
+``hj_update(phi_n, phi_k, spacing, periodic, scheme, flux, power, potential, alphas, a, b, c)``
+    ``out = a phi_n + b phi_k - c Hhat(D^- phi_k, D^+ phi_k)`` for ``H = |p|^q / q + U(x)`` with a
+    numerical Hamiltonian of :mod:`eulerflow.schemes.hj_fluxes`, fused (the derivatives are not
+    stored).
+
+Implementations: :mod:`eulerflow.backends.numpy_backend` (the reference),
+:mod:`eulerflow.backends.numba.hamilton_jacobi`, :mod:`eulerflow.backends.cupy.hamilton_jacobi`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from types import ModuleType
+
+from ...schemes.hj_derivatives import scheme_code
+from ...schemes.hj_fluxes import flux_code
+
+
+class HamiltonJacobiKernels(ABC):
+    """``hj_derivatives`` and ``hj_update`` (part of :class:`~eulerflow.backends.Backend`)."""
+
+    xp: ModuleType
+
+    def hj_derivatives(self, phi, spacing: Sequence[float], periodic: Sequence[bool], scheme: str):
+        """One-sided derivatives ``(D^- phi, D^+ phi)``, each a tuple of one array per axis.
+
+        Parameters
+        ----------
+        phi : array
+            Values at the cell centres (1 to 3 dimensions, floating).
+        spacing, periodic
+            Cell widths and periodic flags per axis (walls extrapolate ``phi`` linearly).
+        scheme : {"first", "eno2", "weno5"}
+            Reconstruction of :mod:`eulerflow.schemes.hj_derivatives`.
+        """
+        spacing, periodic = _check_axes(phi, spacing, periodic)
+        return self._hj_derivatives(phi, spacing, periodic, scheme_code(scheme))
+
+    def hj_update(
+        self,
+        phi_n,
+        phi_k,
+        spacing: Sequence[float],
+        periodic: Sequence[bool],
+        scheme: str,
+        flux: str,
+        power: float,
+        potential,
+        alphas: Sequence[float],
+        a: float,
+        b: float,
+        c: float,
+        out=None,
+    ):
+        """``out = a phi_n + b phi_k - c Hhat(D^- phi_k, D^+ phi_k)``, ``H = |p|^q / q + U``.
+
+        Parameters
+        ----------
+        phi_n, phi_k : array
+            Same shape and floating dtype.
+        spacing, periodic, scheme
+            As in :meth:`hj_derivatives`.
+        flux : {"godunov", "lax-friedrichs", "local-lax-friedrichs"}
+            Numerical Hamiltonian (:mod:`eulerflow.schemes.hj_fluxes`); Godunov needs ``q = 2``.
+        power : float
+            ``q > 1``.
+        potential : array or None
+            ``U`` at the cell centres (same shape and dtype as ``phi``), or ``None`` for 0.
+        alphas : sequence of float
+            Global Lax-Friedrichs dissipation per axis (read by ``"lax-friedrichs"`` only).
+        a, b, c : float
+            Coefficients of the combination.
+        out : array, optional
+            Output (may alias ``phi_n``, not ``phi_k``).
+        """
+        spacing, periodic = _check_axes(phi_k, spacing, periodic)
+        if tuple(phi_n.shape) != tuple(phi_k.shape) or phi_n.dtype != phi_k.dtype:
+            raise ValueError("phi_n and phi_k must have the same shape and dtype")
+        code = flux_code(flux)
+        if not power > 1:
+            raise ValueError(f"power must be > 1, got {power!r}")
+        if code == 0 and power != 2:
+            raise ValueError("the Godunov flux is implemented for H = |p|^2/2 (+ U) only")
+        if potential is not None and (
+            tuple(potential.shape) != tuple(phi_k.shape) or potential.dtype != phi_k.dtype
+        ):
+            raise ValueError("potential must have the shape and dtype of phi")
+        alphas = tuple(float(x) for x in alphas)
+        if len(alphas) != phi_k.ndim:
+            raise ValueError(f"alphas needs one value per axis ({phi_k.ndim})")
+        if out is None:
+            out = self.xp.empty(tuple(phi_k.shape), dtype=phi_k.dtype)
+        elif out is phi_k:
+            raise ValueError("out must not be the same array as phi_k")
+        self._hj_update(
+            phi_n,
+            phi_k,
+            spacing,
+            periodic,
+            scheme_code(scheme),
+            code,
+            float(power),
+            potential,
+            alphas,
+            a,
+            b,
+            c,
+            out,
+        )
+        return out
+
+    @abstractmethod
+    def _hj_derivatives(self, phi, spacing, periodic, scheme_code) -> tuple:
+        """Kernel of :meth:`hj_derivatives` on validated arguments."""
+
+    @abstractmethod
+    def _hj_update(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        flux_code,
+        power,
+        potential,
+        alphas,
+        a,
+        b,
+        c,
+        out,
+    ) -> None:
+        """Kernel of :meth:`hj_update` on validated arguments; writes ``out``."""
+
+
+def _check_axes(phi, spacing, periodic):
+    ndim = len(phi.shape)
+    if not 1 <= ndim <= 3:
+        raise ValueError(f"phi must have 1 to 3 dimensions, got shape {tuple(phi.shape)}")
+    spacing, periodic = tuple(spacing), tuple(periodic)
+    if not len(spacing) == len(periodic) == ndim:
+        raise ValueError(f"need one spacing and periodic flag per axis ({ndim})")
+    return tuple(float(h) for h in spacing), tuple(bool(p) for p in periodic)
