@@ -7,6 +7,11 @@ import pytest
 from hypothesis import settings
 
 from eulerflow.backends import BackendUnavailableError, get_backend
+from eulerflow.cache import use_for_numba_kernels
+
+# Some test modules import a Numba kernel module directly, before any get_backend("numba"): their
+# kernels too cache in eulerflow's cache folder, not in the package (see eulerflow.cache).
+use_for_numba_kernels()
 
 # Property tests draw the same examples on every run, so that a failure in CI can be reproduced.
 settings.register_profile("eulerflow", derandomize=True, deadline=None)

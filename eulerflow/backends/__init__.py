@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 
 from ..arrays import is_cupy_array
+from ..cache import use_for_numba_kernels
 from .base import Backend
 from .openmp import prefer_short_spin
 
@@ -37,6 +38,7 @@ def _load(name: str) -> Backend:
 
         return NumpyBackend()
     if name == "numba":
+        use_for_numba_kernels()  # before the kernel modules: their caches go to eulerflow.cache
         from .numba_backend import NumbaBackend
 
         return NumbaBackend()
