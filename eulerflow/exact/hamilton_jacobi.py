@@ -226,6 +226,10 @@ def _min_plus_kernel():
     """
     from numba import njit, prange
 
+    from ..cache import use_for_numba_kernels
+
+    use_for_numba_kernels()  # the disk cache in eulerflow's cache folder, not in the package
+
     @njit(parallel=True, cache=True, nogil=True)
     def min_plus_lines(f, c, periodic, out):
         """``out[l, i] = min_j f[l, j] + c (i - j)^2`` for every line ``l`` (see hopf_lax)."""

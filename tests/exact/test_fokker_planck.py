@@ -112,7 +112,8 @@ def _mp_noise_integral(t, A):
     """``int_0^t e^{-sA} e^{-sA^T} ds`` by Van Loan's block exponential over the whole ``t`` in
     high precision (enough digits to absorb its ``e^{t ||A||}`` cancellation): an independent
     reference for the scaled-and-doubled double-precision computation."""
-    mpmath = pytest.importorskip("mpmath")
+    import mpmath  # in the test extra: a missing mpmath fails, never skips
+
     digits = 30 + math.ceil(2 * t * np.linalg.norm(A, 1) / math.log(10))
     with mpmath.workdps(digits):
         d = A.shape[0]

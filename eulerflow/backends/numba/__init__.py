@@ -11,5 +11,11 @@
 - :mod:`.poisson`: the space-time Poisson solve (``bb_poisson``);
 - :mod:`.jit`: the leaf they share: ``@njit`` settings, index wrapping, chunks, dtype check.
 
-Importing this package imports neither Numba nor the kernels.
+Importing this package imports neither Numba nor the kernels; it points the on-disk caches of
+eulerflow's compiled kernels to the user cache folder (:mod:`eulerflow.cache`), before any of
+them is compiled, so that nothing is written inside an installed package.
 """
+
+from ...cache import use_for_numba_kernels
+
+use_for_numba_kernels()
