@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import as_input_type, get_backend
+from ..backends.base import Backend
 from ..equations.marching import progress_bar
 from ..equations.validation import as_density
 from ..exceptions import ConvergenceWarning
@@ -59,14 +61,15 @@ def benamou_brenier(
     rho0,
     rho1,
     grid: Grid,
+    *,
     n_time: int = 32,
     method: str = "douglas-rachford",
     tol: float = 1e-6,
     max_iter: int = 5000,
     normalize: bool = False,
-    backend: str = "auto",
-    progress: bool | None = None,
     density_floor: float = 1e-6,
+    backend: str | Backend = "auto",
+    progress: bool | None = None,
     **method_options: Any,
 ) -> OTResult:
     r"""Optimal transport between two densities by the Benamou-Brenier dynamic formulation.
@@ -117,13 +120,13 @@ def benamou_brenier(
         :class:`~eulerflow.ConvergenceWarning`.
     normalize : bool, default False
         Rescale both densities to unit mass first (needed when their masses differ).
+    density_floor : float, default 1e-6
+        Relative floor: ``velocity = momentum / rho`` where ``rho > density_floor * max(rho)``,
+        else 0.
     backend : str or Backend, default "auto"
         Compute backend (see :func:`eulerflow.get_backend`).
     progress : bool or None
         Show a progress bar (``None``: only on a terminal).
-    density_floor : float, default 1e-6
-        Relative floor: ``velocity = momentum / rho`` where ``rho > density_floor * max(rho)``,
-        else 0.
     **method_options
         Step parameters of the method (``gamma``, ``alpha``; ``sigma``, ``theta``; ``r``), in the
         scaled units below. The defaults (:func:`default_options`: proximal step
@@ -175,6 +178,128 @@ def benamou_brenier(
     0.3
     """
     start_time = time.perf_counter()
+    request = _validate(
+        rho0,
+        grid,
+        n_time=n_time,
+        method=method,
+        tol=tol,
+        max_iter=max_iter,
+        normalize=normalize,
+        density_floor=density_floor,
+        backend=backend,
+        method_options=method_options,
+    )
+    r0, r1, mass = _densities(rho0, rho1, request)
+    scaling = UnitScaling.of(grid, mass, request.n_time)
+    r0, r1 = scaling.density_to_unit(r0), scaling.density_to_unit(r1)
+    rho_w = mass_weighted_density(r0, r1)
+    options = _method_options(request.method, method_options, rho_w)
+    space = StaggeredSpace(request.backend, r0, r1, request.n_time, scaling.spacing, grid.periodic)
+    iteration = METHODS[request.method](space, space.straight_start(), **options)
+    setup_time = time.perf_counter() - start_time
+
+    run = _iterate(iteration, request, scaling, progress)
+    request.backend.synchronize()
+    loop_time = time.perf_counter() - start_time - setup_time
+    if not run.converged:
+        warnings.warn(
+            f"benamou_brenier ({request.method}): {run.message}", ConvergenceWarning, stacklevel=2
+        )
+    timings = {
+        "setup": setup_time,
+        "iterations": loop_time,
+        "per_iteration": loop_time / max(run.n_iter, 1),
+        "total": time.perf_counter() - start_time,
+    }
+    return _result(request, scaling, iteration, run, rho_w, timings, like=rho0)
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitScaling:
+    """The scaling of a problem to the unit problem the iteration runs on: mean density 1 and
+    longest box side 1 (``rho / rho_bar``, ``x / length``, ``m / (rho_bar length)``,
+    ``phi / length^2``).
+
+    ``w2_factor`` turns the kinetic sum ``sum |m_c|^2 / (2 rho_c)`` of the unit problem into
+    ``W_2^2`` in physical units (``2 rho_bar length^(2 + d) |cell| / n_time`` with the scaled cell
+    volume ``|cell|``); ``spacing`` holds the scaled cell widths.
+    """
+
+    rho_bar: float
+    length: float
+    w2_factor: float
+    spacing: tuple[float, ...]
+
+    @classmethod
+    def of(cls, grid: Grid, mass: float, n_time: int) -> UnitScaling:
+        """The scaling of densities of total ``mass`` on ``grid`` with ``n_time`` time cells."""
+        rho_bar = mass / float(np.prod(grid.lengths))
+        length = max(grid.lengths)
+        spacing = tuple(h / length for h in grid.spacing)
+        w2_factor = 2 * rho_bar * length ** (2 + grid.ndim) * float(np.prod(spacing)) / n_time
+        return cls(rho_bar, length, w2_factor, spacing)
+
+    def density_to_unit(self, rho):
+        """``rho / rho_bar`` in the dtype of ``rho``."""
+        return rho * rho.dtype.type(1 / self.rho_bar)
+
+    def density(self, rho):
+        """A density of the unit problem in physical units."""
+        return rho * self.rho_bar
+
+    def momentum(self, m):
+        """A momentum component of the unit problem in physical units."""
+        return m * (self.rho_bar * self.length)
+
+    def potential(self, phi):
+        """A potential of the unit problem in physical units."""
+        return phi * self.length**2
+
+    def w2_squared(self, kinetic: float) -> float:
+        """``W_2^2`` in physical units from the kinetic sum of the unit problem."""
+        return self.w2_factor * kinetic
+
+
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    """The validated arguments of one call."""
+
+    grid: Grid
+    method: str
+    n_time: int
+    tol: float
+    max_iter: int
+    normalize: bool
+    density_floor: float
+    backend: Backend
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What the iteration loop found."""
+
+    converged: bool
+    n_iter: int
+    history: dict
+    message: str
+
+
+def _validate(
+    like,
+    grid,
+    *,
+    n_time,
+    method,
+    tol,
+    max_iter,
+    normalize,
+    density_floor,
+    backend,
+    method_options: dict,
+) -> _Request:
+    """The arguments other than the densities checked, and the backend (``"auto"`` steered by
+    the array type of ``like`` and the problem size); fails before any work."""
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
     name = _method_name(method)
@@ -185,30 +310,29 @@ def benamou_brenier(
         raise ValueError(f"tol must be a positive number, got {tol!r}")
     if not (isinstance(density_floor, int | float) and density_floor >= 0):
         raise ValueError(f"density_floor must be a non-negative number, got {density_floor!r}")
-    be = get_backend(backend, like=rho0, size=grid.size * n_time)
+    be = get_backend(backend, like=like, size=grid.size * n_time)
+    return _Request(grid, name, n_time, tol, max_iter, bool(normalize), density_floor, be)
+
+
+def _densities(rho0, rho1, request: _Request):
+    """``rho0``, ``rho1`` checked and on the backend in a common dtype, with equal masses (see
+    :func:`_equal_masses`), and the mass."""
+    grid, be = request.grid, request.backend
     r0, dtype = as_density(rho0, grid, be, "rho0")
     r1, dtype1 = as_density(rho1, grid, be, "rho1")
     if dtype1 != dtype:
         dtype = np.dtype(np.float64)
         r0, r1 = r0.astype(dtype), r1.astype(dtype)
-    r0, r1, mass = _equal_masses(r0, r1, grid, dtype, normalize)
+    return _equal_masses(r0, r1, grid, dtype, request.normalize)
 
-    # scaled problem: mean density 1, longest side 1
-    volume = float(np.prod(grid.lengths))
-    rho_bar = mass / volume
-    length = max(grid.lengths)
-    r0 = r0 * dtype.type(1 / rho_bar)
-    r1 = r1 * dtype.type(1 / rho_bar)
-    spacing = tuple(h / length for h in grid.spacing)
-    rho_w = mass_weighted_density(r0, r1)
-    options = _method_options(name, method_options, rho_w)
-    space = StaggeredSpace(be, r0, r1, n_time, spacing, grid.periodic)
-    iteration = METHODS[name](space, space.straight_start(), **options)
 
-    # W2^2 in physical units from the scaled kinetic sum
-    to_w2 = 2 * rho_bar * length ** (2 + grid.ndim) * float(np.prod(spacing)) / n_time
+def _iterate(
+    iteration: Method, request: _Request, scaling: UnitScaling, progress: bool | None
+) -> _Run:
+    """Steps of ``iteration`` until the residuals are below ``tol`` or ``max_iter``."""
+    name, tol, max_iter = request.method, request.tol, request.max_iter
+    space = iteration.space
     history: dict[str, list[float]] = {"w2_squared": [], "primal": [], "dual": [], "change": []}
-    setup_time = time.perf_counter() - start_time
     converged = False
     n_iter = 0
     check_dual = False
@@ -221,7 +345,7 @@ def benamou_brenier(
             with_primal = res.change <= tol or n_iter % _PRIMAL_EVERY == 0 or n_iter == max_iter
             if with_primal:
                 iteration.primal_residual()
-            history["w2_squared"].append(to_w2 * space.kinetic(iteration.v))
+            history["w2_squared"].append(scaling.w2_squared(space.kinetic(iteration.v)))
             history["primal"].append(res.primal)
             history["dual"].append(res.dual)
             history["change"].append(res.change)
@@ -236,8 +360,6 @@ def benamou_brenier(
             if check_dual and with_dual and res.dual <= tol:
                 converged = True
                 break
-    be.synchronize()
-    loop_time = time.perf_counter() - start_time - setup_time
     if converged:
         message = f"converged in {n_iter} iterations (all residuals <= tol = {tol:g})"
     else:
@@ -247,82 +369,58 @@ def benamou_brenier(
             + ", ".join(f"{k} {v:.2e}" for k, v in last.items())
             + f" (tol = {tol:g}); raise max_iter or tol"
         )
-        warnings.warn(f"benamou_brenier ({name}): {message}", ConvergenceWarning, stacklevel=2)
-
-    # physical units
-    return _result(
-        iteration,
-        space,
-        grid,
-        rho0,
-        rho_bar,
-        length,
-        to_w2,
-        density_floor,
-        name,
-        {**iteration.options, "n_time": n_time, "tol": tol, "max_iter": max_iter, "rho_w": rho_w},
-        be.name,
-        converged,
-        n_iter,
-        history,
-        {
-            "setup": setup_time,
-            "iterations": loop_time,
-            "per_iteration": loop_time / max(n_iter, 1),
-            "total": time.perf_counter() - start_time,
-        },
-        message,
-        normalize,
-    )
+    return _Run(converged, n_iter, history, message)
 
 
 def _result(
+    request: _Request,
+    scaling: UnitScaling,
     iteration: Method,
-    space: StaggeredSpace,
-    grid: Grid,
-    like,
-    rho_bar: float,
-    length: float,
-    to_w2: float,
-    density_floor: float,
-    name: str,
-    options: dict,
-    backend_name: str,
-    converged: bool,
-    n_iter: int,
-    history: dict,
+    run: _Run,
+    rho_w: float,
     timings: dict,
-    message: str,
-    normalize: bool,
+    like,
 ) -> OTResult:
+    """The :class:`OTResult` in physical units, arrays of the type of ``like``."""
+    space = iteration.space
     xp = space.xp
     u = iteration.u
     centred = space.interpolate(u, space.centred())
-    m_scale = rho_bar * length
-    rho = u.rho * rho_bar
-    rho_c = centred.rho * rho_bar
-    momentum = xp.stack([m * m_scale for m in centred.m], axis=1)
-    floor = density_floor * float(xp.max(rho))
+    rho = scaling.density(u.rho)
+    rho_c = scaling.density(centred.rho)
+    momentum = xp.stack([scaling.momentum(m) for m in centred.m], axis=1)
+    floor = request.density_floor * float(xp.max(rho))
     positive = rho_c > floor
     safe = xp.where(positive, rho_c, 1)
-    velocity = xp.stack([xp.where(positive, m * m_scale / safe, 0) for m in centred.m], axis=1)
-    potential = iteration.potential() * length**2
+    velocity = xp.stack(
+        [xp.where(positive, scaling.momentum(m) / safe, 0) for m in centred.m], axis=1
+    )
+    potential = scaling.potential(iteration.potential())
+    options = {
+        **iteration.options,
+        "n_time": request.n_time,
+        "tol": request.tol,
+        "max_iter": request.max_iter,
+        "rho_w": rho_w,
+        "normalize": request.normalize,
+        "density_floor": request.density_floor,
+    }
     return OTResult(
-        w2_squared=to_w2 * space.kinetic(iteration.v),
+        w2_squared=scaling.w2_squared(space.kinetic(iteration.v)),
         rho=as_input_type(rho, like),
         momentum=as_input_type(momentum, like),
         velocity=as_input_type(velocity, like),
         potential=as_input_type(potential, like),
-        momentum_faces=tuple(as_input_type(m * m_scale, like) for m in u.m),
-        grid=grid,
-        method=name,
-        options={**options, "normalize": normalize, "density_floor": density_floor},
-        backend=backend_name,
-        converged=converged,
-        n_iter=n_iter,
-        history={k: np.asarray(v, dtype=float) for k, v in history.items()},
+        momentum_faces=tuple(as_input_type(scaling.momentum(m), like) for m in u.m),
+        grid=request.grid,
+        method=request.method,
+        options=options,
+        backend=request.backend.name,
+        converged=run.converged,
+        n_iter=run.n_iter,
+        history={k: np.asarray(v, dtype=float) for k, v in run.history.items()},
         timings=timings,
-        message=message,
+        message=run.message,
     )
 
 

@@ -402,6 +402,8 @@ def test_input_errors():
         benamou_brenier(ones, ones, grid, tol=-1, backend=BACKEND)
     with pytest.raises(TypeError, match="Grid"):
         benamou_brenier(ones, ones, (16,), backend=BACKEND)
+    with pytest.raises(TypeError, match="positional"):  # everything after grid is keyword-only
+        benamou_brenier(ones, ones, grid, 8)
 
 
 def test_normalize_rescales_unequal_masses():
