@@ -108,8 +108,11 @@ def benamou_brenier(
         proximal iterate against the interpolation of the projected one, the constraint
         residual of the splitting), ``dual`` (the KKT residual ``min_phi |I^T xi - G phi|``,
         the discrete form of ``v = grad phi``, ``d_t phi + |grad phi|^2 / 2 = 0`` where
-        ``rho > 0``; it costs one more Poisson solve and is evaluated every 10 iterations and
-        whenever the other two are below ``tol``) and ``change`` (relative change of the
+        ``rho > 0``, relative to ``|I^T xi|`` or, when larger, to its value for a velocity of
+        one cell per unit time, so that transport below the grid resolution, the identity
+        ``rho0 = rho1`` included, is measured against the grid; it costs one more Poisson
+        solve and is evaluated every 10 iterations and whenever the other two are below
+        ``tol``) and ``change`` (relative change of the
         iterate, every iteration). ``primal`` is evaluated every 10 iterations and whenever
         ``change`` is below ``tol``, so the stopping iteration is the same as with every
         residual evaluated every iteration; both are NaN in the history in between. The

@@ -424,6 +424,23 @@ def test_identical_densities_cost_nothing():
     np.testing.assert_allclose(res.rho, np.broadcast_to(rho, res.rho.shape), atol=1e-8)
 
 
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_identity_transport_converges_at_once(method):
+    """rho0 = rho1 non-uniform: the start is the solution (m = 0) and xi = 0 there, so the dual
+    residual relative to |I^T xi| alone was a ratio of round-off errors (~0.3, never below tol:
+    max_iter iterations and a ConvergenceWarning). Against the floor of one cell per unit time
+    it is recognised in two iterations."""
+    grid = ef.Grid((16, 16), ((-1, 1), (-1, 1)))
+    rho = exact.gaussian_density(grid, np.array([0.1, 0.0]), np.array([[0.05, 0.01], [0.01, 0.03]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ef.ConvergenceWarning)
+        res = solve(rho, rho.copy(), grid, 8, method=method, tol=1e-8, max_iter=100)
+    assert res.converged and res.n_iter <= 5, res.message
+    assert res.w2_squared < 1e-25
+    np.testing.assert_allclose(res.rho, np.broadcast_to(rho, res.rho.shape), atol=1e-12 * rho.max())
+    assert np.abs(res.momentum).max() < 1e-12 * rho.max()
+
+
 # -- result object ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_2d():
