@@ -64,7 +64,7 @@ def benamou_brenier(
     *,
     n_time: int = 32,
     method: str = "douglas-rachford",
-    tol: float = 1e-6,
+    tol: float = 1e-4,
     max_iter: int = 5000,
     normalize: bool = False,
     density_floor: float = 1e-6,
@@ -103,7 +103,7 @@ def benamou_brenier(
         ``"douglas-rachford"`` (PPO 2014, relaxation ``alpha``, step ``gamma``),
         ``"chambolle-pock"`` (PDHG of PPO 2014, steps ``sigma`` and ``tau = theta / sigma``) or
         ``"alg2"`` (the augmented Lagrangian of Benamou and Brenier 2000, parameter ``r``).
-    tol : float, default 1e-6
+    tol : float, default 1e-4
         Stop when the three relative residuals are all below ``tol``: ``primal`` (the centred
         proximal iterate against the interpolation of the projected one, the constraint
         residual of the splitting), ``dual`` (the KKT residual ``min_phi |I^T xi - G phi|``,
@@ -112,12 +112,13 @@ def benamou_brenier(
         one cell per unit time, so that transport below the grid resolution, the identity
         ``rho0 = rho1`` included, is measured against the grid; it costs one more Poisson
         solve and is evaluated every 10 iterations and whenever the other two are below
-        ``tol``) and ``change`` (relative change of the
-        iterate, every iteration). ``primal`` is evaluated every 10 iterations and whenever
-        ``change`` is below ``tol``, so the stopping iteration is the same as with every
-        residual evaluated every iteration; both are NaN in the history in between. The
-        returned ``(rho, m)`` satisfies the discrete continuity equation to round-off whatever
-        ``tol``.
+        ``tol``) and ``change`` (relative change of the iterate, every iteration). ``primal``
+        is evaluated every 10 iterations and whenever ``change`` is below ``tol``, so the
+        stopping iteration is the same as with every residual evaluated every iteration; both
+        are NaN in the history in between. The returned ``(rho, m)`` satisfies the discrete
+        continuity equation to round-off whatever ``tol``. The default is reached well within
+        the default ``max_iter`` (see *Default tolerance* below); ``1e-6`` is not, except for
+        smooth positive densities.
     max_iter : int, default 5000
         Iteration limit; reaching it gives ``converged=False`` and a
         :class:`~eulerflow.ConvergenceWarning`.
@@ -156,6 +157,18 @@ def benamou_brenier(
     (against their own limit) in 45-75 iterations from 16^2 x 8 to 128^2 x 32, ALG2 (which is
     Douglas-Rachford without over-relaxation) in about 90-140; all residuals below ``tol = 1e-6``
     take 600-3600 iterations (fewer on finer grids), the dual (KKT) residual being the slowest.
+
+    *Default tolerance.* With the defaults (``n_time = 32``, ``tol = 1e-4``) the iterations to
+    convergence measured on Gaussians (32^2 on ``[-1, 1]^2``: different covariances, and a shift
+    of 0.02; 1D, 64 cells), translated compact bumps (64 cells; 24^2 walled; 32^2 periodic),
+    uniform disks (radii 0.3 to 0.7, 32^2), intervals (64 cells) and the linear-to-uniform pair
+    (64 cells) are 54-1376 for Douglas-Rachford, 38-1353 for Chambolle-Pock and 73-2615 for
+    ALG2, within the default ``max_iter = 5000``; ``W_2^2`` is then within 1e-5 to 1e-3 of its
+    converged value (7e-3 for the shift of 0.02, which is below the cell width). ``tol = 1e-5``
+    takes 130-7300 Douglas-Rachford iterations on the same pairs (Chambolle-Pock and ALG2 need
+    more than 4000 on six of the nine), and ``tol = 1e-6`` more than 8000 except on the smooth
+    positive pair, because the primal residual decays like ``1 / iteration`` where the
+    densities vanish or have Gaussian tails.
 
     *Vacuum.* Zero-density regions are a normal use: the proximal map returns exactly
     ``(rho, m) = (0, 0)`` there and the result has no NaN. The price is convergence speed: with
