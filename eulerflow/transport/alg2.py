@@ -58,7 +58,7 @@ class ALG2(Method):
         if with_dual:
             xi = self.y_c  # xi / r = y - V
             xi.flat -= self.v.flat
-            self.residuals.dual = self.dual_residual(xi)
+            self.residuals.dual = self.dual_residual(xi, 1.0 / self.r)
             self.phi *= self.r
         w_norm = self.norm(self.w_s.flat)
         self.w_old.flat[...] = self.w_s.flat

@@ -57,7 +57,7 @@ class DouglasRachford(Method):
         if with_dual:
             xi = self._xi
             xp.subtract(self.z_v.flat, self.v.flat, out=xi.flat)  # gamma xi
-            self.residuals.dual = self.dual_residual(xi)
+            self.residuals.dual = self.dual_residual(xi, self.gamma)
             self.phi *= 1.0 / self.gamma
         # z <- z + alpha (y - x), with the squared norms of z and y - x from the same pass
         zu_sq, du_sq = be.bb_relax(self.z_u.flat, self.u.flat, y_u.flat, self.alpha)

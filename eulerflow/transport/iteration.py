@@ -20,10 +20,15 @@ After each iteration a method holds ``u`` (exactly in ``C``: the output of the p
   ``u`` and ``v`` stay untouched until the next step, so it is evaluated after a step when the
   driver asks (:meth:`Method.primal_residual`; the driver asks every few iterations and whenever
   ``change`` is below the tolerance), else left as NaN;
-- ``dual``: ``min_phi |I^T xi - G phi| / |I^T xi|`` on the unknowns, the KKT residual; the
-  minimising ``phi`` (one more Poisson solve, ``-D G phi = -D I^T xi``) is the potential. It is
-  evaluated when asked (``step(with_dual=True)``; the driver asks every few iterations and
-  whenever the other two residuals are below the tolerance), else left as NaN;
+- ``dual``: ``min_phi |I^T xi - G phi| / max(|I^T xi|, s)`` on the unknowns, the KKT residual;
+  the minimising ``phi`` (one more Poisson solve, ``-D G phi = -D I^T xi``) is the potential. The
+  floor ``s`` (:attr:`StaggeredSpace.dual_scale`) is ``|I^T xi|`` for a velocity of one cell per
+  unit time on every cell: transport below the grid resolution is measured against that
+  scale instead of its own. Without it the identity transport (``rho0 = rho1``, where the
+  solution is ``m = 0`` and ``xi = 0``) gives a ratio of round-off errors, of order 1, that no
+  iteration reduces. It is evaluated when asked (``step(with_dual=True)``; the driver asks every
+  few iterations and whenever the other two residuals are below the tolerance), else left as
+  NaN;
 - ``change``: the relative change of the method's own iterate in the last step.
 """
 
@@ -88,9 +93,11 @@ class Method:
         self.residuals.primal = self.norm(work.flat) / max(self.norm(self.v.flat), _TINY)
         return self.residuals.primal
 
-    def dual_residual(self, xi: Fields) -> float:
-        """``min_phi |I^T xi - G phi| / |I^T xi|`` on the unknowns; the minimiser goes to
-        :attr:`phi` (``xi`` may be scaled by any positive factor, which then scales ``phi``)."""
+    def dual_residual(self, xi: Fields, factor: float = 1.0) -> float:
+        """``min_phi |I^T xi - G phi| / max(|I^T xi|, s)`` on the unknowns, with the floor
+        ``s = space.dual_scale`` (see the module docstring); the minimiser goes to
+        :attr:`phi`. ``xi`` may be passed times a positive ``factor`` (the floor is scaled
+        alike), which then scales ``phi``."""
         sp = self.space
         a = sp.interpolate_adjoint(xi, self._work_s)
         sp.zero_boundary(a)
@@ -99,7 +106,7 @@ class Method:
         self._rhs *= -1
         be.bb_poisson(self._rhs, sp.spacing, sp.periodic, out=self.phi)
         grad = sp.gradient(self.phi, self._grad)
-        scale = max(self.norm(a.flat), _TINY)
+        scale = max(self.norm(a.flat), sp.dual_scale * factor)
         a.flat -= grad.flat
         return self.norm(a.flat) / scale
 

@@ -99,6 +99,11 @@ class StaggeredSpace:
         ]
         self.centred_shapes = [(self.n_time, *self.shape)] * (self.ndim + 1)
         self._div = self.xp.empty((self.n_time, *self.shape), dtype=self.dtype)
+        self.dual_scale = min(self.spacing) * math.sqrt(self.n_time * math.prod(self.shape))
+        """The norm ``|I^T xi|`` of the subgradient ``xi = (-|v|^2 / 2, v)`` of a velocity of
+        one (smallest) cell per unit time along an axis, ``|v| = min(spacing)``, on every
+        space-time cell (up to the boundary faces and ``|v|^2 / 2``): the floor of the scale of
+        the dual residual (:meth:`eulerflow.transport.iteration.Method.dual_residual`)."""
 
     # -- vectors --------------------------------------------------------------------------------
     def staggered(self) -> Fields:
