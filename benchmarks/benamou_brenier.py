@@ -402,7 +402,8 @@ def solver_table(args) -> dict:
                 }
                 print(
                     f"{label:<12} {SHORT[method]:<6} {'numba':<7} {1e3 * per_it:8.2f} "
-                    f"{res.diagnostics['setup_time']:8.3f} {k if k else '-':>9} {t_target:9.3f} {'':>7} "
+                    f"{res.diagnostics['setup_time']:8.3f} {k if k else '-':>9} "
+                    f"{t_target:9.3f} {'':>7} "
                     f"{ref:12.8f} {drift:9.1e} {'':>10}   ({res.n_iter} it"
                     f"{', converged' if res.converged else ''})"
                 )
@@ -569,7 +570,11 @@ def _eulerflow_reference(args, rows: dict, n: int) -> dict:
         "ref": float(w2[-1]),
         "k": k,
         "per_it": res.diagnostics["time_per_iteration"],
-        "t_target": res.diagnostics["setup_time"] + k * res.diagnostics["time_per_iteration"] if k else math.nan,
+        "t_target": (
+            res.diagnostics["setup_time"] + k * res.diagnostics["time_per_iteration"]
+            if k
+            else math.nan
+        ),
     }
     rows[(n, "douglas-rachford")] = row
     return row

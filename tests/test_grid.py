@@ -73,3 +73,14 @@ def test_invalid_grids(kwargs, error, match):
 def test_bad_axis():
     with pytest.raises(ValueError, match="axis must be"):
         Grid((4, 4), ((0, 1), (0, 1))).face_shape(2)
+
+
+def test_bad_arguments_name_the_argument():
+    """Defect 5 of issue 10: these gave "'int' object is not iterable", a NumPy
+    inhomogeneous-shape error, and a silent spacing of inf."""
+    with pytest.raises(TypeError, match="periodic must be a bool or a sequence"):
+        Grid((4, 4), ((0, 1), (0, 1)), periodic=2)
+    with pytest.raises(ValueError, match=r"bounds must give one \(lo, hi\) pair"):
+        Grid((4, 4), ((-1, 0, 1), (0, 1)))
+    with pytest.raises(ValueError, match="infinite box length"):
+        Grid((4, 4), ((-1e308, 1e308), (0, 1)))

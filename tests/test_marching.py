@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+import eulerflow as ef
 from eulerflow.exceptions import UnstableSolutionError
-from eulerflow.marching import march, snapshot_times
+from eulerflow.marching import march, snapshot_times, solve_in_time
 
 
 def test_snapshot_times_default_and_validation():
@@ -87,3 +88,77 @@ def test_a_real_remainder_is_a_step_and_round_off_is_not():
         record, taken = _count_steps([0.0, 1.0], step)
         assert record.n_steps == steps, shortfall
         assert max(dt for _, dt in taken) <= step
+
+
+class _Blowup:
+    """u' = u with forward Euler, and NaN after t = 0.5 (an unstable setting)."""
+
+    def max_step(self, t, u):
+        return 0.1
+
+    def advance(self, u, t, dt):
+        u += dt * u
+        if t >= 0.5:
+            u[0] = np.nan
+        return u
+
+    def summary(self):
+        return {"rejected_steps": 0}
+
+
+def _run(integrator, times, **options):
+    grid = ef.Grid(4, (0, 1))
+    return solve_in_time(
+        np.ones(4),
+        np.asarray(times),
+        integrator,
+        grid=grid,
+        like=np.ones(4),
+        field="rho",
+        equation="toy",
+        parameters={},
+        backend="numpy",
+        check=lambda u: None if np.all(np.isfinite(u)) else "non-finite",
+        record=lambda u: {"max": float(np.max(u))},
+        progress=False,
+        callback=None,
+        max_steps=options.get("max_steps"),
+    )
+
+
+def test_unstable_state_raises_with_the_partial_solution():
+    """The error carries the run so far (status -1), the invalid state as its last snapshot."""
+    with pytest.raises(UnstableSolutionError, match="at t=1: non-finite") as info:
+        _run(_Blowup(), [0.0, 0.4, 1.0])
+    partial = info.value.solution
+    assert partial.status == -1 and "non-finite" in partial.message
+    np.testing.assert_allclose(partial.t, [0.0, 0.4, 1.0])
+    np.testing.assert_allclose(partial.rho[1], 1.1**4)
+    assert np.isnan(partial.rho[-1, 0]) and partial.diagnostics["rejected_steps"] == 0
+
+
+def test_callback_sees_every_step_and_budget_stops_march():
+    seen = []
+    record = march(
+        0.0,
+        np.array([0.0, 1.0]),
+        max_step=lambda t, u: 0.001,
+        advance=lambda u, t, dt: u + dt,
+        snapshot=lambda u: u,
+        check=lambda u: None,
+        progress=False,
+        max_steps=2000,
+        callback=lambda t, u: seen.append(t),
+    )
+    assert len(seen) == record.n_steps == 1000 and not record.stopped
+    with pytest.raises(ValueError, match=r"about 1e\+03 time steps"):
+        march(
+            0.0,
+            np.array([1.0]),
+            lambda t, u: 0.001,
+            lambda u, t, dt: u,
+            lambda u: u,
+            lambda u: None,
+            progress=False,
+            max_steps=10,
+        )

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..arrays import array_module
 from ..backends import as_input_type, get_backend
+from ..checks import check_grid
 from ..grid import Grid
 
 OUTSIDE_POLICIES = ("error", "drop", "clip")
@@ -39,8 +40,7 @@ class ParticlesOutsideWarning(UserWarning):
 def as_positions(x, grid: Grid, name: str = "x"):
     """``x`` as an ``(n, d)`` float32/float64 array of its own array module (a 1D array is
     accepted on 1D grids)."""
-    if not isinstance(grid, Grid):
-        raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
+    check_grid(grid)
     xp = array_module(x)
     x = xp.asarray(x)
     if x.ndim == 1 and grid.ndim == 1:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..arrays import is_cupy_array, to_numpy
 from ..backends import as_input_type
+from ..checks import check_grid
 from ..grid import Grid
 
 
@@ -61,8 +62,7 @@ def sample(rho, grid: Grid, n: int, rng=None, dtype=np.float64):
     array, shape (n, grid.ndim)
         The positions, of the array type of ``rho`` (drawn on the host).
     """
-    if not isinstance(grid, Grid):
-        raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
+    check_grid(grid)
     n = check_count(n)
     rng = as_generator(rng)
     like = rho

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..arrays import stack_like, to_numpy
+from ..checks import check_grid
 from ..grid import Grid
 from ..results import Result, Solution
 from ..results.base import read_series, series_variables
@@ -144,8 +145,7 @@ class ParticleSolution(Result):
         grid = self.grid if grid is None else grid
         if grid is None:
             raise ValueError("this run has no grid: pass grid=Grid(...) to deposit on")
-        if not isinstance(grid, Grid):
-            raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
+        check_grid(grid)
         return grid
 
     # -- xarray ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import numpy as np
 
 from .._version import __version__
 from ..arrays import to_numpy
+from ..checks import check_grid
 from ..grid import Grid
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ class Result:
         Result._types[cls.__name__] = cls
 
     def __post_init__(self) -> None:
-        if self.grid is not None and not isinstance(self.grid, Grid):
-            raise TypeError(f"grid must be an eulerflow Grid, got {type(self.grid).__name__}")
+        if self.grid is not None:
+            check_grid(self.grid)
         diagnostics = {str(k): to_numpy(v) for k, v in self.diagnostics.items()}
         object.__setattr__(self, "diagnostics", diagnostics)
         object.__setattr__(self, "parameters", dict(self.parameters))

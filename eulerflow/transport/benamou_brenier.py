@@ -12,7 +12,7 @@ import numpy as np
 
 from ..backends import as_input_type, get_backend
 from ..backends.base import Backend
-from ..checks import as_density
+from ..checks import as_density, check_grid
 from ..exceptions import ConvergenceWarning
 from ..grid import Grid
 from ..progress import progress_bar
@@ -335,8 +335,7 @@ def _validate(
 ) -> _Request:
     """The arguments other than the densities checked, and the backend (``"auto"`` steered by
     the array type of ``like`` and the problem size); fails before any work."""
-    if not isinstance(grid, Grid):
-        raise TypeError(f"grid must be an eulerflow Grid, got {type(grid).__name__}")
+    check_grid(grid)
     name = _method_name(method)
     _method_options(name, method_options, 1.0)  # unknown names fail before any work
     n_time = _positive_int(n_time, "n_time")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -351,3 +353,32 @@ def test_progress_bar_can_be_forced(capsys):
     grid = ef.Grid(8, (0, 1), periodic=True)
     ef.solve_continuity(np.ones(8), grid, ([1.0] * 9,), t_final=0.5, progress=True)
     assert "continuity" in capsys.readouterr().err
+
+
+# -- defects found by a new user (issue 10) -------------------------------------------------------
+def test_velocity_of_the_wrong_shape_is_named():
+    """Defect 6: a velocity returning the wrong shape gave a raw NumPy broadcast error."""
+    grid = ef.Grid((8, 8), ((0, 1), (0, 1)))
+    with pytest.raises(ValueError, match=r"velocity\(t, \*coords\) returned component 0 of shape"):
+        ef.solve_continuity(np.ones((8, 8)), grid, lambda t, x, y: (np.ones(3), y), 1.0)
+
+
+def test_runaway_velocity_is_refused_before_any_work():
+    """Defect 8: a velocity of 1e6 silently started a run of hours."""
+    grid = ef.Grid((32, 32), ((0, 1), (0, 1)))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"about 8e\+07 time steps.*max_steps=1000000"):
+        ef.solve_continuity(np.ones((32, 32)), grid, lambda t, x, y: (1e6 + 0 * x, 0 * y), 1.0)
+    assert time.perf_counter() - start < 5
+
+
+def test_step_budget_stops_with_status_one_and_the_state_reached():
+    grid = ef.Grid(32, (0, 1), periodic=True)
+    rho0 = 1.0 + 0.5 * np.sin(2 * np.pi * grid.axis_centers(0))
+    # the first step estimates 1 / (0.4 / 32) = 80 steps; a growing velocity needs more
+    velocity = lambda t, x: (1.0 + 10 * t + 0 * x,)  # noqa: E731
+    with pytest.warns(ef.StepBudgetWarning, match="max_steps=100"):
+        sol = ef.solve_continuity(rho0, grid, velocity, 1.0, max_steps=100)
+    assert sol.status == 1 and "max_steps=100" in sol.message and sol.n_steps == 100
+    assert 0 < sol.t[-1] < 1 and sol.t.size == 2
+    np.testing.assert_allclose(sol.mass, sol.mass[0], rtol=1e-13)

@@ -457,3 +457,10 @@ def test_bad_input_gives_clear_errors():
         ef.solve_fokker_planck(rho0, grid, t_final=1.0, diffusion=0.0)
     with pytest.raises(TypeError, match="diffusion must be a real number"):
         ef.solve_fokker_planck(rho0, grid, t_final=1.0, diffusion="1")
+
+
+def test_tiny_dt_is_refused_before_any_work():
+    """Defect 8 of issue 10: dt=1e-9 silently started a run of hours."""
+    grid = ef.Grid(16, (-1, 1))
+    with pytest.raises(ValueError, match=r"about 1e\+09 time steps.*max_steps"):
+        ef.solve_fokker_planck(np.ones(16), grid, lambda x: x**2, 1.0, dt=1e-9)

@@ -309,3 +309,12 @@ def test_bad_input():
         solve(rho0, grid, energy, -1.0)
     with pytest.raises(ValueError, match="must have shape"):
         solve(rho0, grid, en.Interaction(np.ones(16)), 0.1)
+
+
+def test_very_long_run_is_refused_before_any_work():
+    """Defect 8 of issue 10: t_final=1e4 silently started a run of hours."""
+    grid = ef.Grid(32, (-2.0, 2.0))
+    rho0 = ef.exact.gaussian_density(grid, mean=0.0, cov=0.2)
+    energy = en.PorousMedium(2) + en.Potential(lambda x: 0.5 * x**2)
+    with pytest.raises(ValueError, match="time steps .* more than max_steps"):
+        solve(rho0, grid, energy, 1e4)

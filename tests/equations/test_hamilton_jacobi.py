@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -332,3 +334,64 @@ def test_bad_input(change, error, match):
 def test_power_hamiltonian_rejects_bad_power():
     with pytest.raises(ValueError, match="q of"):
         PowerHamiltonian(1.0)
+
+
+# -- defects found by a new user (issue 10) -------------------------------------------------------
+def _grid_and_phi():
+    grid = ef.Grid((16, 16), ((-1.0, 1.0), (-1.0, 1.0)))
+    x, y = grid.centers
+    return grid, np.sin(np.pi * x) * np.cos(np.pi * y)
+
+
+def test_user_hamiltonian_of_the_wrong_shape_is_named():
+    grid, phi0 = _grid_and_phi()
+    with pytest.raises(ValueError, match=r"hamiltonian H\(x, p\) returned shape \(3,\)"):
+        ef.solve_hamilton_jacobi(
+            phi0, grid, lambda x, p: np.ones(3), 0.1, dissipation=1.0, progress=False
+        )
+
+
+def test_user_hamiltonian_returning_nan_is_named():
+    grid, phi0 = _grid_and_phi()
+
+    def hamiltonian(x, p):
+        return np.where(x[0] > 0.5, np.nan, 0.5 * (p[0] ** 2 + p[1] ** 2))
+
+    with pytest.raises(ef.UnstableSolutionError, match="hamiltonian .* returned non-finite"):
+        ef.solve_hamilton_jacobi(phi0, grid, hamiltonian, 0.1, dissipation=5.0, progress=False)
+
+
+def test_dissipation_below_the_slope_of_h_is_warned():
+    """Defect 7: dissipation=0.01 where |dH/dp| reaches 1 was accepted silently (1 step instead
+    of 31, error 5x larger)."""
+    grid = ef.Grid(64, (-1.0, 1.0), periodic=True)
+    (x,) = grid.centers
+    phi0 = np.sin(np.pi * x)
+
+    def hamiltonian(x, p):
+        return np.abs(p[0]) / np.pi  # |dH/dp| = 1 / pi
+
+    with pytest.warns(ef.DissipationWarning, match=r"dissipation=0.01 along axis 0"):
+        ef.solve_hamilton_jacobi(
+            phi0, grid, hamiltonian, 0.5, dissipation=0.01, scheme="first", progress=False
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ef.DissipationWarning)
+        ef.solve_hamilton_jacobi(
+            phi0, grid, hamiltonian, 0.5, dissipation=1 / np.pi, scheme="first", progress=False
+        )
+
+
+def test_phi0_messages_do_not_speak_of_densities():
+    """Defect 9: phi0 complex used to say "densities must be real"."""
+    grid, phi0 = _grid_and_phi()
+    with pytest.raises(TypeError, match="phi0 must be real"):
+        ef.solve_hamilton_jacobi(phi0 + 1j, grid, None, 0.1)
+    doc = ef.solve_hamilton_jacobi.__doc__
+    assert "Raises\n    ------" in doc and "density" not in doc.lower()
+
+
+def test_runaway_and_budget():
+    grid, phi0 = _grid_and_phi()
+    with pytest.raises(ValueError, match="max_steps=10"):
+        ef.solve_hamilton_jacobi(phi0, grid, None, 100.0, max_steps=10)

@@ -36,8 +36,8 @@ def _solution() -> Solution:
 def _ot_result() -> ef.OTResult:
     grid = ef.Grid(24, (0, 1))
     x = grid.axis_centers(0)
-    rho0 = grid.normalize(np.exp(-((x - 0.3) / 0.1) ** 2) + 0.1)
-    rho1 = grid.normalize(np.exp(-((x - 0.6) / 0.1) ** 2) + 0.1)
+    rho0 = grid.normalize(np.exp(-(((x - 0.3) / 0.1) ** 2)) + 0.1)
+    rho1 = grid.normalize(np.exp(-(((x - 0.6) / 0.1) ** 2)) + 0.1)
     return ef.benamou_brenier(rho0, rho1, grid, n_time=6, tol=1e-4, backend="numpy")
 
 
