@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"backends", "energies", "hamiltonians", "exact", "results"},
     {"marching"},
     {"equations", "particles", "transport"},
+    {"jko"},
     {"problems", "metrics", "validation", "ensemble"},
     {"demos"},
     {"cli"},
