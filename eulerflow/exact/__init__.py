@@ -11,6 +11,7 @@ Gauss-Legendre quadrature (:func:`cell_average`). One module per equation:
 - :mod:`.hamilton_jacobi`: the Hopf-Lax formula and closed forms of
   ``d_t phi + |grad phi|^2/2 = 0``;
 - :mod:`.optimal_transport`: W2 between Gaussians and 1D densities, geodesics, closed-form pairs;
+- :mod:`.jko`: the exact JKO iterates of the Ornstein-Uhlenbeck flow from a Gaussian;
 - :mod:`.porous_medium`: Barenblatt profiles, the nonlinear Fokker-Planck solution built from them.
 """
 
@@ -24,6 +25,7 @@ from .continuity import (
 )
 from .fokker_planck import gibbs_state, heat_kernel, ornstein_uhlenbeck, ou_moments
 from .hamilton_jacobi import hj_linear_solution, hj_quadratic_solution, hopf_lax
+from .jko import gaussian_jko_iterates, gaussian_jko_step, ou_jko_densities
 from .optimal_transport import (
     TransportPair,
     disk_dilation_pair,
@@ -64,6 +66,8 @@ __all__ = [
     "gaussian_geodesic_density",
     "gaussian_geodesic_potential",
     "gaussian_geodesic_velocity",
+    "gaussian_jko_iterates",
+    "gaussian_jko_step",
     "gaussian_optimal_map",
     "gaussian_push_forward",
     "gaussian_w2",
@@ -80,6 +84,7 @@ __all__ = [
     "nonlinear_fokker_planck_pdf",
     "nonlinear_fokker_planck_radius",
     "ornstein_uhlenbeck",
+    "ou_jko_densities",
     "ou_moments",
     "rotation_solution",
     "translation_pair",
