@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..schemes import staggered
+from ..schemes import staggered, staggered_free_end
 from ..schemes.hj_derivatives import HJ_SCHEMES, one_sided_derivatives
 from ..schemes.hj_fluxes import NUMERICAL_HAMILTONIANS, power_numerical_hamiltonian
 from ..schemes.limiters import LIMITERS
@@ -94,6 +94,9 @@ class NumpyBackend(Backend):
 
     def _bb_poisson(self, f, spacing, periodic, out):
         staggered.poisson(f, spacing, periodic, self.fft, np, out)
+
+    def _bb_poisson_free_end(self, f, spacing, periodic, out):
+        staggered_free_end.poisson_free_end(f, spacing, periodic, self.fft, np, out)
 
     def _bb_prox(self, rho_c, m_c, gamma, out, reflect):
         staggered.prox_kinetic(rho_c, m_c, gamma, np, out)

@@ -8,6 +8,10 @@ built on the backend kernels ``bb_*`` (layout in :mod:`eulerflow.schemes.stagger
 - the orthogonal projection onto the affine set ``C = {U : d_t rho + div m = 0, rho_s[0] = rho0,
   rho_s[N] = rho1, m = 0 on walls}`` by one space-time Poisson solve (``U + G p`` with
   ``-D G p = D U``);
+- with ``rho1=None`` the same with a *free terminal face*: ``rho_s[N]`` is an unknown (the
+  terminal density of a JKO step, :mod:`eulerflow.jko.dynamic`), ``G`` gains the entry
+  ``G p[N] = -N p[N - 1]`` and the Poisson solve is ``Backend.bb_poisson_free_end`` (Dirichlet in
+  time at ``t = 1``, invertible);
 - the solve of ``(Id + I^T I) U = A + I^T B`` with the boundary data fixed, which is the
   projection onto the graph ``{V = I U}`` used by Douglas-Rachford and ALG2. ``I^T I`` acts along
   one axis per block (time for ``rho_s``, axis ``a`` for ``m_s[a]``) as the tridiagonal stencil
@@ -68,7 +72,8 @@ class StaggeredSpace:
     ----------
     backend : Backend
     rho0, rho1 : arrays of the backend
-        Boundary densities (the grid shape), in the working dtype.
+        Boundary densities (the grid shape), in the working dtype; ``rho1=None`` leaves the
+        terminal face free (module docstring; the graph solve is then not available).
     n_time : int
         Number of time cells ``N``.
     spacing : sequence of float
@@ -88,6 +93,7 @@ class StaggeredSpace:
         self.backend = backend
         self.xp = backend.xp
         self.rho0, self.rho1 = rho0, rho1
+        self.free_end = rho1 is None
         self.shape = tuple(rho0.shape)
         self.ndim = len(self.shape)
         self.n_time = int(n_time)
@@ -120,8 +126,13 @@ class StaggeredSpace:
 
     def straight_start(self) -> Fields:
         """The starting point of the solver: ``rho_s`` interpolated linearly in time between
-        ``rho0`` and ``rho1``, zero momentum, projected onto ``C``."""
+        ``rho0`` and ``rho1`` (``rho0`` on every face for a free end), zero momentum, projected
+        onto ``C``."""
         start = self.staggered()
+        if self.free_end:
+            start.rho[...] = self.rho0
+            self.project(start, start, self.cells())
+            return start
         times = self.xp.asarray(np.arange(self.n_time + 1) / self.n_time, dtype=self.dtype)
         times = times.reshape((self.n_time + 1,) + (1,) * self.ndim)
         start.rho[...] = (1 - times) * self.rho0 + times * self.rho1
@@ -129,15 +140,19 @@ class StaggeredSpace:
         return start
 
     def set_boundary(self, u: Fields) -> None:
-        """Write the boundary data into ``u``: ``rho0``, ``rho1`` and zero wall fluxes."""
+        """Write the boundary data into ``u``: ``rho0``, ``rho1`` (unless free) and zero wall
+        fluxes."""
         u.rho[0] = self.rho0
-        u.rho[-1] = self.rho1
+        if not self.free_end:
+            u.rho[-1] = self.rho1
         self._walls(u, 0)
 
     def zero_boundary(self, u: Fields) -> None:
-        """Zero the entries of ``u`` that are not unknowns (boundary time faces and walls)."""
+        """Zero the entries of ``u`` that are not unknowns (boundary time faces but a free one,
+        and walls)."""
         u.rho[0] = 0
-        u.rho[-1] = 0
+        if not self.free_end:
+            u.rho[-1] = 0
         self._walls(u, 0)
 
     def _walls(self, u: Fields, value) -> None:
@@ -169,7 +184,9 @@ class StaggeredSpace:
         With ``reflect``, the boundary data are written into ``y`` itself (its boundary entries
         are not unknowns) and ``reflect = 2 out - y`` is written in the same pass
         (:meth:`Backend.bb_gradient_reflect`): the projection and reflection of
-        Douglas-Rachford without a copy of ``y``.
+        Douglas-Rachford without a copy of ``y``. With a free terminal face the solve is
+        ``bb_poisson_free_end`` and the terminal entry ``-N p[N - 1]`` of ``G p`` is added after
+        the kernels (which leave boundary time faces unchanged).
         """
         be = self.backend
         if reflect is None and out is not y:
@@ -177,13 +194,19 @@ class StaggeredSpace:
         source = out if reflect is None else y
         self.set_boundary(source)
         be.bb_divergence(source.rho, source.m, self.spacing, self.periodic, out=self._div)
-        be.bb_poisson(self._div, self.spacing, self.periodic, out=potential)
+        solve = be.bb_poisson_free_end if self.free_end else be.bb_poisson
+        solve(self._div, self.spacing, self.periodic, out=potential)
         if reflect is None:
             be.bb_gradient_add(potential, self.spacing, self.periodic, out=out.pair)
         else:
             be.bb_gradient_reflect(
                 potential, self.spacing, self.periodic, y.pair, out.pair, reflect.pair
             )
+        if self.free_end:
+            terminal = potential[-1] * (-self.n_time)
+            out.rho[-1] += terminal
+            if reflect is not None:
+                reflect.rho[-1] += 2 * terminal
         return potential
 
     def divergence(self, u: Fields):
@@ -191,13 +214,17 @@ class StaggeredSpace:
         return self.backend.bb_divergence(u.rho, u.m, self.spacing, self.periodic)
 
     def gradient(self, p, out: Fields) -> Fields:
-        """``out = G p``."""
+        """``out = G p`` (with the terminal entry ``-N p[N - 1]`` for a free end)."""
         self.backend.bb_gradient(p, self.spacing, self.periodic, out=out.pair)
+        if self.free_end:
+            out.rho[-1] = p[-1] * (-self.n_time)
         return out
 
     def graph_solve(self, a: Fields, b: Fields, out: Fields) -> Fields:
         """``out = argmin |U - a|^2 + |I U - b|^2`` over ``U`` with the boundary data
-        (:meth:`Backend.bb_graph_solve`). ``out`` may be ``a``."""
+        (:meth:`Backend.bb_graph_solve`). ``out`` may be ``a``. Fixed terminal face only."""
+        if self.free_end:
+            raise ValueError("the graph solve needs a fixed terminal face (rho1)")
         self.backend.bb_graph_solve(
             a.pair, b.pair, self.rho0, self.rho1, self.periodic, out=out.pair
         )

@@ -221,6 +221,36 @@ class BenamouBrenierKernels(ABC):
         self._bb_poisson(f, spacing, periodic, out)
         return out
 
+    def bb_poisson_free_end(self, f, spacing: Sequence[float], periodic: Sequence[bool], out=None):
+        """Solve ``-D G' p = f`` for ``p``, the Poisson problem of a free terminal time face.
+
+        ``G'`` is :meth:`bb_gradient` with one more entry, ``g_rho[N] = -N p[N - 1]`` on the
+        terminal face (a ghost value ``p[N] = 0``): the projection onto the continuity
+        constraint when ``rho_s[N]`` is an unknown (a JKO step, :mod:`eulerflow.jko.dynamic`).
+        In time the operator is ``N^2`` times the second difference with a Neumann row at
+        ``k = 0`` and a Dirichlet row ``(-1, 2)`` at ``k = N - 1``, eigenvalues
+        ``2 - 2 cos(pi (2 k + 1) / (2 N + 1))``; in space as :meth:`bb_poisson`. The operator is
+        invertible: any ``f`` is allowed and ``p`` has no zero mode to fix. Reference:
+        :func:`eulerflow.schemes.staggered_free_end.poisson_free_end`.
+
+        Parameters
+        ----------
+        f : array, shape (N, *shape)
+        spacing, periodic : sequences, one entry per space axis
+        out : array, optional
+            C-contiguous output of the shape of ``f`` (not ``f``).
+
+        Returns
+        -------
+        array
+            ``p``.
+        """
+        spacing, periodic = check_cells(f, spacing, periodic, "f")
+        out = cells_out(self.xp, out, tuple(f.shape), f.dtype)
+        no_alias([out], [f])
+        self._bb_poisson_free_end(f, spacing, periodic, out)
+        return out
+
     def bb_prox(self, rho_c, m_c: Sequence, gamma: float, out=None, reflect=None):
         """Pointwise proximal map of ``gamma |m|^2 / (2 rho)`` (``+inf`` for ``rho < 0`` and for
         ``rho = 0, m != 0``; 0 at ``(0, 0)``).
@@ -398,6 +428,10 @@ class BenamouBrenierKernels(ABC):
     @abstractmethod
     def _bb_poisson(self, f, spacing, periodic, out) -> None:
         """Kernel of :meth:`bb_poisson` on validated arguments; writes ``out``."""
+
+    @abstractmethod
+    def _bb_poisson_free_end(self, f, spacing, periodic, out) -> None:
+        """Kernel of :meth:`bb_poisson_free_end` on validated arguments; writes ``out``."""
 
     @abstractmethod
     def _bb_prox(self, rho_c, m_c, gamma, out, reflect) -> None:

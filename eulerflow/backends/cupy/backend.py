@@ -185,6 +185,9 @@ class CupyBackend(Backend):
     def _bb_poisson(self, f, spacing, periodic, out):
         benamou_brenier.poisson(self.kernels, self.fft, f, spacing, periodic, out)
 
+    def _bb_poisson_free_end(self, f, spacing, periodic, out):
+        benamou_brenier.poisson_free_end(self.kernels, self.fft, f, spacing, periodic, out)
+
     def _bb_prox(self, rho_c, m_c, gamma, out, reflect):
         benamou_brenier.prox(self.kernels, rho_c, m_c, gamma, out)
         if reflect is not None:

@@ -30,14 +30,15 @@ the precision of the data, so that without FMA contraction the results round lik
 
 The Poisson solve needs no kernel of its own: the reference :func:`.staggered.poisson` runs on
 CuPy arrays through ``cupyx.scipy.fft`` (``dctn``/``rfftn`` and their inverses) and one
-elementwise multiplication by the cached inverse eigenvalues.
+elementwise multiplication by the cached inverse eigenvalues; so does the solve with a free
+terminal face, :func:`.staggered_free_end.poisson_free_end`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...schemes import staggered
+from ...schemes import staggered, staggered_free_end
 from .compile import NVRTC_OPTIONS, CudaModule, KernelCache
 
 BB_KERNEL_NAMES = (
@@ -417,6 +418,15 @@ def poisson(kernels: KernelCache, fft, f, spacing, periodic, out) -> None:
     """``_bb_poisson`` of :class:`.CupyBackend`: the reference on device arrays through ``fft``
     (``cupyx.scipy.fft``; the inverse eigenvalues cached on the device per problem)."""
     staggered.poisson(kernels.contiguous(f), spacing, periodic, fft, kernels.xp, out)
+
+
+def poisson_free_end(kernels: KernelCache, fft, f, spacing, periodic, out) -> None:
+    """``_bb_poisson_free_end`` of :class:`.CupyBackend`: the reference
+    :func:`.staggered_free_end.poisson_free_end` on device arrays through ``fft``
+    (``cupyx.scipy.fft``; the inverse eigenvalues cached on the device per problem)."""
+    staggered_free_end.poisson_free_end(
+        kernels.contiguous(f), spacing, periodic, fft, kernels.xp, out
+    )
 
 
 def graph_solve(kernels: KernelCache, fft, a_s, b_c, rho0, rho1, periodic, out) -> None:

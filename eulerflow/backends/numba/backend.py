@@ -105,6 +105,9 @@ class NumbaBackend(Backend):
     def _bb_poisson(self, f, spacing, periodic, out):
         poisson.poisson(f, spacing, periodic, numba.get_num_threads(), out)
 
+    def _bb_poisson_free_end(self, f, spacing, periodic, out):
+        poisson.poisson_free_end(f, spacing, periodic, numba.get_num_threads(), out)
+
     def _bb_prox(self, rho_c, m_c, gamma, out, reflect):
         benamou_brenier.prox(rho_c, m_c, gamma, out, reflect)
 

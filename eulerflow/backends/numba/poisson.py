@@ -16,6 +16,10 @@ Thomas algorithm in float64 (complex128 for FFT modes), vectorised across the mo
 solved instead by the exact orthonormal DCT-II in time, ``p = C^T diag(1 / (lambda_t +
 lambda)) C f``, which also gives the zero mode 0 as the reference does. Replacing the time DCT
 (two strided transforms) by the line solves saves about a third of the Poisson time.
+
+:func:`poisson_free_end` is the solve with a free terminal time face (a JKO step,
+:mod:`eulerflow.schemes.staggered_free_end`): the same spatial transforms and, in time, the
+exact ``N x N`` eigenvector basis of its invertible time operator (:func:`solve_free_end_lines`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from ...schemes.staggered import axis_eigenvalues
+from ...schemes.staggered_free_end import free_end_time_basis
 from .jit import JIT
 
 SPECTRAL_BELOW = 64.0
@@ -182,6 +187,70 @@ def poisson(f, spacing, periodic, workers: int, out) -> None:
         SPECTRAL_BELOW,
         _LINE_CHUNK,
     )
+    coef = lines.reshape(coef.shape).astype(coef.dtype, copy=False)
+    if per_axes:
+        coef = sfft.irfftn(coef, s=[f.shape[a] for a in per_axes], axes=per_axes, workers=workers)
+    if walled:
+        coef = sfft.idctn(
+            coef, type=2, axes=walled, norm="ortho", workers=workers, overwrite_x=True
+        )
+    out[...] = coef
+
+
+@njit(parallel=True, **JIT)
+def solve_free_end_lines(coef, mu, inv_n_sq, basis, lam_time, chunk):  # pragma: no cover
+    """Overwrite ``coef`` (``(N, M)``, float64 or complex128) with ``p = Q diag(1 / (N^2
+    (lam_time + mu[m]))) Q^T coef[:, m]`` per spatial mode ``m``: the time solve with a free
+    terminal face (``Q = basis``, the orthonormal eigenvectors of its time operator, see
+    :mod:`eulerflow.schemes.staggered_free_end`; every eigenvalue is positive)."""
+    n_time, n_modes = coef.shape
+    n_chunks = (n_modes + chunk - 1) // chunk
+    for task in prange(n_chunks):
+        lo = task * chunk
+        hi = min(lo + chunk, n_modes)
+        line = np.empty(n_time, dtype=coef.dtype)
+        for c in range(lo, hi):
+            for k in range(n_time):
+                total = coef[0, c] * 0.0
+                for j in range(n_time):
+                    total += basis[j, k] * coef[j, c]
+                line[k] = total * inv_n_sq / (lam_time[k] + mu[c])
+            for j in range(n_time):
+                total = line[0] * 0.0
+                for k in range(n_time):
+                    total += basis[j, k] * line[k]
+                coef[j, c] = total
+    return coef
+
+
+def poisson_free_end(f, spacing, periodic, workers: int, out) -> None:
+    """Write ``out = p`` with ``-D G' p = f`` for a free terminal time face: the spatial
+    transforms of :func:`poisson`, :func:`solve_free_end_lines` in time (in float64), the inverse
+    transforms."""
+    import scipy.fft as sfft
+
+    if out.size == 0:
+        return
+    dtype = np.dtype(out.dtype)
+    n_time, space = f.shape[0], tuple(f.shape[1:])
+    walled = tuple(a + 1 for a, per in enumerate(periodic) if not per)
+    per_axes = tuple(a + 1 for a, per in enumerate(periodic) if per)
+    coef = np.asarray(f, dtype=dtype)
+    if walled:
+        coef = sfft.dctn(coef, type=2, axes=walled, norm="ortho", workers=workers)
+    if per_axes:
+        coef = sfft.rfftn(coef, axes=per_axes, workers=workers)
+    mu = scaled_spatial_eigenvalues(
+        tuple(coef.shape[1:]),
+        space,
+        tuple(float(h) for h in spacing),
+        tuple(bool(p) for p in periodic),
+        n_time,
+    )
+    basis, lam_time = free_end_time_basis(n_time)
+    wide = np.complex128 if np.iscomplexobj(coef) else np.float64
+    lines = coef.reshape(n_time, -1).astype(wide, copy=False)
+    solve_free_end_lines(lines, mu, 1.0 / float(n_time) ** 2, basis, lam_time, _LINE_CHUNK)
     coef = lines.reshape(coef.shape).astype(coef.dtype, copy=False)
     if per_axes:
         coef = sfft.irfftn(coef, s=[f.shape[a] for a in per_axes], axes=per_axes, workers=workers)
