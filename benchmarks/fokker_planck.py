@@ -63,7 +63,7 @@ def ef_grid(n: int) -> ef.Grid:
 
 
 # -- eulerflow ------------------------------------------------------------------------------------
-def run_eulerflow(n: int, method: str, dt: float | None, backend: str) -> dict:
+def run_eulerflow(n: int, stepper: str, dt: float | None, backend: str) -> dict:
     grid = ef_grid(n)
     rho0 = ornstein_uhlenbeck(grid, 0.0, A, CENTRE, EPS, M0, S0)
     exact = ornstein_uhlenbeck(grid, T_FINAL, A, CENTRE, EPS, M0, S0)
@@ -75,7 +75,7 @@ def run_eulerflow(n: int, method: str, dt: float | None, backend: str) -> dict:
         t_final=T_FINAL,
         potential=potential,
         diffusion=EPS,
-        method=method,
+        stepper=stepper,
         backend=backend,
         progress=False,
         **kwargs,
@@ -85,7 +85,7 @@ def run_eulerflow(n: int, method: str, dt: float | None, backend: str) -> dict:
     return {
         "tool": "eulerflow",
         "n": n,
-        "method": method,
+        "method": stepper,
         "dt": sol.diagnostics["dt_max"],
         "steps": sol.n_steps,
         "error": error,

@@ -192,7 +192,7 @@ def _hamilton_jacobi_figure(
         axes[1, 1],
         diff,
         grid,
-        f"numerical - Hopf-Lax (L1 {l1_error:.2g}, max {linf_error:.2g})",
+        f"numerical - Hopf-Lax\n(L1 {l1_error:.2g}, max {linf_error:.2g})",
         "difference",
         cmap="RdBu_r",
         vmin=-span,

@@ -39,18 +39,18 @@ from ._validation import as_square_matrix, as_vector, check_grid, check_time
 from .quadrature import gaussian_density
 
 
-def _check_eps(eps) -> float:
-    eps = check_time(eps, "eps")
-    if eps < 0:
-        raise ValueError(f"eps (the diffusion) must be >= 0, got {eps!r}")
-    return eps
+def _check_diffusion(diffusion) -> float:
+    diffusion = check_time(diffusion, "diffusion")
+    if diffusion < 0:
+        raise ValueError(f"diffusion must be >= 0, got {diffusion!r}")
+    return diffusion
 
 
 def ou_moments(
     t: float,
     A: ArrayLike,
     b: ArrayLike,
-    eps: float,
+    diffusion: float,
     mean0: ArrayLike,
     cov0: ArrayLike,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +65,8 @@ def ou_moments(
         ``t = inf``). A scalar is accepted for ``d = 1``.
     b : array_like, shape (d,)
         Centre of the drift.
-    eps : float
-        Diffusion ``>= 0``.
+    diffusion : float
+        Diffusion coefficient, ``eps >= 0`` in the formulas.
     mean0, cov0 : array_like
         Initial mean ``(d,)`` and covariance ``(d, d)`` (a scalar ``s`` means ``s I``; 0 is a
         point mass).
@@ -86,7 +86,7 @@ def ou_moments(
     cov0 = cov0 * np.eye(d) if cov0.ndim == 0 else cov0
     if cov0.shape != (d, d) or not np.all(np.isfinite(cov0)):
         raise ValueError(f"cov0 must be a finite scalar or a ({d}, {d}) matrix")
-    eps = _check_eps(eps)
+    diffusion = _check_diffusion(diffusion)
     t = check_time(t, "t") if t != math.inf else math.inf
     if t < 0:
         raise ValueError(f"t must be >= 0, got {t!r}")
@@ -97,11 +97,11 @@ def ou_moments(
                 "the stationary law (t = inf) needs every eigenvalue of A to have a positive "
                 f"real part; got eigenvalues {eig}"
             )
-        cov = scipy.linalg.solve_continuous_lyapunov(A, 2 * eps * np.eye(d))
+        cov = scipy.linalg.solve_continuous_lyapunov(A, 2 * diffusion * np.eye(d))
         return b.copy(), 0.5 * (cov + cov.T)
     decay = scipy.linalg.expm(-t * A)
     mean = b + decay @ (mean0 - b)
-    noise = 2 * eps * _noise_integral(t, A)
+    noise = 2 * diffusion * _noise_integral(t, A)
     cov = decay @ cov0 @ decay.T + noise
     return mean, 0.5 * (cov + cov.T)
 
@@ -141,7 +141,7 @@ def ornstein_uhlenbeck(
     t: float,
     A: ArrayLike,
     b: ArrayLike,
-    eps: float,
+    diffusion: float,
     mean0: ArrayLike,
     cov0: ArrayLike,
     quadrature: int = 3,
@@ -152,25 +152,31 @@ def ornstein_uhlenbeck(
     the Gaussian ``N(mean0, cov0)`` (not renormalised on the box: the mass outside is lost).
     """
     check_grid(grid)
-    mean, cov = ou_moments(t, A, b, eps, mean0, cov0)
+    mean, cov = ou_moments(t, A, b, diffusion, mean0, cov0)
     if mean.size != grid.ndim:
         raise ValueError(f"A must be ({grid.ndim}, {grid.ndim}) for this grid, got d={mean.size}")
     return gaussian_density(grid, mean, cov, quadrature)
 
 
-def heat_kernel(grid: Grid, t: float, eps: float, x0: ArrayLike, quadrature: int = 3) -> np.ndarray:
+def heat_kernel(
+    grid: Grid, t: float, diffusion: float, x0: ArrayLike, quadrature: int = 3
+) -> np.ndarray:
     """Cell averages of ``N(x0, 2 eps t I)``: the heat kernel of ``d_t rho = eps Laplace rho``
     started from a unit point mass at ``x0`` (``t > 0``, ``eps > 0``)."""
     check_grid(grid)
     t = check_time(t, "t")
-    eps = _check_eps(eps)
-    if not (t > 0 and eps > 0):
-        raise ValueError(f"the heat kernel needs t > 0 and eps > 0, got t={t!r}, eps={eps!r}")
+    diffusion = _check_diffusion(diffusion)
+    if not (t > 0 and diffusion > 0):
+        raise ValueError(
+            f"the heat kernel needs t > 0 and diffusion > 0, got t={t!r}, diffusion={diffusion!r}"
+        )
     x0 = as_vector(x0, grid.ndim, "x0")
-    return gaussian_density(grid, x0, 2 * eps * t * np.eye(grid.ndim), quadrature)
+    return gaussian_density(grid, x0, 2 * diffusion * t * np.eye(grid.ndim), quadrature)
 
 
-def gibbs_state(grid: Grid, V: Callable | ArrayLike, eps: float, mass: float = 1.0) -> np.ndarray:
+def gibbs_state(
+    grid: Grid, V: Callable | ArrayLike, diffusion: float, mass: float = 1.0
+) -> np.ndarray:
     """``rho_i = mass exp(-V_i / eps) / (sum_j exp(-V_j / eps) |cell|)`` at the cell centres.
 
     The Gibbs state of ``d_t rho = div(eps grad rho + rho grad V)``, normalised to ``mass``
@@ -183,15 +189,15 @@ def gibbs_state(grid: Grid, V: Callable | ArrayLike, eps: float, mass: float = 1
     grid : Grid
     V : callable or array
         ``V(*coords)`` or its values at the cell centres (broadcastable to ``grid.shape``).
-    eps : float
-        Diffusion ``> 0``.
+    diffusion : float
+        Diffusion coefficient, ``eps > 0`` in the formulas.
     mass : float, default 1
         Total mass ``> 0``.
     """
     check_grid(grid)
-    eps = _check_eps(eps)
-    if eps == 0:
-        raise ValueError("the Gibbs state needs eps > 0")
+    diffusion = _check_diffusion(diffusion)
+    if diffusion == 0:
+        raise ValueError("the Gibbs state needs diffusion > 0")
     mass = check_time(mass, "mass")
     if mass <= 0:
         raise ValueError(f"mass must be > 0, got {mass!r}")
@@ -199,5 +205,5 @@ def gibbs_state(grid: Grid, V: Callable | ArrayLike, eps: float, mass: float = 1
     values = np.broadcast_to(np.asarray(values, dtype=float), grid.shape)
     if not np.all(np.isfinite(values)):
         raise ValueError("V must be finite at the cell centres")
-    weights = np.exp(-(values - values.min()) / eps)
+    weights = np.exp(-(values - values.min()) / diffusion)
     return weights * (mass / (weights.sum() * grid.cell_volume))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from eulerflow.demos import fokker_planck_demo
 from eulerflow.results import load
 
@@ -25,3 +27,17 @@ def test_fokker_planck_part_returns_numbers_and_files(tmp_path: Path) -> None:
     assert numbers["energy_increase"] < 0
     sol = load(result["files"]["solution"])
     assert sol.equation == "fokker-planck"
+
+
+def test_fokker_planck_figure_energy_against_time(
+    tmp_path: Path, saved_figures, assert_labelled_and_apart, colour_limits
+) -> None:
+    fokker_planck_demo(tmp_path, n=16, backend="numba", animation=False)
+    (figure,) = saved_figures
+    assert_labelled_and_apart(figure)
+    (energy_panel,) = [ax for ax in figure.axes if ax.get_title().startswith("discrete energy")]
+    assert energy_panel.get_xlabel().startswith("t")
+    times = energy_panel.lines[0].get_xdata()
+    assert times[0] == 0 and times[-1] == pytest.approx(0.1)  # the run's times, not step numbers
+    fp = colour_limits(figure, "Fokker-Planck")
+    assert fp == colour_limits(figure, "exact OU law") == colour_limits(figure, "Euler-Maruyama")

@@ -24,3 +24,12 @@ def test_hamilton_jacobi_part_returns_numbers_and_files(tmp_path: Path) -> None:
     sol = load(result["files"]["solution"])
     assert sol.equation == "hamilton-jacobi"
     assert sol.parameters["scheme"] == "weno5"
+
+
+def test_hamilton_jacobi_figure_titles_clear_of_colorbars(
+    tmp_path: Path, saved_figures, assert_labelled_and_apart, colour_limits
+) -> None:
+    hamilton_jacobi_demo(tmp_path, n=16, backend="numpy", animation=False)
+    (figure,) = saved_figures
+    assert_labelled_and_apart(figure)
+    assert colour_limits(figure, "numerical") == colour_limits(figure, "Hopf-Lax")

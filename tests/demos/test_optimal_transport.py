@@ -23,3 +23,15 @@ def test_optimal_transport_part_returns_numbers_and_files(tmp_path: Path) -> Non
     assert numbers["continuity_residual"] < 1e-10
     res = load(result["files"]["solution"])
     assert res.w2_squared == numbers["w2_squared"]
+
+
+def test_optimal_transport_figure_shares_one_colour_scale(
+    tmp_path: Path, saved_figures, assert_labelled_and_apart, colour_limits
+) -> None:
+    optimal_transport_demo(tmp_path, n=16, backend="numba", animation=False)
+    (figure,) = saved_figures
+    assert_labelled_and_apart(figure)
+    # the computed and the exact t = 1/2 densities are compared: same colours for the same values
+    limits = {colour_limits(figure, title) for title in ("geodesic, t = 0.5", "exact geodesic")}
+    assert len(limits) == 1
+    assert colour_limits(figure, "geodesic, t = 0") in limits

@@ -78,7 +78,7 @@ def test_heat_kernel_is_the_ou_law_with_zero_drift():
     rho = heat_kernel(grid, 0.3, 0.5, (0.2, -0.1))
     same = ornstein_uhlenbeck(grid, 0.3, np.zeros((2, 2)), (0, 0), 0.5, (0.2, -0.1), 1e-300)
     np.testing.assert_allclose(rho, same, rtol=1e-12, atol=1e-300)
-    with pytest.raises(ValueError, match="t > 0 and eps > 0"):
+    with pytest.raises(ValueError, match="t > 0 and diffusion > 0"):
         heat_kernel(grid, 0.0, 0.5, (0, 0))
 
 
@@ -89,14 +89,14 @@ def test_gibbs_state_normalised_and_positive():
     x, y = grid.centers
     ratio = rho / np.exp(-(0.5 * x**2 + y**4) / 0.4)
     np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-12)
-    with pytest.raises(ValueError, match="eps > 0"):
+    with pytest.raises(ValueError, match="diffusion > 0"):
         gibbs_state(grid, lambda x, y: x, 0.0)
     with pytest.raises(ValueError, match="mass must be > 0"):
         gibbs_state(grid, lambda x, y: x, 1.0, mass=-1)
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match="diffusion"):
         ou_moments(1.0, np.eye(2), B, -1.0, M0, S0)
     with pytest.raises(ValueError, match="t must be >= 0"):
         ou_moments(-1.0, np.eye(2), B, 1.0, M0, S0)
