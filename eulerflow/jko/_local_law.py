@@ -131,17 +131,16 @@ class LocalLaw:
         ``s``): bisection where Newton leaves the bracket."""
         a, powers = self.entropy, list(self.powers.items())
         positive = u > 0 if not a else xp.ones(u.shape, dtype=bool)
-        # upper end: each term alone would reach u at s_term; the sum reaches it earlier
-        upper = []
-        if a:
-            upper.append(u / a - 1)
+        # upper end: the root s_P of every porous-medium term alone bounds the root where the
+        # entropy term is non-negative (s >= -1), so the root is below max(min s_P, -1); with an
+        # entropy term the root is also below its own root u / a - 1 (the other terms are >= 0)
+        hi = None
         for m, b in powers:
-            upper.append(xp.log((m - 1) / (b * m) * xp.maximum(u, 1e-300)) / (m - 1))
-        hi = upper[0]
-        for s in upper[1:]:
-            hi = xp.minimum(hi, s)
-        hi = xp.minimum(hi, 700.0)
-        if a:  # g(s_lo) <= a (s_lo + 1) + sum P(hi) <= u
+            s_m = xp.log((m - 1) / (b * m) * xp.maximum(u, 1e-300)) / (m - 1)
+            hi = s_m if hi is None else xp.minimum(hi, s_m)
+        if a:
+            hi = xp.minimum(u / a - 1, xp.maximum(hi, -1.0))
+            # g(lo) <= a (lo + 1) + sum P(hi) = u
             lo = (u - sum(b * m / (m - 1) * xp.exp((m - 1) * hi) for m, b in powers)) / a - 1
         else:
             lo = hi - 800.0

@@ -212,3 +212,11 @@ def test_porous_medium_2d_approaches_barenblatt_and_the_gradient_flow():
     assert np.all(np.diff(errors) < 0) and errors[-1] < 1.1e-2, errors
     flow = solve_gradient_flow(rho0, grid, energy, final, backend="numba").values[-1]
     assert l1(last[-1], flow, grid) < errors[0]
+
+
+def test_sum_of_entropy_porous_media_and_potential():
+    """A sum of every local term (the density law then inverted by Newton's method per cell)."""
+    grid = Grid((40, 40), bounds=[(-3, 3), (-3, 3)])
+    rho = gaussian(grid, (0.5, -0.3), (0.6, 0.7))
+    energy = 0.5 * Entropy() + PorousMedium(2.0) + PorousMedium(3.0, 0.5) + OU.terms[1]
+    properties_hold(rho, grid, energy, 0.05, run(rho, grid, energy, 0.05, 2))
