@@ -5,8 +5,8 @@ The setting of the porous-medium example of Jacobs, Lee and Leger (ESAIM: COCV 2
 cells, ``tau = 5e-4``, from the Barenblatt profile ``B(t0, .)`` with ``t0 = 0.01`` (support
 radius 0.56) for ``--steps`` steps. Printed for each method of ``--methods``: seconds per JKO
 step (the first step, which compiles, excluded) and the relative L1 error against the exact
-Barenblatt profile at the final time. That error is dominated by the ``O(tau)`` time error of
-the JKO scheme itself (an exact JKO step has it too), not by the inner solver.
+Barenblatt profile at the final time. That error includes the ``O(tau)`` time error of the JKO
+scheme itself (an exact JKO step has it too) besides the spatial and inner-solver errors.
 
 Then the finite-volume gradient flow (``solve_gradient_flow``) on 64^2 .. 256^2 cells to the same
 final time, for the time it needs to reach the JKO error; and the seconds per back-and-forth
