@@ -10,7 +10,8 @@ checks the arguments and the abstract private kernel each backend implements:
 - :mod:`.contract.fokker_planck`: ``fokker_planck_update``, ``fokker_planck_rate``
   (Scharfetter-Gummel);
 - :mod:`.contract.particles`: ``deposit``, ``interpolate``;
-- :mod:`.contract.benamou_brenier`: the ``bb_*`` kernels on the staggered space-time grid.
+- :mod:`.contract.benamou_brenier`: the ``bb_*`` kernels on the staggered space-time grid;
+- :mod:`.contract.c_transform`: ``c_transform`` (exact grid c-transform, lower envelopes).
 
 Every backend implements them with the same signature and the same results (to round-off) as
 the NumPy reference backend; ``tests/backends/`` checks this on random inputs for every
@@ -25,6 +26,7 @@ from types import ModuleType
 import numpy as np
 
 from .contract.benamou_brenier import BenamouBrenierKernels
+from .contract.c_transform import CTransformKernels
 from .contract.fokker_planck import FokkerPlanckKernels
 from .contract.hamilton_jacobi import HamiltonJacobiKernels
 from .contract.particles import ParticleKernels
@@ -37,6 +39,7 @@ class Backend(
     FokkerPlanckKernels,
     ParticleKernels,
     BenamouBrenierKernels,
+    CTransformKernels,
 ):
     """Array module, conversions and the numerical kernels of one compute target."""
 

@@ -12,6 +12,7 @@ from ..schemes.muscl import transport_rate
 from ..schemes.particle_mesh import deposit_reference, interpolate_reference
 from ..schemes.scharfetter_gummel import fokker_planck_rate
 from .base import Backend
+from .contract.c_transform import min_plus_lines_reference
 
 _LIMITER_NAMES = {code: name for name, code in LIMITERS.items()}
 _SCHEME_NAMES = {code: name for name, code in HJ_SCHEMES.items()}
@@ -114,3 +115,7 @@ class NumpyBackend(Backend):
 
     def _bb_kinetic(self, rho_c, m_c):
         return staggered.kinetic(rho_c, m_c, np)
+
+    # -- c-transform (eulerflow.backends.contract.c_transform) ----------------------------------
+    def _c_transform_lines(self, lines, c, periodic, out, argmin):
+        min_plus_lines_reference(lines, c, periodic, out, argmin, np)

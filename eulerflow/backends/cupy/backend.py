@@ -3,8 +3,9 @@
 Importing this module does not import CuPy (:func:`.availability.cupy_unavailable_reason` says
 whether CuPy and a CUDA device are usable); :class:`CupyBackend` imports CuPy when it is created.
 Every kernel of the contract is a launch in the capability module that holds its CUDA source:
-:mod:`.transport`, :mod:`.hamilton_jacobi`, :mod:`.fokker_planck`, :mod:`.particles` and
-:mod:`.benamou_brenier`, all compiled and launched through one :class:`.compile.KernelCache`.
+:mod:`.transport`, :mod:`.hamilton_jacobi`, :mod:`.fokker_planck`, :mod:`.particles`,
+:mod:`.benamou_brenier` and :mod:`.c_transform`, all compiled and launched through one
+:class:`.compile.KernelCache`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from ...arrays import is_cupy_array
 from ..base import Backend
-from . import benamou_brenier, fokker_planck, hamilton_jacobi, particles, transport
+from . import benamou_brenier, c_transform, fokker_planck, hamilton_jacobi, particles, transport
 from .compile import KernelCache
 
 
@@ -204,3 +205,7 @@ class CupyBackend(Backend):
 
     def _bb_kinetic(self, rho_c, m_c):
         return benamou_brenier.kinetic(self.kernels, rho_c, m_c)
+
+    # -- c-transform (.c_transform) -------------------------------------------------------------
+    def _c_transform_lines(self, lines, c, periodic, out, argmin):
+        c_transform.c_transform_lines(self.kernels, lines, c, periodic, out, argmin)

@@ -2,7 +2,7 @@
 
 Every kernel of the contract is a call into the capability module that holds its ``@njit``
 kernels and their 3D views: :mod:`.transport`, :mod:`.hamilton_jacobi`, :mod:`.fokker_planck`,
-:mod:`.particles`, :mod:`.benamou_brenier` and :mod:`.poisson`.
+:mod:`.particles`, :mod:`.benamou_brenier`, :mod:`.poisson` and :mod:`.c_transform`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ import numba
 import numpy as np
 
 from ..base import Backend
-from . import benamou_brenier, fokker_planck, hamilton_jacobi, particles, poisson, transport
+from . import (
+    benamou_brenier,
+    c_transform,
+    fokker_planck,
+    hamilton_jacobi,
+    particles,
+    poisson,
+    transport,
+)
 
 
 class NumbaBackend(Backend):
@@ -122,3 +130,7 @@ class NumbaBackend(Backend):
 
     def _bb_kinetic(self, rho_c, m_c):
         return benamou_brenier.kinetic(rho_c, m_c)
+
+    # -- c-transform (.c_transform) -------------------------------------------------------------
+    def _c_transform_lines(self, lines, c, periodic, out, argmin):
+        c_transform.c_transform_lines(lines, c, periodic, out, argmin)
