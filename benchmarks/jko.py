@@ -35,7 +35,7 @@ from eulerflow.energies import PorousMedium
 from eulerflow.equations.gradient_flow import solve_gradient_flow
 from eulerflow.exact.porous_medium import barenblatt
 from eulerflow.grid import Grid
-from eulerflow.jko.solver import METHODS
+from eulerflow.jko_scheme.solver import METHODS
 
 M, T0, TAU, BOX = 2.0, 0.01, 5e-4, 1.0
 

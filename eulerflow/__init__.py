@@ -23,6 +23,9 @@ get_backend, available_backends
     The backend interface (NumPy reference, Numba, CuPy).
 benamou_brenier, OTResult
     Dynamic optimal transport (Benamou-Brenier) on a staggered space-time grid.
+jko, JKOSolution, euclidean_jko_step
+    JKO (minimising-movement) steps of Wasserstein gradient flows: back-and-forth or dynamic
+    primal-dual; the Euclidean proximal step.
 exact
     Closed-form and reference solutions.
 Result, Solution, load
@@ -46,6 +49,7 @@ from .exceptions import (
     UnstableSolutionError,
 )
 from .grid import Grid
+from .jko_scheme import JKOSolution, euclidean_jko_step, jko
 from .results import Result, ResultFileError, Solution, load
 from .transport import OTResult, benamou_brenier
 
@@ -55,6 +59,7 @@ __all__ = [
     "ConvergenceWarning",
     "DissipationWarning",
     "Grid",
+    "JKOSolution",
     "NonPeriodicVelocityWarning",
     "OTResult",
     "Result",
@@ -66,9 +71,11 @@ __all__ = [
     "available_backends",
     "benamou_brenier",
     "energies",
+    "euclidean_jko_step",
     "exact",
     "get_backend",
     "hamiltonians",
+    "jko",
     "load",
     "particles",
     "solve_continuity",

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"backends", "energies", "hamiltonians", "exact", "results"},
     {"marching"},
     {"equations", "particles", "transport"},
-    {"jko"},
+    {"jko_scheme"},
     {"problems", "metrics", "validation", "ensemble"},
     {"demos"},
     {"cli"},

@@ -9,7 +9,7 @@ built on the backend kernels ``bb_*`` (layout in :mod:`eulerflow.schemes.stagger
   rho_s[N] = rho1, m = 0 on walls}`` by one space-time Poisson solve (``U + G p`` with
   ``-D G p = D U``);
 - with ``rho1=None`` the same with a *free terminal face*: ``rho_s[N]`` is an unknown (the
-  terminal density of a JKO step, :mod:`eulerflow.jko.dynamic`), ``G`` gains the entry
+  terminal density of a JKO step, :mod:`eulerflow.jko_scheme.dynamic`), ``G`` gains the entry
   ``G p[N] = -N p[N - 1]`` and the Poisson solve is ``Backend.bb_poisson_free_end`` (Dirichlet in
   time at ``t = 1``, invertible);
 - the solve of ``(Id + I^T I) U = A + I^T B`` with the boundary data fixed, which is the

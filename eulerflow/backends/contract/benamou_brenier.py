@@ -226,7 +226,8 @@ class BenamouBrenierKernels(ABC):
 
         ``G'`` is :meth:`bb_gradient` with one more entry, ``g_rho[N] = -N p[N - 1]`` on the
         terminal face (a ghost value ``p[N] = 0``): the projection onto the continuity
-        constraint when ``rho_s[N]`` is an unknown (a JKO step, :mod:`eulerflow.jko.dynamic`).
+        constraint when ``rho_s[N]`` is an unknown (a JKO step,
+        :mod:`eulerflow.jko_scheme.dynamic`).
         In time the operator is ``N^2`` times the second difference with a Neumann row at
         ``k = 0`` and a Dirichlet row ``(-1, 2)`` at ``k = N - 1``, eigenvalues
         ``2 - 2 cos(pi (2 k + 1) / (2 N + 1))``; in space as :meth:`bb_poisson`. The operator is

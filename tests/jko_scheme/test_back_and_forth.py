@@ -21,9 +21,9 @@ from eulerflow.energies import Entropy, Interaction, PorousMedium, Potential
 from eulerflow.equations.gradient_flow import solve_gradient_flow
 from eulerflow.exact.porous_medium import barenblatt
 from eulerflow.grid import Grid
-from eulerflow.jko import jko
-from eulerflow.jko.back_and_forth import make_step
-from eulerflow.jko.step import optimality_residual
+from eulerflow.jko_scheme import jko
+from eulerflow.jko_scheme.back_and_forth import make_step
+from eulerflow.jko_scheme.step import optimality_residual
 
 OU = Entropy() + Potential(lambda *x: 0.5 * sum(c * c for c in x))
 

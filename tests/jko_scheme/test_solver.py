@@ -1,5 +1,5 @@
 """The ``jko`` driver, with a fake step method (independent of the real methods), and the
-optimality residual of :mod:`eulerflow.jko.step`."""
+optimality residual of :mod:`eulerflow.jko_scheme.step`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import eulerflow as ef
 from eulerflow import ConvergenceWarning, UnstableSolutionError
 from eulerflow.energies import Entropy, Potential
-from eulerflow.jko import JKOSolution, jko
-from eulerflow.jko import solver as jko_solver
-from eulerflow.jko.step import StepOutcome, optimality_residual
+from eulerflow.jko_scheme import JKOSolution, jko
+from eulerflow.jko_scheme import solver as jko_solver
+from eulerflow.jko_scheme.step import StepOutcome, optimality_residual
 
 GRID = ef.Grid(16, (0, 1))
 ENERGY = Entropy(0.5) + Potential(lambda x: (x - 0.5) ** 2)
@@ -95,7 +95,15 @@ def test_snapshot_bookkeeping(fake, n_steps, every, kept):
 def test_per_step_diagnostics(fake):
     calls = fake()
     sol = run(5, tol=1e-6, max_iter=30, extra=3.5)
-    assert set(sol.steps) == {"energy", "cost", "n_iter", "converged", "residual", "wall_time"}
+    assert set(sol.steps) == {
+        "energy",
+        "cost",
+        "n_iter",
+        "converged",
+        "residual",
+        "transport_residual",
+        "wall_time",
+    }
     for series in sol.steps.values():
         assert series.shape == (5,)
     np.testing.assert_array_equal(sol.steps["cost"], [1, 2, 3, 4, 5])

@@ -1,6 +1,6 @@
 """The primal-dual iteration of a dynamic JKO step: Chambolle-Pock with a free terminal face.
 
-The discrete problem (scaled units, see :mod:`eulerflow.jko._terminal`) is
+The discrete problem (scaled units, see :mod:`eulerflow.jko_scheme._terminal`) is
 
     min_U  K(I U) + T_loc(U_N) + T_int(U_N) + iota_C(U),
 

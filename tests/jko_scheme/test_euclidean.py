@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eulerflow import ConvergenceWarning
-from eulerflow.jko import euclidean_jko_step
+from eulerflow.jko_scheme import euclidean_jko_step
 
 A = np.array([[2.0, 0.7, 0.0], [0.7, 1.0, -0.3], [0.0, -0.3, 0.5]])
 C = np.array([0.5, -1.0, 2.0])

@@ -12,14 +12,14 @@ grid of Papadakis, Peyre and Oudet (2014) (:mod:`eulerflow.transport.staggered_s
 on ``n_time + 1`` time faces of which the last is an unknown, ``m`` on the space faces, the
 kinetic action summed over the space-time cells on the centred averages. The iteration is the
 primal-dual method of Chambolle and Pock (2011) with the forward step of Condat (2013) and Vu
-(2013) for a non-local energy (:mod:`eulerflow.jko._free_end_pdhg`): each iteration is one
+(2013) for a non-local energy (:mod:`eulerflow.jko_scheme._free_end_pdhg`): each iteration is one
 pointwise proximal map of ``|m|^2 / (2 rho)`` (``Backend.bb_prox``), one pointwise proximal map of
-the local energy on the terminal face (:mod:`eulerflow.jko._terminal`), and one projection onto
-the continuity constraint by a space-time Poisson solve with a free terminal face
+the local energy on the terminal face (:mod:`eulerflow.jko_scheme._terminal`), and one projection
+onto the continuity constraint by a space-time Poisson solve with a free terminal face
 (``Backend.bb_poisson_free_end``). Carrillo, Craig, Wang and Wei (2022) analyse primal-dual
 methods for this formulation.
 
-Outputs, in the convention of :mod:`eulerflow.jko.step`:
+Outputs, in the convention of :mod:`eulerflow.jko_scheme.step`:
 
 - ``rho``: the terminal face of the projected iterate, which has the mass of ``rho_k`` to
   round-off; values below 0 (round-off and the unconverged part of the iteration, which the
@@ -31,7 +31,7 @@ Outputs, in the convention of :mod:`eulerflow.jko.step`:
   Kantorovich potential is ``phi = phi_HJ(1)``. Its discrete value is the dual variable of the
   continuity constraint extrapolated to ``s = 1``, times ``L^2`` (``x = L y``); the optimality
   of the terminal face is ``phi + tau dE/drho(rho_{k+1}) = 0`` on the support (module
-  :mod:`eulerflow.jko._free_end_pdhg`), which the driver's residual measures;
+  :mod:`eulerflow.jko_scheme._free_end_pdhg`), which the driver's residual measures;
 - ``cost``: ``W2^2 / (2 tau) = A / tau`` with ``A`` the discrete kinetic action (``W2^2 = 2 A``
   for the unnormalised densities of mass ``M``).
 """
@@ -77,7 +77,7 @@ def make_step(
     energy : Energy
         Any energy whose local part is convex (:meth:`~eulerflow.energies.Energy.prox`); a
         non-local part (interaction) is linearised at every iteration (see
-        :mod:`eulerflow.jko._terminal`).
+        :mod:`eulerflow.jko_scheme._terminal`).
     tau : float
         JKO time step.
     backend : Backend

@@ -12,6 +12,19 @@ With ``phi`` the Kantorovich potential from ``rho_{k+1}`` to ``rho_k`` for the c
 (Santambrogio, *Optimal Transport for Applied Mathematicians*, 2015, Sec. 8.3), so that
 ``T(x) = x + tau grad dE/drho(rho_{k+1})(x)`` maps ``rho_{k+1}`` back onto ``rho_k``.
 
+The two halves of the conditions, ``T_# rho_{k+1} = rho_k`` with ``T = id - grad phi`` and the
+relation between ``phi`` and ``dE/drho``, are met differently by the two methods: the dynamic
+method imposes the continuity equation exactly and satisfies the second relation only at
+convergence; the back-and-forth method selects ``rho_{k+1}`` from ``phi`` through the second
+relation exactly and reaches the first only at convergence. The driver reports both residuals
+(:func:`optimality_residual` and :attr:`StepOutcome.transport_residual`): for each method one of
+them is round-off by construction and the other measures how far the step is from optimal.
+The back-and-forth transport residual is computed with the discrete pull-back (CIC
+interpolation and the centred-difference Jacobian of the refined map), whose own error sets a
+floor: on one Ornstein-Uhlenbeck step (tau = 0.05, 1D) it stays at 0.5-0.9 % from 64 to 512
+cells while the density's L1 error falls from 2.7e-3 to 1.1e-4. Read it as a consistency
+indicator (a step far from optimal shows values far above that floor), not as an error bound.
+
 A method is a factory ``make_step(rho0, grid, energy, tau, *, backend, tol, max_iter,
 **options)`` returning a :class:`JKOStep`: a callable that takes ``rho_k`` (a backend array) and
 the previous step's :class:`StepOutcome` (``None`` at the first step, for warm starts) and
@@ -48,6 +61,11 @@ class StepOutcome:
         Whether the inner iteration reached its tolerance.
     state : Any
         Whatever the method wants back for a warm start of the next step.
+    transport_residual : float
+        The other half of the optimality conditions, where the method does not satisfy it by
+        construction: ``|rho_{k+1} - (T^{-1})_# rho_k|_1 / M``, the relative L1 distance between
+        ``rho_{k+1}`` and the image of ``rho_k`` under the inverse of the map of ``phi`` (NaN
+        where the method imposes the continuity equation exactly, as the dynamic one does).
     """
 
     rho: Any
@@ -56,6 +74,7 @@ class StepOutcome:
     n_iter: int
     converged: bool
     state: Any = None
+    transport_residual: float = float("nan")
 
 
 class JKOStep(Protocol):

@@ -14,7 +14,15 @@ from ..results.base import read_series, series_variables
 if TYPE_CHECKING:
     import xarray as xr
 
-STEP_SERIES = ("energy", "cost", "n_iter", "converged", "residual", "wall_time")
+STEP_SERIES = (
+    "energy",
+    "cost",
+    "n_iter",
+    "converged",
+    "residual",
+    "transport_residual",
+    "wall_time",
+)
 """The per-step diagnostics of every JKO run, in :attr:`JKOSolution.steps`."""
 
 _PREFIX = "step_"
@@ -32,7 +40,11 @@ class JKOSolution(Solution):
     - ``cost``: ``W2^2(rho_{k-1}, rho_k) / (2 tau)``, the step's transport cost;
     - ``n_iter``: inner iterations; ``converged``: 1 if the inner solver met its tolerance;
     - ``residual``: the relative optimality residual of ``phi + tau dE/drho(rho_k) = C`` on the
-      support (:func:`eulerflow.jko.step.optimality_residual`);
+      support (:func:`eulerflow.jko_scheme.step.optimality_residual`; round-off by construction
+      for ``"back-and-forth"``);
+    - ``transport_residual``: the relative L1 mismatch between ``rho_k`` and the transport image
+      of ``rho_{k-1}`` that the method reports (NaN for ``"dynamic"``, which imposes the
+      continuity equation exactly; see :mod:`eulerflow.jko_scheme.step`);
     - ``wall_time``: seconds spent in the step.
 
     Parameters

@@ -8,7 +8,7 @@ equation", SIAM J. Math. Anal. 29, 1998): from ``rho_0``,
 whose iterates, interpolated in time, converge as ``tau -> 0`` to the solution of
 ``d_t rho = div(rho grad dE/drho)`` (first order in ``tau``). Each step is solved by one of the
 methods of :data:`METHODS`; this module runs the steps, checks each result and collects the
-diagnostics into a :class:`~eulerflow.jko.JKOSolution`.
+diagnostics into a :class:`~eulerflow.jko_scheme.JKOSolution`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ METHODS: dict[str, Callable[..., JKOStep]] = {
     "dynamic": dynamic.make_step,
 }
 """Methods of one JKO step, by name: factories ``(rho0, grid, energy, tau, *, backend, tol,
-max_iter, **options) -> JKOStep`` (see :mod:`eulerflow.jko.step`)."""
+max_iter, **options) -> JKOStep`` (see :mod:`eulerflow.jko_scheme.step`)."""
 
 # Relative mass change of a step above which the step is reported broken: 1e-10, or 1024 units
 # of round-off of the working dtype when that is larger (float32: about 1.2e-4).
@@ -100,16 +100,16 @@ def jko(
     callback : callable ``(t, rho) -> None``, optional
         Called after every step with its time and density (a backend array: do not modify it).
     **method_options
-        Options of the method (see :func:`eulerflow.jko.back_and_forth.make_step` and
-        :func:`eulerflow.jko.dynamic.make_step`).
+        Options of the method (see :func:`eulerflow.jko_scheme.back_and_forth.make_step` and
+        :func:`eulerflow.jko_scheme.dynamic.make_step`).
 
     Returns
     -------
     JKOSolution
         Snapshots ``rho`` at ``t = k tau`` with per-snapshot ``mass`` and ``energy``, and per-step
         diagnostics in ``.steps`` (energy, transport cost, inner iterations, converged flag,
-        optimality residual, wall time). ``status`` is 0 when every step converged, else 1 with a
-        :class:`~eulerflow.ConvergenceWarning`.
+        optimality and transport residuals, wall time). ``status`` is 0 when every step
+        converged, else 1 with a :class:`~eulerflow.ConvergenceWarning`.
 
     Raises
     ------
@@ -205,6 +205,7 @@ def jko(
             series["residual"].append(
                 optimality_residual(rho, previous.potential, energy, grid, tau, xp)
             )
+            series["transport_residual"].append(previous.transport_residual)
             series["wall_time"].append(time.perf_counter() - tic)
             if k % every == 0 or k == n_steps:
                 snapshots.append(to_numpy(rho).copy())

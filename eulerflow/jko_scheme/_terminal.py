@@ -1,7 +1,7 @@
 """The terminal-face term ``tau E(rho(1))`` of a dynamic JKO step, in the solver's unit scaling.
 
-The step (:mod:`eulerflow.jko.dynamic`) runs on the problem scaled to mean density 1 and longest
-box side 1 (:class:`eulerflow.transport.benamou_brenier.UnitScaling`: ``rho = rho_bar r``,
+The step (:mod:`eulerflow.jko_scheme.dynamic`) runs on the problem scaled to mean density 1 and
+longest box side 1 (:class:`eulerflow.transport.benamou_brenier.UnitScaling`: ``rho = rho_bar r``,
 ``x = L y``), and minimises the plain sum ``K(V) = sum_cells |m_c|^2 / (2 rho_c)``, which is the
 kinetic action ``A = int_0^1 int |m|^2 / (2 rho)`` divided by ``c = rho_bar L^(2 + d) |cell| / N``
 (``|cell|`` the scaled cell volume, ``N`` the time cells). The terminal term of

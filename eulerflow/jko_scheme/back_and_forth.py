@@ -193,6 +193,7 @@ def make_step(
             value = new_value
             converged = float(xp.sum(xp.abs(rho - previous_rho))) * volume <= tol * mass
         cost = transport.transport_cost(rho, to_y) / tau
+        mismatch = float(xp.sum(xp.abs(rho - transport.pull_back(mu, to_y)))) * volume / mass
         return StepOutcome(
             rho=rho,
             potential=Phi,
@@ -200,6 +201,7 @@ def make_step(
             n_iter=n_iter,
             converged=converged,
             state=_State(Phi, multiplier, sigma),
+            transport_residual=mismatch,
         )
 
     return step
