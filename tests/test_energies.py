@@ -329,3 +329,24 @@ def test_potential_array_of_the_wrong_shape_and_rho_of_the_wrong_shape():
         en.Potential(np.ones((6, 5))).value(np.ones(grid.shape), grid)
     with pytest.raises(ValueError, match="grid needs shape"):
         en.Entropy().value(np.ones((4, 6)), grid)
+
+
+
+def test_prox_reaches_roots_many_decades_below_the_start():
+    """At ``v = 0`` with a small ``sigma`` (a case met inside a dynamic JKO step) the root of
+    ``r + sigma (eps (log r + 1) + V) = 0`` is about ``exp(-V / eps - 1)``, down to 1e-21 on
+    this box: Newton reaches it within the default 100 iterations, without a warning, and the
+    optimality condition holds to round-off. (The regression case for the switch to Newton in
+    ``log r``, where plain Newton in ``r`` stopped at ``max_iter``, is the first dynamic JKO step
+    of the rose in ``tests/validation/test_neural_jko.py``.)"""
+    grid = ef.Grid((56, 56), ((-7, 7), (-7, 7)))
+    x, y = grid.centers
+    energy = en.Entropy() + en.Potential(lambda x, y: 0.5 * (x * x + y * y))
+    sigma = 1.28e-4
+    v = np.zeros(grid.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = energy.prox(v, sigma, grid)
+    assert np.all(r > 0) and r.min() < 1e-20
+    condition = r + sigma * (np.log(r) + 1 + 0.5 * (x * x + y * y)) - v
+    np.testing.assert_allclose(condition, 0, atol=1e-15)

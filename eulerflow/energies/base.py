@@ -293,7 +293,8 @@ def _sum(arrays):
 
 
 def _newton_prox(energy: Energy, v, sigma: float, grid: Grid, tol: float, max_iter: int):
-    """Safeguarded Newton for ``r + sigma f'(r) = v`` on ``r >= 0`` (see :meth:`Energy.prox`)."""
+    """Safeguarded Newton for ``r + sigma f'(r) = v`` on ``r >= 0`` (see :meth:`Energy.prox`),
+    in the variable ``log r``, inside a bracket that falls back on geometric bisection."""
     xp = array_module(v)
     v = xp.asarray(v)
     dtype = v.dtype if v.dtype in (np.float32, np.float64) else np.dtype(np.float64)
@@ -321,7 +322,11 @@ def _newton_prox(energy: Energy, v, sigma: float, grid: Grid, tol: float, max_it
         done = at_zero | (gr == 0) | (hi - lo <= tol * hi) | (xp.abs(step) <= tol * r)
         if bool(done.all()):
             break
-        newton = r - step
+        # Newton in log r (r <- r exp(-g / (r dg/dr))): the same step as plain Newton when it is
+        # small compared with r, and a multiplicative one for roots many decades below the
+        # start (the entropy's root at v << 0 is about exp(-|v| / sigma eps))
+        ratio = step / xp.where(r > 0, r, 1)
+        newton = r * xp.exp(-xp.clip(ratio, -30.0, 30.0))
         bisect = xp.where(lo > 0, xp.sqrt(lo * hi), 1e-4 * hi)
         inside = (newton > lo) & (newton < hi) & xp.isfinite(newton)
         r = xp.where(done, r, xp.where(inside, newton, bisect))
