@@ -133,10 +133,10 @@ def test_mokrov_ou_symmetric_kl(record_property):
 
     grid = ef.Grid((128, 128), ((-7, 7), (-7, 7)))
     tau = 0.05
+
     def law(t: float) -> np.ndarray:
         return ef.exact.ornstein_uhlenbeck(grid, t, precision, mean, 1.0, np.zeros(2), np.eye(2))
-        grid, t, precision, mean, 1.0, np.zeros(2), np.eye(2)
-    )  # noqa: E731
+
     sol = ef.jko(law(0.0), grid, ef.energies.Entropy() + ef.energies.Potential(V), tau, 18)
     assert sol.converged
     means, covs = ef.exact.gaussian_jko_iterates(
