@@ -25,13 +25,15 @@ benamou_brenier, OTResult
     Dynamic optimal transport (Benamou-Brenier) on a staggered space-time grid.
 exact
     Closed-form and reference solutions.
+metrics
+    Distances between a method's output and a grid reference, with sampling floors.
 Result, Solution, load
     Result objects (one base), snapshots of time-dependent solutions, reading saved results.
 """
 
 from __future__ import annotations
 
-from . import energies, exact, hamiltonians, particles
+from . import energies, exact, hamiltonians, metrics, particles
 from ._version import __version__
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
@@ -70,6 +72,7 @@ __all__ = [
     "get_backend",
     "hamiltonians",
     "load",
+    "metrics",
     "particles",
     "solve_continuity",
     "solve_fokker_planck",
