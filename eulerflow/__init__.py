@@ -28,13 +28,15 @@ jko, JKOSolution, euclidean_jko_step
     primal-dual; the Euclidean proximal step.
 exact
     Closed-form and reference solutions.
+metrics
+    Distances between a method's output and a grid reference, with sampling floors.
 Result, Solution, load
     Result objects (one base), snapshots of time-dependent solutions, reading saved results.
 """
 
 from __future__ import annotations
 
-from . import energies, exact, hamiltonians, particles
+from . import energies, exact, hamiltonians, metrics, particles
 from ._version import __version__
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
@@ -77,6 +79,7 @@ __all__ = [
     "hamiltonians",
     "jko",
     "load",
+    "metrics",
     "particles",
     "solve_continuity",
     "solve_fokker_planck",
