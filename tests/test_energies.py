@@ -331,7 +331,6 @@ def test_potential_array_of_the_wrong_shape_and_rho_of_the_wrong_shape():
         en.Entropy().value(np.ones((4, 6)), grid)
 
 
-
 def test_prox_reaches_roots_many_decades_below_the_start():
     """At ``v = 0`` with a small ``sigma`` (a case met inside a dynamic JKO step) the root of
     ``r + sigma (eps (log r + 1) + V) = 0`` is about ``exp(-V / eps - 1)``, down to 1e-21 on
