@@ -59,6 +59,7 @@ def _part_output(text: str, name: str) -> str:
         ("continuity", "continuity", 3.141592653589793),
         ("fokker_planck", "fokker-planck", 1.0),
         ("hamilton_jacobi", "hamilton-jacobi", 1.5),
+        ("jko", "jko", 1.0),
     ],
 )
 def test_demo_writes_figure_animation_and_solution(
@@ -140,6 +141,8 @@ def test_demo_without_animation(tmp_path: Path, capsys: pytest.CaptureFixture[st
         "fokker_planck.png",
         "hamilton_jacobi.nc",
         "hamilton_jacobi.png",
+        "jko.nc",
+        "jko.png",
         "optimal_transport.nc",
         "optimal_transport.png",
     ]
@@ -152,6 +155,7 @@ def test_demo_runs_every_part_in_order() -> None:
         "fokker-planck",
         "hamilton-jacobi",
         "optimal-transport",
+        "jko",
     ]
 
 

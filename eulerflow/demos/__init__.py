@@ -27,6 +27,7 @@ from typing import Any
 from .continuity import continuity_demo
 from .fokker_planck import fokker_planck_demo
 from .hamilton_jacobi import hamilton_jacobi_demo
+from .jko import jko_demo
 from .optimal_transport import optimal_transport_demo
 
 DemoPart = Callable[..., dict[str, Any]]
@@ -36,6 +37,7 @@ DEMO_PARTS: dict[str, DemoPart] = {
     "fokker-planck": fokker_planck_demo,
     "hamilton-jacobi": hamilton_jacobi_demo,
     "optimal-transport": optimal_transport_demo,
+    "jko": jko_demo,
 }
 """The demo parts, run in this order by ``eulerflow demo``."""
 
@@ -45,5 +47,6 @@ __all__ = [
     "continuity_demo",
     "fokker_planck_demo",
     "hamilton_jacobi_demo",
+    "jko_demo",
     "optimal_transport_demo",
 ]
