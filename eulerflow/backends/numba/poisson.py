@@ -152,9 +152,10 @@ def time_basis(n_time: int) -> tuple[np.ndarray, np.ndarray]:
     return dct, lam_time
 
 
-def poisson(f, spacing, periodic, workers: int, out) -> None:
-    """Write ``out = p`` with ``-D G p = f`` (the zero mode of ``p`` is 0): spatial transforms,
-    :func:`solve_time_lines`, inverse spatial transforms (see the module docstring)."""
+def _solve_in_spatial_modes(f, spacing, periodic, workers: int, out, solve_lines) -> None:
+    """Write ``out = p``: the spatial transforms of ``f`` (DCT-II on walled axes, real FFT on
+    periodic ones), ``solve_lines(lines, mu, n_time)`` on the ``(N, modes)`` coefficients in
+    float64 (or complex128) with ``mu`` the scaled spatial eigenvalues, the inverse transforms."""
     import scipy.fft as sfft
 
     if out.size == 0:
@@ -175,18 +176,9 @@ def poisson(f, spacing, periodic, workers: int, out) -> None:
         tuple(bool(p) for p in periodic),
         n_time,
     )
-    dct, lam_time = time_basis(n_time)
     wide = np.complex128 if np.iscomplexobj(coef) else np.float64
     lines = coef.reshape(n_time, -1).astype(wide, copy=False)  # float32 data: solved in float64
-    solve_time_lines(
-        lines,
-        mu,
-        1.0 / float(n_time) ** 2,
-        dct,
-        lam_time,
-        SPECTRAL_BELOW,
-        _LINE_CHUNK,
-    )
+    solve_lines(lines, mu, n_time)
     coef = lines.reshape(coef.shape).astype(coef.dtype, copy=False)
     if per_axes:
         coef = sfft.irfftn(coef, s=[f.shape[a] for a in per_axes], axes=per_axes, workers=workers)
@@ -195,6 +187,19 @@ def poisson(f, spacing, periodic, workers: int, out) -> None:
             coef, type=2, axes=walled, norm="ortho", workers=workers, overwrite_x=True
         )
     out[...] = coef
+
+
+def poisson(f, spacing, periodic, workers: int, out) -> None:
+    """Write ``out = p`` with ``-D G p = f`` (the zero mode of ``p`` is 0): spatial transforms,
+    :func:`solve_time_lines`, inverse spatial transforms (see the module docstring)."""
+
+    def solve(lines, mu, n_time: int) -> None:
+        dct, lam_time = time_basis(n_time)
+        solve_time_lines(
+            lines, mu, 1.0 / float(n_time) ** 2, dct, lam_time, SPECTRAL_BELOW, _LINE_CHUNK
+        )
+
+    _solve_in_spatial_modes(f, spacing, periodic, workers, out, solve)
 
 
 @njit(parallel=True, **JIT)
@@ -227,35 +232,9 @@ def poisson_free_end(f, spacing, periodic, workers: int, out) -> None:
     """Write ``out = p`` with ``-D G' p = f`` for a free terminal time face: the spatial
     transforms of :func:`poisson`, :func:`solve_free_end_lines` in time (in float64), the inverse
     transforms."""
-    import scipy.fft as sfft
 
-    if out.size == 0:
-        return
-    dtype = np.dtype(out.dtype)
-    n_time, space = f.shape[0], tuple(f.shape[1:])
-    walled = tuple(a + 1 for a, per in enumerate(periodic) if not per)
-    per_axes = tuple(a + 1 for a, per in enumerate(periodic) if per)
-    coef = np.asarray(f, dtype=dtype)
-    if walled:
-        coef = sfft.dctn(coef, type=2, axes=walled, norm="ortho", workers=workers)
-    if per_axes:
-        coef = sfft.rfftn(coef, axes=per_axes, workers=workers)
-    mu = scaled_spatial_eigenvalues(
-        tuple(coef.shape[1:]),
-        space,
-        tuple(float(h) for h in spacing),
-        tuple(bool(p) for p in periodic),
-        n_time,
-    )
-    basis, lam_time = free_end_time_basis(n_time)
-    wide = np.complex128 if np.iscomplexobj(coef) else np.float64
-    lines = coef.reshape(n_time, -1).astype(wide, copy=False)
-    solve_free_end_lines(lines, mu, 1.0 / float(n_time) ** 2, basis, lam_time, _LINE_CHUNK)
-    coef = lines.reshape(coef.shape).astype(coef.dtype, copy=False)
-    if per_axes:
-        coef = sfft.irfftn(coef, s=[f.shape[a] for a in per_axes], axes=per_axes, workers=workers)
-    if walled:
-        coef = sfft.idctn(
-            coef, type=2, axes=walled, norm="ortho", workers=workers, overwrite_x=True
-        )
-    out[...] = coef
+    def solve(lines, mu, n_time: int) -> None:
+        basis, lam_time = free_end_time_basis(n_time)
+        solve_free_end_lines(lines, mu, 1.0 / float(n_time) ** 2, basis, lam_time, _LINE_CHUNK)
+
+    _solve_in_spatial_modes(f, spacing, periodic, workers, out, solve)
