@@ -19,8 +19,8 @@ PACKAGE = Path(eulerflow.__file__).parent
 LAYERS: list[set[str]] = [
     {"_version", "grid", "arrays", "exceptions", "cache"},
     {"schemes", "checks", "progress"},
-    {"backends", "energies", "hamiltonians", "exact", "results"},
-    {"marching"},
+    {"backends", "energies", "hamiltonians", "results"},
+    {"marching", "exact"},
     {"equations", "particles", "transport"},
     {"jko_scheme"},
     {"problems", "metrics", "validation", "ensemble"},

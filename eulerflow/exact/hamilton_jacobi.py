@@ -3,13 +3,13 @@
 The potential of the optimal (Benamou-Brenier) velocity ``v = grad phi`` solves this equation
 (seed notes, section 3). Its viscosity solution is the Hopf-Lax formula
 ``phi(t, x) = min_y phi0(y) + |x - y|^2 / (2 t)``. :func:`hopf_lax` evaluates it exactly on a grid,
-with the minimum over the cell centres (its one-dimensional sweeps are a Numba kernel, compiled on
-first use); :func:`hj_linear_solution` and :func:`hj_quadratic_solution` are smooth closed forms.
+with the minimum over the cell centres (its one-dimensional sweeps are the Numba backend's
+c-transform kernel, :mod:`eulerflow.backends.numba.c_transform`, compiled on first use);
+:func:`hj_linear_solution` and :func:`hj_quadratic_solution` are smooth closed forms.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -75,8 +75,9 @@ def hopf_lax(phi0: ArrayLike, grid: Grid, t: float) -> np.ndarray:
     the squared distance transform). Both sweeps are ``O(n)``, so the cost is ``O(d N)`` for
     ``N`` cells. Each result is ``f_j + c (i - j)^2`` evaluated directly for a parabola ``j`` that
     is minimal at ``i`` up to the round-off in the crossing abscissae, so it equals the exact
-    minimum up to a few units of round-off of the data. The sweeps run in a Numba kernel, in
-    parallel over the lines.
+    minimum up to a few units of round-off of the data. The sweeps run in the Numba backend's
+    c-transform kernel (:func:`eulerflow.backends.numba.c_transform.min_plus_lines`, the one the
+    back-and-forth JKO method uses), in parallel over the lines.
 
     Periodic axes: for given ``i`` and ``j`` only the image of ``y_j`` nearest to ``x_i`` can
     win, and it lies at most half a box length away: ``|i - j| <= n / 2`` in index units, with
@@ -211,77 +212,9 @@ def _min_plus_axis(values: np.ndarray, axis: int, c: float, periodic: bool) -> n
     if c == 0.0:
         # The cost underflowed (t enormous): the minimum is the smallest value on the line.
         return np.broadcast_to(values.min(axis=axis, keepdims=True), values.shape).copy()
-    lines = np.ascontiguousarray(np.moveaxis(values, axis, -1))
+    from ..backends.numba.c_transform import c_transform_lines  # Numba: imported on first use
+
+    lines = np.ascontiguousarray(np.moveaxis(values, axis, -1), dtype=np.float64)
     out = np.empty_like(lines)
-    _min_plus_kernel()(lines.reshape(-1, n), c, periodic, out.reshape(-1, n))
+    c_transform_lines(lines.reshape(-1, n), c, periodic, out.reshape(-1, n), None)
     return np.moveaxis(out, -1, axis)
-
-
-@functools.cache
-def _min_plus_kernel():
-    """The Numba kernel of :func:`hopf_lax`, compiled (or loaded from the disk cache) on first use.
-
-    Numba is imported here, not at the top of the module, so that ``import eulerflow`` stays
-    light.
-    """
-    from numba import njit, prange
-
-    from ..cache import use_for_numba_kernels
-
-    use_for_numba_kernels()  # the disk cache in eulerflow's cache folder, not in the package
-
-    @njit(parallel=True, cache=True, nogil=True)
-    def min_plus_lines(f, c, periodic, out):
-        """``out[l, i] = min_j f[l, j] + c (i - j)^2`` for every line ``l`` (see hopf_lax)."""
-        n_lines, n = f.shape
-        for line in prange(n_lines):
-            row = f[line]
-            pad = 0
-            if periodic:
-                lo = row[0]
-                hi = row[0]
-                for j in range(1, n):
-                    lo = min(lo, row[j])
-                    hi = max(hi, row[j])
-                spread = hi - lo
-                # A minimiser is the image nearest to i (|i - j| <= n / 2) and has
-                # c (i - j)^2 <= spread.
-                half = n // 2
-                if spread >= c * half * half:
-                    pad = half
-                else:
-                    pad = min(int(np.sqrt(spread / c)) + 1, half)
-            m = n + 2 * pad
-            g = np.empty(m)
-            for q in range(m):
-                g[q] = row[(q - pad + n) % n]
-            # Lower envelope: parabola v[k] is lowest on [z[k], z[k + 1]].
-            v = np.empty(m, dtype=np.int64)
-            z = np.empty(m + 1)
-            k = 0
-            v[0] = 0
-            z[0] = -np.inf
-            z[1] = np.inf
-            for q in range(1, m):
-                gq = g[q]
-                while True:
-                    r = v[k]
-                    s = (gq - g[r]) / (2.0 * c * (q - r)) + 0.5 * (q + r)
-                    if s > z[k] or k == 0:
-                        break
-                    k -= 1
-                if s > z[k]:
-                    k += 1
-                    z[k] = s
-                # else k == 0 and s == -inf: parabola q is below v[0] everywhere and replaces it.
-                v[k] = q
-                z[k + 1] = np.inf
-            k = 0
-            for i in range(n):
-                p = i + pad
-                while z[k + 1] < p:
-                    k += 1
-                dist = p - v[k]
-                out[line, i] = g[v[k]] + c * dist * dist
-
-    return min_plus_lines
