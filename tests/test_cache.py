@@ -22,8 +22,9 @@ from eulerflow.cache import cache_dir, numba_cache_dir
 PACKAGE_DIR = Path(eulerflow.__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 
-# A kernel from the backends (imported lazily, on first use) and one from eulerflow.exact, then a
-# function of the user's own, in a module of the user's, cached after eulerflow's.
+# A kernel from the backends (imported lazily, on first use) and the one that eulerflow.exact's
+# Hopf-Lax formula calls (the backend's c-transform sweeps), then a function of the user's own, in
+# a module of the user's, cached after eulerflow's.
 SCRIPT = textwrap.dedent(
     """
     import json, sys, warnings
@@ -97,7 +98,7 @@ def _run(tmp_path: Path, user_cache_dir: Path | None = None, **env_vars: str) ->
 
 
 def _kernel_modules(folder: Path) -> set[str]:
-    """The source modules (``particles``, ``hamilton_jacobi``, ...) cached there."""
+    """The source modules (``particles``, ``c_transform``, ...) cached there."""
     return {Path(p).name.split(".")[0] for p in _numba_files(folder)}
 
 
@@ -105,7 +106,7 @@ def test_kernels_cache_in_eulerflow_cache_dir(tmp_path):
     root = tmp_path / "cache"
     result = _run(tmp_path, EULERFLOW_CACHE_DIR=str(root))
     assert result["warnings"] == []
-    assert {"particles", "hamilton_jacobi"} <= _kernel_modules(root / "numba")
+    assert {"particles", "c_transform"} <= _kernel_modules(root / "numba")
     assert "user_module" not in _kernel_modules(root)
 
 
@@ -113,7 +114,7 @@ def test_numba_cache_dir_of_the_user_is_respected(tmp_path):
     numba_dir = tmp_path / "numba-cache"
     ours = tmp_path / "ours"
     _run(tmp_path, numba_dir, NUMBA_CACHE_DIR=str(numba_dir), EULERFLOW_CACHE_DIR=str(ours))
-    assert {"particles", "hamilton_jacobi"} <= _kernel_modules(numba_dir)
+    assert {"particles", "c_transform"} <= _kernel_modules(numba_dir)
     assert _numba_files(ours) == {}
 
 
