@@ -36,7 +36,7 @@ Result, Solution, load
 
 from __future__ import annotations
 
-from . import energies, exact, hamiltonians, metrics, particles
+from . import energies, exact, hamiltonians, metrics, particles, problems
 from ._version import __version__
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
@@ -81,6 +81,7 @@ __all__ = [
     "load",
     "metrics",
     "particles",
+    "problems",
     "solve_continuity",
     "solve_fokker_planck",
     "solve_gradient_flow",

@@ -1,0 +1,22 @@
+"""Named benchmark problems with converged grid references: the zoo neural methods are scored on.
+
+Each problem is a frozen dataclass (:class:`Problem`): its box, its times, its PDE, the exact
+solution where one exists and the solver settings of its grid reference
+(:meth:`Problem.reference`, computed once and cached on disk). :func:`get` returns one by name
+(with parameters overridden), :func:`list` prints them all, and a subclass that sets ``name``
+joins the registry (or use :func:`register`).
+
+Examples
+--------
+>>> import eulerflow as ef
+>>> "heat" in ef.problems.names()
+True
+"""
+
+from .base import Problem
+from .fokker_planck import HeatEquation
+from .registry import get, list_problems, names, register
+
+list = list_problems  # noqa: A001 (eulerflow.problems.list() prints the zoo)
+
+__all__ = ["HeatEquation", "Problem", "get", "list", "list_problems", "names", "register"]
