@@ -41,6 +41,9 @@ OUTPUT_KINDS = ("density", "values")
 """What a problem's solution is: a probability density (scored from samples or densities) or
 the values of a function (Hamilton-Jacobi; scored from values)."""
 
+REGISTRY: dict[str, type[Problem]] = {}
+"""Registered problems by name (see :mod:`eulerflow.problems.registry`)."""
+
 _TIME_RTOL = 1e-9
 _memory: dict[str, np.ndarray] = {}
 
@@ -100,9 +103,7 @@ class Problem:
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if register and cls.__dict__.get("name"):
-            from .registry import register as add
-
-            add(cls, replace=True)
+            REGISTRY[cls.name] = cls
 
     def __post_init__(self) -> None:
         bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)

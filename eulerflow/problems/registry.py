@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    from .base import Problem
-
-_problems: dict[str, type[Problem]] = {}
+from .base import REGISTRY as _problems
+from .base import Problem
 
 
 def register(cls: type[Problem] | None = None, *, replace: bool = False):
@@ -34,8 +32,6 @@ def register(cls: type[Problem] | None = None, *, replace: bool = False):
     """
 
     def add(cls: type[Problem]) -> type[Problem]:
-        from .base import Problem
-
         if not (isinstance(cls, type) and issubclass(cls, Problem)):
             raise TypeError(f"only subclasses of eulerflow.problems.Problem register, got {cls!r}")
         name = cls.__dict__.get("name", "")
@@ -64,8 +60,6 @@ def get(name: str, **parameters: Any) -> Problem:
     Raises ``KeyError`` naming the registered problems when ``name`` is unknown, and
     ``TypeError`` naming the problem's parameters when one of ``parameters`` is not one.
     """
-    from .base import Problem
-
     if isinstance(name, Problem):
         return dataclasses.replace(name, **parameters) if parameters else name
     try:
