@@ -30,9 +30,9 @@ def fokker_planck_demo(
        (``d_t rho + div(b rho) = eps Laplace rho`` with the drift ``-A (x - b)``,
        Scharfetter-Gummel fluxes, BDF2) and by 20 000 Euler-Maruyama particles
        (:func:`eulerflow.particles.euler_maruyama`, cloud-in-cell deposit), both against the exact
-       Gaussian :func:`eulerflow.exact.ornstein_uhlenbeck` (seed notes, eqs. 31-34).
+       Gaussian :func:`eulerflow.exact.ornstein_uhlenbeck`.
     2. The porous medium equation ``d_t rho = Laplace rho^2`` as the Wasserstein gradient flow
-       ``d_t rho = div(rho grad dE/drho)`` of ``E = int rho^2`` (seed notes, eq. 69), solved by
+       ``d_t rho = div(rho grad dE/drho)`` of ``E = int rho^2`` (Otto 2001), solved by
        :func:`eulerflow.solve_gradient_flow` on ``[-1.5, 1.5]^2`` with ``n/2 x n/2`` cells from the
        Barenblatt profile at ``t0 = 0.01`` to ``t0 + 0.1``, against the exact Barenblatt
        solution; the discrete energy is recorded and must not increase.

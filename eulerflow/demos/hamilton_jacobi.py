@@ -23,8 +23,8 @@ def hamilton_jacobi_demo(
 ) -> dict[str, Any]:
     """Hamilton-Jacobi equation: kinks forming from smooth data, against the Hopf-Lax formula.
 
-    Solves ``d_t phi + |grad phi|^2 / 2 = 0`` (the equation of the optimal-transport potential,
-    seed notes section 3) on the periodic box ``[-pi, pi]^2`` with ``n x n`` cells from
+    Solves ``d_t phi + |grad phi|^2 / 2 = 0`` (the equation of the optimal-transport potential;
+    Benamou and Brenier 2000) on the periodic box ``[-pi, pi]^2`` with ``n x n`` cells from
 
         phi0(x, y) = cos(x) cos(y) + 0.3 sin(2 x + y)
 

@@ -24,7 +24,7 @@ def optimal_transport_demo(
     """Dynamic optimal transport: a Benamou-Brenier geodesic against its exact value.
 
     Solves ``min int_0^1 int |m|^2 / (2 rho) dx dt`` subject to ``d_t rho + div m = 0``,
-    ``rho(0) = rho0``, ``rho(1) = rho1`` (seed notes section 2, eq. 36) with
+    ``rho(0) = rho0``, ``rho(1) = rho1`` (Benamou and Brenier 2000) with
     :func:`eulerflow.benamou_brenier` (Douglas-Rachford, staggered space-time grid, 16 time
     steps, ``tol = 1e-4``) on the walled box ``[-3, 3]^2`` with ``n/2 x n/2`` cells. The
     densities are products ``f(x) g(y)`` of 1D Gaussians plus a floor of 0.01 (normalised), so

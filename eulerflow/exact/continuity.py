@@ -1,12 +1,12 @@
 """Closed-form and reference solutions of the continuity equation ``d_t rho + div(rho v) = 0``.
 
-The solutions rest on the push-forward theorem (seed notes, section 1.3): if ``X(t, x)`` is the flow
-of a smooth velocity, ``d/dt X(t, x) = v(t, X(t, x))`` with ``X(0, x) = x``, then
-``rho(t) = X(t, .) # rho0`` is the unique solution of the continuity equation and
-``rho(t, X(t, x)) det DX(t, x) = rho0(x)``. Along a characteristic
-``d/dt log rho(t, X(t, x)) = -div v(t, X(t, x))``, which :func:`characteristics_solution` integrates
-for any smooth velocity; linear velocities ``v = A x + b`` transport Gaussians to Gaussians
-(:func:`linear_flow_gaussian`), and translations and rotations have closed forms.
+The solutions rest on the push-forward theorem (Ambrosio, Gigli and Savare 2008, Prop. 8.1.8):
+if ``X(t, x)`` is the flow of a smooth velocity, ``d/dt X(t, x) = v(t, X(t, x))`` with
+``X(0, x) = x``, then ``rho(t) = X(t, .) # rho0`` is the unique solution of the continuity
+equation and ``rho(t, X(t, x)) det DX(t, x) = rho0(x)``. Along a characteristic
+``d/dt log rho(t, X(t, x)) = -div v(t, X(t, x))``, which :func:`characteristics_solution`
+integrates for any smooth velocity; linear velocities ``v = A x + b`` transport Gaussians to
+Gaussians (:func:`linear_flow_gaussian`), and translations and rotations have closed forms.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hamilton-Jacobi equation ``d_t phi + |grad phi|^2 / 2 = 0``: Hopf-Lax formula and closed forms.
 
 The potential of the optimal (Benamou-Brenier) velocity ``v = grad phi`` solves this equation
-(seed notes, section 3). Its viscosity solution is the Hopf-Lax formula
+(Benamou and Brenier 2000). Its viscosity solution is the Hopf-Lax formula
 ``phi(t, x) = min_y phi0(y) + |x - y|^2 / (2 t)``. :func:`hopf_lax` evaluates it exactly on a grid,
 with the minimum over the cell centres (its one-dimensional sweeps are the Numba backend's
 c-transform kernel, :mod:`eulerflow.backends.numba.c_transform`, compiled on first use);

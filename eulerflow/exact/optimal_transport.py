@@ -1,6 +1,6 @@
 """Exact quadratic Wasserstein distances, geodesics and closed-form transport pairs.
 
-Reference values for the Benamou-Brenier solver (seed notes, sections 2, 3 and 6), for the
+Reference values for the Benamou-Brenier solver, for the
 quadratic cost ``W2^2(rho0, rho1) = min_T int |T(x) - x|^2 rho0(x) dx`` over maps ``T`` pushing
 ``rho0`` to ``rho1``:
 

@@ -1,8 +1,8 @@
 """The Lagrangian side: particles, sampling, SDEs, deposit onto grids and interpolation.
 
 - :func:`sample`: i.i.d. samples of a density given by cell averages;
-- :func:`euler_maruyama`: the SDE ``dX = b(t, X) dt + sqrt(2 eps) dW`` of the seed notes'
-  remark (eqs. 31-34), whose law solves the Fokker-Planck equation
+- :func:`euler_maruyama`: the SDE ``dX = b(t, X) dt + sqrt(2 eps) dW``, whose law
+  (Risken, *The Fokker-Planck Equation*, 1989) solves the Fokker-Planck equation
   ``d_t rho + div(b rho) = eps Laplace rho``; returns a :class:`ParticleSolution`;
 - :func:`deposit` / :func:`histogram`: mass-conserving cloud-in-cell / nearest-grid-point
   densities of weighted particles on a grid, and :func:`interpolate`, their adjoint (backend

@@ -12,7 +12,7 @@ Along axis ``a`` with cells ``i = 0..n-1`` and faces ``j = 0..n`` (face ``j`` be
 - face states ``q^-_j = q_{j-1} + s_{j-1} / 2`` and ``q^+_j = q_j - s_j / 2``;
 - upwind flux ``F_j = max(u_j, 0) q^-_j + min(u_j, 0) q^+_j``; ``F_0 = F_n = 0`` on walls;
 - rate ``L(q)_i = -sum_a (F_{a, i+1} - F_{a, i}) / h_a``, the finite-volume form of
-  ``-div(rho u)`` (seed notes eq. 3: the change of mass in a cell is minus the net outflow).
+  ``-div(rho u)`` (the change of mass in a cell is minus the net outflow).
 
 An axis with a single cell carries no net flux and is skipped.
 """

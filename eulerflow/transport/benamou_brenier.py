@@ -82,11 +82,11 @@ def benamou_brenier(
         \quad \text{s.t.} \quad \partial_t \rho + \nabla \cdot m = 0,\;
         \rho(0) = \rho_0,\; \rho(1) = \rho_1,\; m \cdot n = 0 \text{ on walls},
 
-    whose minimal value is :math:`W_2^2 / 2` (seed notes eq. 36 with :math:`m = \rho v`). The
-    discretisation is the staggered space-time grid of Papadakis, Peyre and Oudet (2014): ``rho``
-    on the ``n_time + 1`` time faces, ``m`` on the space faces of ``n_time`` time cells, the cost
-    summed over the space-time cells on the centred averages ``I(rho, m)``. Each iteration is one
-    pointwise proximal map of :math:`|m|^2 / (2 \rho)` (``Backend.bb_prox``) and one projection
+    whose minimal value is :math:`W_2^2 / 2` (Benamou and Brenier 2000, with :math:`m = \rho v`).
+    The discretisation is the staggered space-time grid of Papadakis, Peyre and Oudet (2014):
+    ``rho`` on the ``n_time + 1`` time faces, ``m`` on the space faces of ``n_time`` time cells, the
+    cost summed over the space-time cells on the centred averages ``I(rho, m)``. Each iteration is
+    one pointwise proximal map of :math:`|m|^2 / (2 \rho)` (``Backend.bb_prox``) and one projection
     onto the continuity constraint by a space-time Poisson solve with DCTs/FFTs
     (``Backend.bb_poisson``).
 

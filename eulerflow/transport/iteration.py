@@ -9,8 +9,8 @@ interpolation to the cell centres; see :mod:`eulerflow.transport.staggered_space
 optimality (KKT) conditions are: ``U`` in ``C``, ``V = I U``, and ``I^T xi = G phi`` for a
 subgradient ``xi`` of ``J`` at ``V`` and a potential ``phi`` on the space-time cells. Where
 ``rho > 0``, ``xi = (-|v|^2 / 2, v)`` with ``v = m / rho``, so the last condition is the discrete
-``v = grad phi`` and ``d_t phi + |grad phi|^2 / 2 = 0`` (seed notes eq. 56); where ``rho = 0`` it
-only asks ``d_t phi + |grad phi|^2 / 2 <= 0``.
+``v = grad phi`` and ``d_t phi + |grad phi|^2 / 2 = 0`` (Benamou and Brenier
+2000); where ``rho = 0`` it only asks ``d_t phi + |grad phi|^2 / 2 <= 0``.
 
 After each iteration a method holds ``u`` (exactly in ``C``: the output of the projection) and
 ``v`` (an output of the proximal map, so ``rho_c >= 0``), and it knows a subgradient ``xi`` in

@@ -1,5 +1,5 @@
 """Euler-Maruyama for ``dX = b dt + sqrt(2 eps) dW`` against exact moments and against the
-Fokker-Planck solver (seed notes, eqs. 31-34).
+Fokker-Planck solver.
 
 For the Ornstein-Uhlenbeck drift ``b = -A x`` the Euler-Maruyama chain is linear-Gaussian and its
 moments obey, exactly, ``m_{k+1} = M m_k`` and ``S_{k+1} = M S_k M^T + 2 eps dt I`` with

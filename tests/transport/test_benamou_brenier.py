@@ -225,7 +225,7 @@ def _cell_gradient(phi, grid):
 
 
 def test_velocity_is_grad_phi_and_hamilton_jacobi(linear_1d):
-    """v = grad phi and d_t phi + |grad phi|^2 / 2 = 0 where rho > 0 (seed notes eq. 56)."""
+    """v = grad phi and d_t phi + |grad phi|^2 / 2 = 0 where rho > 0 (Benamou-Brenier 2000)."""
     grid, _, res = linear_1d
     phi, v = res.potential, res.velocity
     grad = _cell_gradient(phi, grid)
