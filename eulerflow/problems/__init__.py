@@ -14,9 +14,21 @@ True
 """
 
 from .base import Problem
-from .fokker_planck import HeatEquation
+from .fokker_planck import AnisotropicOU, DoubleWell, HeatEquation, OURose, StyblinskiTang
 from .registry import get, list_problems, names, register
 
 list = list_problems  # noqa: A001 (eulerflow.problems.list() prints the zoo)
 
-__all__ = ["HeatEquation", "Problem", "get", "list", "list_problems", "names", "register"]
+__all__ = [
+    "AnisotropicOU",
+    "DoubleWell",
+    "HeatEquation",
+    "OURose",
+    "Problem",
+    "StyblinskiTang",
+    "get",
+    "list",
+    "list_problems",
+    "names",
+    "register",
+]

@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 import os
 import tempfile
 import warnings
@@ -106,32 +107,43 @@ class Problem:
             REGISTRY[cls.name] = cls
 
     def __post_init__(self) -> None:
-        bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)
+        try:
+            bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)
+        except (TypeError, ValueError):
+            bounds = ()
         if not bounds or any(
             not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) for lo, hi in bounds
         ):
             raise ValueError(
                 f"bounds must be finite (lo, hi) pairs with lo < hi, got {self.bounds!r}"
             )
-        times = tuple(float(t) for t in np.atleast_1d(self.times))
+        try:
+            times = tuple(float(t) for t in np.atleast_1d(self.times))
+        except (TypeError, ValueError):
+            times = ()
         if (
             not times
             or any(not (math.isfinite(t) and t >= 0) for t in times)
             or list(times) != sorted(set(times))
         ):
             raise ValueError(f"times must be increasing finite numbers >= 0, got {self.times!r}")
-        if int(self.resolution) != self.resolution or self.resolution < 2:
-            raise ValueError(f"resolution must be an integer >= 2, got {self.resolution!r}")
-        if int(self.bins) != self.bins or self.bins < 1 or self.resolution % self.bins:
+        resolution = _resolution(self.resolution)
+        if not _is_integer(self.bins) or self.bins < 1 or resolution % self.bins:
             raise ValueError(
                 f"bins must be a positive integer dividing resolution={self.resolution}, "
                 f"got {self.bins!r}"
             )
+        for field in ("tolerance", "bandwidth"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not (
+                isinstance(value, numbers.Real) and math.isfinite(value) and value > 0
+            ):
+                raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
         if self.output not in OUTPUT_KINDS:
             raise ValueError(f"{type(self).__name__}.output must be one of {OUTPUT_KINDS}")
         object.__setattr__(self, "bounds", bounds)
         object.__setattr__(self, "times", times)
-        object.__setattr__(self, "resolution", int(self.resolution))
+        object.__setattr__(self, "resolution", resolution)
         object.__setattr__(self, "bins", int(self.bins))
 
     # -- what the problem is: subclasses ---------------------------------------------------------
@@ -215,6 +227,7 @@ class Problem:
             Shape ``grid.shape`` for one time, ``(len(times), *grid.shape)`` for all.
         """
         n = self.resolution if resolution is None else _resolution(resolution)
+        index = None if t is None else self.time_index(t)  # before a solve, not after it
         grid = self.grid(n)
         key = self.cache_key(n)
         data = _memory.get(key) if cache else None
@@ -235,7 +248,7 @@ class Problem:
             _memory[key] = data
         data = data.copy()
         data.setflags(write=False)
-        return data if t is None else data[self.time_index(t)]
+        return data if index is None else data[index]
 
     def cache_key(self, resolution: int) -> str:
         """SHA-256 of the name, parameters, resolution, reference version and eulerflow version."""
@@ -263,8 +276,17 @@ class Problem:
         return f"{self.name}  ({self.dim}D, {exact})  {self.description}"
 
 
+def _is_integer(value) -> bool:
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and int(value) == value
+    )
+
+
 def _resolution(value) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 2:
+    if not _is_integer(value) or value < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {value!r}")
     return int(value)
 
@@ -297,9 +319,13 @@ def _write(path: Path, key: str, data: np.ndarray) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, key=np.array(key), reference=data)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, key=np.array(key), reference=data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)  # no half-written file left in the cache
+            raise
     except OSError as err:
         if not _warned_unwritable:
             _warned_unwritable = True
