@@ -15,7 +15,11 @@ True
 
 from .base import Problem
 from .fokker_planck import AnisotropicOU, DoubleWell, HeatEquation, OURose, StyblinskiTang
+from .gradient_flows import AggregationDiffusion, Barenblatt, BarenblattM2, BarenblattM3
+from .hamilton_jacobi import QuadraticHamiltonJacobi
+from .jko import OUJKO
 from .registry import get, list_problems, names, register
+from .transport import GaussianTransport, MixtureTransport, TransportProblem
 
 list = list_problems  # noqa: A001 (eulerflow.problems.list() prints the zoo)
 
@@ -32,3 +36,6 @@ __all__ = [
     "names",
     "register",
 ]
+__all__ += ["AggregationDiffusion", "Barenblatt", "BarenblattM2", "BarenblattM3"]
+__all__ += ["GaussianTransport", "MixtureTransport", "OUJKO", "QuadraticHamiltonJacobi"]
+__all__ += ["TransportProblem"]

@@ -46,7 +46,8 @@ REGISTRY: dict[str, type[Problem]] = {}
 """Registered problems by name (see :mod:`eulerflow.problems.registry`)."""
 
 _TIME_RTOL = 1e-9
-_memory: dict[str, np.ndarray] = {}
+_memory: dict[str, tuple[np.ndarray, dict[str, float]]] = {}
+_EXTRA = "extra_"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -153,7 +154,11 @@ class Problem:
 
     def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
         """The grid solution at ``times`` on ``grid``, shape ``(len(times), *grid.shape)``,
-        computed with the settings that make it a converged reference."""
+        computed with the settings that make it a converged reference.
+
+        A problem with scalar by-products of the same solve (the optimal-transport cost, say)
+        returns ``(solution, extras)`` with ``extras`` a dict of numbers; they are cached with
+        the solution and read by :meth:`reference_extras`."""
         raise NotImplementedError
 
     def exact(self, t: float, grid: Grid) -> np.ndarray:
@@ -226,15 +231,30 @@ class Problem:
         numpy.ndarray
             Shape ``grid.shape`` for one time, ``(len(times), *grid.shape)`` for all.
         """
-        n = self.resolution if resolution is None else _resolution(resolution)
         index = None if t is None else self.time_index(t)  # before a solve, not after it
+        data, _ = self._computed(resolution, cache, progress)
+        data = data.copy()
+        data.setflags(write=False)
+        return data if index is None else data[index]
+
+    def reference_extras(
+        self, resolution: int | None = None, *, cache: bool = True, progress: bool | None = None
+    ) -> dict[str, float]:
+        """The scalar by-products of the reference solve (see :meth:`solve`), e.g. the
+        transport cost; empty for most problems. Computed and cached with :meth:`reference`."""
+        return dict(self._computed(resolution, cache, progress)[1])
+
+    def _computed(
+        self, resolution: int | None, cache: bool, progress: bool | None
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        n = self.resolution if resolution is None else _resolution(resolution)
         grid = self.grid(n)
         key = self.cache_key(n)
-        data = _memory.get(key) if cache else None
-        if data is None and cache:
-            data = _read(self.cache_path(n), key)
-        if data is None:
-            data = np.asarray(self.solve(grid, self.times, progress=progress), dtype=np.float64)
+        found = _memory.get(key) if cache else None
+        if found is None and cache:
+            found = _read(self.cache_path(n), key)
+        if found is None:
+            data, extras = _split(self.solve(grid, self.times, progress=progress))
             if data.shape != (len(self.times), *grid.shape):
                 raise RuntimeError(
                     f"{type(self).__name__}.solve returned shape {data.shape}, expected "
@@ -242,13 +262,12 @@ class Problem:
                 )
             if not np.all(np.isfinite(data)):
                 raise RuntimeError(f"the reference of problem {self.name!r} is not finite")
+            found = (data, extras)
             if cache:
-                _write(self.cache_path(n), key, data)
+                _write(self.cache_path(n), key, *found)
         if cache:
-            _memory[key] = data
-        data = data.copy()
-        data.setflags(write=False)
-        return data if index is None else data[index]
+            _memory[key] = found
+        return found
 
     def cache_key(self, resolution: int) -> str:
         """SHA-256 of the name, parameters, resolution, reference version and eulerflow version."""
@@ -299,12 +318,19 @@ def _plain(value):
     raise TypeError(f"problem parameters must be plain numbers, tuples or strings, got {value!r}")
 
 
-def _read(path: Path, key: str) -> np.ndarray | None:
+def _split(solved) -> tuple[np.ndarray, dict[str, float]]:
+    data, extras = solved if isinstance(solved, tuple) else (solved, {})
+    extras = {str(k): float(v) for k, v in extras.items()}
+    return np.asarray(data, dtype=np.float64), extras
+
+
+def _read(path: Path, key: str) -> tuple[np.ndarray, dict[str, float]] | None:
     try:
         with np.load(path, allow_pickle=False) as f:
             if str(f["key"]) != key:
                 return None
-            return np.array(f["reference"], dtype=np.float64)
+            extras = {k[len(_EXTRA) :]: float(f[k]) for k in f.files if k.startswith(_EXTRA)}
+            return np.array(f["reference"], dtype=np.float64), extras
     except FileNotFoundError:
         return None
     except Exception:  # a damaged or foreign file: recompute (and overwrite it)
@@ -314,14 +340,15 @@ def _read(path: Path, key: str) -> np.ndarray | None:
 _warned_unwritable = False
 
 
-def _write(path: Path, key: str, data: np.ndarray) -> None:
+def _write(path: Path, key: str, data: np.ndarray, extras: dict[str, float]) -> None:
     global _warned_unwritable
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        named = {_EXTRA + k: np.array(v) for k, v in extras.items()}
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, key=np.array(key), reference=data)
+                np.savez(f, key=np.array(key), reference=data, **named)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)  # no half-written file left in the cache
