@@ -23,7 +23,7 @@ from .scoring import (
     EXACT_W2_ENTRIES,
     KERNEL_SAMPLES,
     METRICS,
-    N_FLOOR_BINNED,
+    N_FLOOR_CHEAP,
     N_FLOOR_OTHER,
     Setup,
     binned_field,
@@ -98,7 +98,11 @@ def validate(
         ``problem.bins``).
     n_floor : int, optional
         Floor repetitions of every metric (0: no floors). Default: 20 for the binned metrics
-        (cheap), 10 for the others (each repetition costs as much as the value).
+        and the moments (cheap), 10 for W2 and the kernels (each repetition costs as much as
+        the value). The verdict ``value > floor + 3 std`` uses the spread of these few
+        repetitions, itself uncertain: exact samples are flagged now and then (most often by
+        the skewed kernel metrics), so read a single flag with care and more n_floor for a
+        firmer verdict.
     rng : int, numpy.random.Generator or None
         Random source of the floors and subsamples; the seed used is in ``settings["seed"]``.
     w2_squared : float, optional
@@ -195,7 +199,7 @@ def validate(
         "bins": problem.bins,
         "coarsen": list(coarsen),
         "n_floor": n_floor,
-        "n_floor_binned": N_FLOOR_BINNED if n_floor is None else n_floor,
+        "n_floor_cheap": N_FLOOR_CHEAP if n_floor is None else n_floor,
         "n_floor_other": N_FLOOR_OTHER if n_floor is None else n_floor,
         "kernel_samples": KERNEL_SAMPLES,
         "exact_w2_entries": EXACT_W2_ENTRIES,
@@ -267,7 +271,7 @@ def _metrics(kind: str, metrics) -> tuple[tuple[str, ...], list[str]]:
     notes: list[str] = []
     if metrics is None:
         chosen = known
-        if "w2" in chosen and importlib.util.find_spec("ot") is None:
+        if "w2" in chosen and not _has_pot():
             chosen = tuple(m for m in chosen if m != "w2")
             notes.append("w2 skipped: POT is not installed (pip install 'eulerflow[validate]')")
         return chosen, notes
@@ -280,6 +284,11 @@ def _metrics(kind: str, metrics) -> tuple[tuple[str, ...], list[str]]:
     if "w2" in names:
         require_pot("validate(metrics=['w2'])")
     return tuple(m for m in known if m in names), notes
+
+
+def _has_pot() -> bool:
+    """Whether POT (``ot``) can be imported."""
+    return importlib.util.find_spec("ot") is not None
 
 
 def _seed(rng) -> np.random.SeedSequence:

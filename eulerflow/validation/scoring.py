@@ -60,13 +60,13 @@ VALUES_METRICS = ("values_l1", "values_l2", "values_sup")
 METRICS = {"samples": SAMPLE_METRICS, "density": DENSITY_METRICS, "values": VALUES_METRICS}
 """The metrics of each kind of output, in the order of the report."""
 
-BINNED = ("binned_l1", "binned_kl")
-"""The metrics with a multinomial floor (cheap: ``n_floor`` repetitions, default 20)."""
+CHEAP = ("binned_l1", "binned_kl", "mean_error", "cov_error")
+"""The metrics whose floor repetitions are cheap (``O(bins)`` or ``O(n)``)."""
 
-N_FLOOR_BINNED = 20
+N_FLOOR_CHEAP = 20
 N_FLOOR_OTHER = 10
-"""Default floor repetitions: binned metrics, and the others (every repetition of W2, the
-kernels or the moments costs as much as the value)."""
+"""Default floor repetitions: the cheap metrics, and the others (every repetition of W2 or of
+a kernel metric costs as much as the value)."""
 
 KERNEL_SAMPLES = 1000
 """Largest number of samples the kernel metrics see (a random subsample beyond it)."""
@@ -90,7 +90,7 @@ class Setup:
         """Floor repetitions of ``metric``."""
         if self.n_floor is not None:
             return self.n_floor
-        return N_FLOOR_BINNED if metric in BINNED else N_FLOOR_OTHER
+        return N_FLOOR_CHEAP if metric in CHEAP else N_FLOOR_OTHER
 
 
 def score_samples(
