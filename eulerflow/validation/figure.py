@@ -97,10 +97,10 @@ def _inside_title(ax, title: str) -> None:
 
 def _curves(axes, bins, ref, out, diff, t, kind, field) -> None:
     x = bins.axis_centers(0)
-    axes[0].plot(x, ref, color="k")
-    axes[1].plot(x, ref, color="k", lw=0.8, label="reference")
+    axes[0].step(x, ref, where="mid", color="k")
+    axes[1].step(x, ref, where="mid", color="k", lw=0.8, label="reference")
     axes[1].step(x, out, where="mid", color="C0", label=_LABELS[kind])
-    axes[1].legend(fontsize=8, loc="upper right")
+    axes[1].legend(fontsize=8, loc="lower right")
     axes[2].axhline(0.0, color="0.6", lw=0.8)
     axes[2].step(x, diff, where="mid", color="C3")
     titles = (f"reference, t = {t:g}", f"{_LABELS[kind]}, t = {t:g}", f"difference, t = {t:g}")
@@ -136,17 +136,19 @@ def _metric_panel(ax, report: ValidationReport) -> None:
                 lw=0,
             )
             ax.plot(tf, floor, "--", color=colour, lw=0.9)
+    floors = any(row.floor is not None for row in report.rows if row.metric in names)
     positive = [row.value for row in report.rows if row.metric in names and row.value > 0]
     if positive:
         ax.set_yscale("log")
     ax.set_xlabel("t")
     ax.set_ylabel("metric")
     ax.legend(
-        title="lines: value; dashed: floor; band: floor +- 2 std",
+        title="lines: value; dashed: floor; band: floor +- 2 std" if floors else None,
         fontsize=8,
         title_fontsize=8,
         loc="lower right",
         ncols=len(names),
     )
     _inside_title(ax, "metrics vs time")
+    ax.margins(y=0.2)
     ax.grid(alpha=0.3, which="both")
