@@ -30,13 +30,17 @@ exact
     Closed-form and reference solutions.
 metrics
     Distances between a method's output and a grid reference, with sampling floors.
+problems
+    Named benchmark problems with converged grid references.
+validate, ValidationReport
+    Score a method's samples, density or values against a problem's reference (table, figure).
 Result, Solution, load
     Result objects (one base), snapshots of time-dependent solutions, reading saved results.
 """
 
 from __future__ import annotations
 
-from . import energies, exact, hamiltonians, metrics, particles, problems
+from . import energies, exact, hamiltonians, metrics, particles, problems, validation
 from ._version import __version__
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
@@ -54,6 +58,7 @@ from .grid import Grid
 from .jko_scheme import JKOSolution, euclidean_jko_step, jko
 from .results import Result, ResultFileError, Solution, load
 from .transport import OTResult, benamou_brenier
+from .validation import ValidationReport, validate
 
 __all__ = [
     "Backend",
@@ -69,6 +74,7 @@ __all__ = [
     "Solution",
     "StepBudgetWarning",
     "UnstableSolutionError",
+    "ValidationReport",
     "__version__",
     "available_backends",
     "benamou_brenier",
@@ -86,4 +92,6 @@ __all__ = [
     "solve_fokker_planck",
     "solve_gradient_flow",
     "solve_hamilton_jacobi",
+    "validate",
+    "validation",
 ]

@@ -1,4 +1,5 @@
-"""The ``eulerflow`` command: ``eulerflow backends`` and ``eulerflow demo``.
+"""The ``eulerflow`` command: ``eulerflow backends``, ``eulerflow demo``, ``eulerflow problems``
+and ``eulerflow validate``.
 
 ``eulerflow backends`` lists the compute backends, whether they can run here, their versions and
 devices. ``eulerflow demo`` runs one small problem per capability of the package, compares it with
@@ -6,6 +7,11 @@ an exact solution where one is known, prints the numbers and writes figures, an 
 solution files into a folder.
 
 The parts of the demo are in :mod:`eulerflow.demos`.
+
+``eulerflow problems`` lists the benchmark problems; ``eulerflow validate PROBLEM FILE`` scores
+the samples, densities or values in ``FILE`` against the problem's grid reference
+(:func:`eulerflow.validate`), prints the table and writes ``<problem>-validation.json`` and
+``.png`` into a folder.
 """
 
 from __future__ import annotations
@@ -76,6 +82,65 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _cmd_problems(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .problems import list_problems
+
+    list_problems()
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .problems import get
+    from .validation import read_outputs, validate
+
+    if args.list:
+        return _cmd_problems(args, parser)
+    if args.problem is None or args.file is None:
+        parser.error("the arguments PROBLEM and FILE are required (or --list)")
+    try:
+        problem = get(args.problem)
+    except KeyError as err:
+        parser.error(f"argument PROBLEM: {err.args[0]}")
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        parser.error(f"argument --out: {str(out)!r} exists and is not a folder")
+    try:
+        kind, data = read_outputs(args.file, t=args.t)
+    except FileNotFoundError as err:
+        parser.error(f"argument FILE: {err}")
+    except ValueError as err:
+        message = str(err).replace("t / --t", "--t")
+        parser.error(f"argument FILE: {message}")
+    try:
+        report = validate(
+            problem,
+            **{kind: data},
+            t=args.t,
+            resolution=args.resolution,
+            rng=args.seed,
+            progress=sys.stderr.isatty(),
+        )
+    except (ValueError, TypeError) as err:
+        text = str(err)
+        name = "--resolution" if text.startswith("resolution") else "FILE"
+        if args.t and ("is not a time of problem" in text or text.startswith("t=")):
+            name = "--t"
+        parser.error(f"argument {name}: {text}")
+    print(report.table())
+    out.mkdir(parents=True, exist_ok=True)
+    written = [report.save(out / f"{problem.name}-validation.json")]
+    if not args.figure_off:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        path = out / f"{problem.name}-validation.png"
+        report.plot(path)
+        written.append(path)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 # -- argument parsing ------------------------------------------------------------------------------
 def _grid_size(text: str) -> int:
     try:
@@ -139,7 +204,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the animated GIFs (the slowest files to write)",
     )
     demo.set_defaults(handler=_cmd_demo, parser=demo)
+
+    problems = commands.add_parser(
+        "problems",
+        help="list the benchmark problems (name, dimension, exact or grid reference)",
+        description="List the benchmark problems of eulerflow.problems.",
+    )
+    problems.set_defaults(handler=_cmd_problems, parser=problems)
+    _add_validate(commands)
     return parser
+
+
+def _add_validate(commands) -> None:
+    from .validation.outputs import FILE_LAYOUT
+
+    validate = commands.add_parser(
+        "validate",
+        help="score a method's samples, densities or values against a problem's reference",
+        description="Score the outputs in FILE against the grid reference of PROBLEM (every "
+        "metric with its sampling floor), print the table and write "
+        "<out>/<problem>-validation.json and .png. FILE layout: " + FILE_LAYOUT + ".",
+    )
+    validate.add_argument("problem", nargs="?", metavar="PROBLEM", help="a problem name")
+    validate.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="a .npz, .npy or .nc file"
+    )
+    validate.add_argument(
+        "--t",
+        type=float,
+        nargs="+",
+        metavar="T",
+        help="the times of the file's arrays when it stores none (.npy); for a file with "
+        "times, the ones to score (default: all)",
+    )
+    validate.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder to write into, created if needed (default: .)",
+    )
+    validate.add_argument(
+        "--resolution",
+        type=int,
+        metavar="N",
+        help="cells per axis of the reference (default: the problem's)",
+    )
+    validate.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the floors (default: 0)"
+    )
+    validate.add_argument(
+        "--no-figure", dest="figure_off", action="store_true", help="skip the figure"
+    )
+    validate.add_argument(
+        "--list", action="store_true", help="list the problems and exit (like 'eulerflow problems')"
+    )
+    validate.set_defaults(handler=_cmd_validate, parser=validate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,10 +1,13 @@
-"""Shared fixtures: the compute backends, each skipped with its reason when unavailable."""
+"""Shared fixtures: the compute backends (each skipped with its reason when unavailable), and
+the Figures a test saves with checks of their layout."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from hypothesis import settings
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from eulerflow.backends import BackendUnavailableError, get_backend
 
@@ -35,3 +38,70 @@ def fast_backend(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
+
+
+# -- figures: the Figures a test saves, and checks of their layout (demos, validation) ----------
+
+
+@pytest.fixture
+def saved_figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """Every matplotlib Figure saved while the test runs (saved as usual, and kept here)."""
+    figures: list[Figure] = []
+    save = Figure.savefig
+
+    def record(self: Figure, *args, **kwargs):
+        figures.append(self)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    return figures
+
+
+def _plot_axes(figure: Figure) -> list:
+    """The panels of a figure (colorbars excluded)."""
+    colorbars = {
+        id(image.colorbar.ax) for ax in figure.axes for image in ax.images if image.colorbar
+    }
+    return [ax for ax in figure.axes if id(ax) not in colorbars]
+
+
+def _assert_labelled_and_apart(figure: Figure) -> None:
+    """Every panel has x and y labels, its title stays within the panel's width, and no two
+    panels or colorbars (with their ticks, labels and titles) overlap."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in _plot_axes(figure):
+        name = repr(ax.get_title())
+        assert ax.get_xlabel() and ax.get_ylabel(), f"panel {name} lacks an axis label"
+        title, frame = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert frame.x0 - 1 <= title.x0 and title.x1 <= frame.x1 + 1, (
+            f"the title {name} is wider than its panel (it runs over the colorbar)"
+        )
+    boxes = [(ax, ax.get_tightbbox(renderer)) for ax in figure.axes]
+    for i, (ax, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1 :]:
+            assert not box.shrunk(0.99, 0.99).overlaps(other_box), (
+                f"{ax.get_title() or ax.get_ylabel()!r} overlaps "
+                f"{other.get_title() or other.get_ylabel()!r}"
+            )
+
+
+def _colour_limits(figure: Figure, title_start: str) -> tuple[float, float]:
+    """``(vmin, vmax)`` of the image in the panel whose title starts with ``title_start``."""
+    for ax in _plot_axes(figure):
+        if ax.get_title().startswith(title_start) and ax.images:
+            return ax.images[0].get_clim()
+    raise AssertionError(f"no image panel titled {title_start!r}...")
+
+
+@pytest.fixture
+def assert_labelled_and_apart():
+    """The check :func:`_assert_labelled_and_apart`, as a fixture."""
+    return _assert_labelled_and_apart
+
+
+@pytest.fixture
+def colour_limits():
+    """The lookup :func:`_colour_limits`, as a fixture."""
+    return _colour_limits

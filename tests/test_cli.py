@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -200,3 +201,83 @@ def test_python_dash_m_version() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"eulerflow {eulerflow.__version__}"
+
+
+# -- eulerflow validate / problems -----------------------------------------------------------------
+@pytest.fixture
+def heat_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Exact samples of the heat problem at two of its times, in an .npz file (and a private
+    reference cache)."""
+    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path / "cache"))
+    problem = eulerflow.problems.get("heat")
+    path = tmp_path / "run.npz"
+    np.savez(
+        path,
+        times=[0.5, 1.0],
+        samples_0=problem.exact_samples(0.5, 2000, rng=1),
+        samples_1=problem.exact_samples(1.0, 2000, rng=2),
+    )
+    return path
+
+
+def test_validate_prints_the_table_and_writes_json_and_png(
+    heat_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["validate", "heat", str(heat_file), "--out", str(out), "--seed", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "problem 'heat', samples" in text
+    assert re.search(r"^\s*1\s+binned_l1\s+" + FLOAT, text, re.MULTILINE)
+    report = eulerflow.ValidationReport.load(out / "heat-validation.json")
+    assert report.times == (0.5, 1.0)
+    assert report.settings["seed"] == 3
+    assert not report.row(1.0, "binned_l1").above_floor
+    with Image.open(out / "heat-validation.png") as image:
+        assert image.size[0] > 1000
+
+
+def test_validate_npy_with_t_and_no_figure(
+    heat_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.npy"
+    np.save(path, np.load(heat_file)["samples_0"])
+    out = tmp_path / "out"
+    assert (
+        main(["validate", "heat", str(path), "--t", "0.5", "--no-figure", "--out", str(out)]) == 0
+    )
+    assert (out / "heat-validation.json").is_file()
+    assert not (out / "heat-validation.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["nope", "{file}"], "argument PROBLEM: no problem named 'nope'"),
+        (["heat", "{npy}"], "argument FILE: .* stores no times; give them with --t"),
+        (["heat", "{npy}", "--t", "0.3"], "argument --t: .*t=0.3 is not a time of problem"),
+        (["heat", "{file}", "--resolution", "100"], "argument --resolution: resolution=100"),
+        (["heat", "{empty}"], r"argument FILE: .*has no outputs to validate.*\['times'\]"),
+        (["heat"], "PROBLEM and FILE are required"),
+    ],
+)
+def test_validate_errors_name_the_argument(
+    heat_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    message: str,
+) -> None:
+    npy, empty = tmp_path / "x.npy", tmp_path / "empty.npz"
+    np.save(npy, np.zeros((10, 2)))
+    np.savez(empty, times=[0.5])
+    paths = {"file": heat_file, "npy": npy, "empty": empty}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", *(a.format(**paths) for a in arguments)])
+    assert exit_info.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("command", [["problems"], ["validate", "--list"]])
+def test_problems_are_listed(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(command) == 0
+    assert re.search(r"^heat\s+2D\s+exact", capsys.readouterr().out, re.MULTILINE)
