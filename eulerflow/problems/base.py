@@ -85,7 +85,7 @@ class Problem:
     >>> problem.dim, problem.times
     (2, (0.25, 0.5, 1.0))
     >>> problem.grid().shape
-    (128, 128)
+    (160, 160)
     """
 
     name: ClassVar[str] = ""

@@ -22,8 +22,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 
 
 def small(**parameters) -> HeatEquation:
-    """The heat problem on 32^2 cells, 8^2 bins (a reference in a fraction of a second)."""
-    return get("heat", resolution=32, bins=8, **parameters)
+    """The heat problem on 32^2 cells of [-6, 6]^2, 8^2 bins (a reference in a fraction of a
+    second)."""
+    return get("heat", bounds=((-6, 6), (-6, 6)), resolution=32, bins=8, **parameters)
 
 
 # -- exact samples at the floor, a wrong model above ---------------------------------------------
