@@ -1,10 +1,9 @@
 """Time ``eulerflow.validate`` / ``eulerflow validate`` on 10^5 samples in 2D (the heat problem).
 
-Settings: the problem ``heat`` at its defaults (128^2 reference cells, 32^2 bins, times 0.25,
-0.5 and 1), 10^5 exact samples at each of the three times, every default metric (binned L1
-and KL with 20 floor repetitions, moments with 20, W2 binned on the 32^2 bins and the two kernel
-metrics on a subsample of 1000 samples with 10), seed 0. The reference cache is a fresh
-temporary folder.
+Settings: the problem ``heat`` at its defaults (160^2 reference cells on [-8, 8]^2, 32^2 bins, times
+0.25, 0.5 and 1), 10^5 exact samples at each of the three times, every default metric (binned L1 and
+KL with 20 floor repetitions, moments with 20, W2 binned on the 32^2 bins and the two kernel metrics
+on a subsample of 1000 samples with 10), seed 0. The reference cache is a fresh temporary folder.
 
 Timed, each in a fresh Python process unless said otherwise:
 
