@@ -6,7 +6,9 @@ binned metrics and the moments, 10 for W2 and the kernel metrics; verdict: value
 floor + 3 floor spreads). Models: the exact law, the diffusion 5 % too large, the drift matrix
 5 % too large; exact samples of each, ``n`` per time, four seeds. Printed per model and ``n``:
 for every metric, in how many of the 12 (seed, time) cases the row was flagged, and the time
-one ``validate`` call took (three times, the reference cached).
+one ``validate`` call took (three times, the reference cached); then, for the metrics whose
+excesses combined over the three times (``ValidationReport.combined``, Stouffer's sum) exceed 3,
+in how many of the 4 seeds.
 
 Run from the repository root::
 
@@ -35,6 +37,7 @@ def main() -> None:
     for n in SIZES:
         for label, model in models.items():
             counts: dict[str, int] = {}
+            combined: dict[str, int] = {}
             start = time.perf_counter()
             for seed in SEEDS:
                 samples = {
@@ -44,9 +47,13 @@ def main() -> None:
                 report = ef.validate(problem, samples=samples, rng=seed)
                 for row in report.rows:
                     counts[row.metric] = counts.get(row.metric, 0) + bool(row.above_floor)
+                for metric, z in report.combined().items():
+                    combined[metric] = combined.get(metric, 0) + bool(z > 3)
             seconds = (time.perf_counter() - start) / len(SEEDS)
             cells = "  ".join(f"{metric} {count:2d}" for metric, count in counts.items())
             print(f"n = {n:>6}  {label:14}  {cells}  ({seconds:.2f} s per validate)", flush=True)
+            cells = "  ".join(f"{metric} {count}" for metric, count in combined.items())
+            print(f"{'':10}  {'combined':14}  {cells}", flush=True)
 
 
 if __name__ == "__main__":

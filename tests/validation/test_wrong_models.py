@@ -5,8 +5,9 @@ At which sample size: ``benchmarks/validate_separation.py`` counts the flagged r
 and times. Measured there (4 seeds x 3 times per cell): at ``n = 3 * 10^4`` per time the
 diffusion error is flagged by ``cov_error`` and ``w2`` in 12/12 cases, the drift error by
 ``mean_error`` and ``w2`` in 12/12, exact samples by none of the moment, binned or W2 rows; at
-``n = 10^4`` the rates are 6/12 and 5/12 (diffusion), 9/12 and 8/12 (drift). The test uses
-``3 * 10^4`` samples at ``t = 1``.
+``n = 10^4`` the rates are 6/12 and 5/12 (diffusion), 9/12 and 8/12 (drift). The single-time
+tests use ``3 * 10^4`` samples at ``t = 1``. At ``n = 10^4`` the excesses combined over the three
+times (:meth:`ValidationReport.combined`) tell both wrong models apart (the last tests).
 """
 
 from __future__ import annotations
@@ -51,3 +52,27 @@ def test_diffusion_five_percent_off_is_flagged(problem, seed):
 def test_drift_five_percent_off_is_flagged(problem, seed):
     model = ef.problems.get("ou-anisotropic", drift_scale=1.05 * problem.drift_scale)
     assert {"mean_error", "w2"} <= flagged(problem, model, seed)
+
+
+def combined(problem, model, seed: int) -> dict[str, float]:
+    samples = {
+        t: model.exact_samples(t, 10_000, rng=10 * seed + k) for k, t in enumerate(problem.times)
+    }
+    report = ef.validate(problem, samples=samples, metrics=FIRM, rng=seed)
+    z = report.combined()
+    for metric in FIRM:  # Stouffer's sum, from the rows
+        rows = [report.row(t, metric) for t in problem.times]
+        expected = sum((r.value - r.floor) / r.floor_std for r in rows) / len(rows) ** 0.5
+        assert z[metric] == pytest.approx(expected, rel=1e-12)
+    return z
+
+
+@pytest.mark.parametrize("seed", (1, 2))
+def test_ten_thousand_samples_combined_over_times(problem, seed):
+    exact = combined(problem, problem, seed)
+    assert max(exact.values()) < 3
+    diffusion = ef.problems.get("ou-anisotropic", diffusion=1.05 * problem.diffusion)
+    assert max(combined(problem, diffusion, seed)[m] for m in ("cov_error", "w2")) > 3
+    drift = ef.problems.get("ou-anisotropic", drift_scale=1.05 * problem.drift_scale)
+    z = combined(problem, drift, seed)
+    assert z["mean_error"] > 3 and z["w2"] > 3
