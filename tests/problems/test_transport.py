@@ -30,6 +30,7 @@ def test_gaussian_reference_is_within_its_tolerance_of_the_mccann_interpolant():
     problem = ef.problems.get("ot-gaussians")
     grid = problem.grid()
     reference = problem.reference()
+    assert reference.min() >= 0  # a density (the iterate is clipped, see TransportProblem)
     for k, s in enumerate(problem.times):
         assert l1(reference[k], problem.exact(s, grid), grid) <= problem.tolerance
     bures = problem.w2_squared()
@@ -88,6 +89,7 @@ def test_mixture_reference_converges_under_refinement():
     6.8317 vs 6.7576 (32 vs 64: 5.2e-2, 7.3e-2, 6.5e-2 and 6.7497, the slow test below)."""
     problem = ef.problems.get("ot-mixtures")
     coarse, fine = problem.reference(resolution=16), problem.reference(resolution=32)
+    assert coarse.min() >= 0 and fine.min() >= 0
     distances = [l1(coarse[k], coarsen(fine, 2)[k], problem.grid(16)) for k in range(3)]
     assert max(distances) <= 0.25, distances
     assert l1(coarse[3], coarsen(fine, 2)[3], problem.grid(16)) <= 1e-4  # the target itself

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import xarray as xr
 
 from eulerflow.validation import read_outputs
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(str(resources.files("eulerflow.problems") / "data"))  # the shipped neural outputs
 
 
 def test_npz_numbered_samples(tmp_path: Path) -> None:
