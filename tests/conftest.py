@@ -105,3 +105,13 @@ def assert_labelled_and_apart():
 def colour_limits():
     """The lookup :func:`_colour_limits`, as a fixture."""
     return _colour_limits
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _references_in_a_temporary_folder(tmp_path_factory):
+    """Grid references computed by the tests go to a folder of this session, not into the
+    user's cache (``EULERFLOW_REFERENCE_DIR``; the Numba kernels stay cached as usual)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("EULERFLOW_REFERENCE_DIR", str(tmp_path_factory.mktemp("references")))
+    yield
+    patch.undo()

@@ -11,11 +11,12 @@ numbers and tuples) and whose methods say what the problem is:
 - :meth:`Problem.neural_samples` the shipped outputs of a published neural method, if any.
 
 :meth:`Problem.reference` calls :meth:`Problem.solve` once for all of the problem's times and
-keeps the result in memory and on disk, in ``references/`` under :func:`eulerflow.cache.cache_dir`,
-in a file named by a SHA-256 digest of the problem's name, its parameters, the resolution, its
-``reference_version`` (bumped by a problem whose solver settings change) and the eulerflow
-version. A file that cannot be read is recomputed; a cache folder that cannot be written gives
-one warning and the reference is kept in memory only.
+keeps the result in memory and on disk, in :func:`reference_dir` (``$EULERFLOW_REFERENCE_DIR``,
+or ``references/`` under :func:`eulerflow.cache.cache_dir`), in a file named by a SHA-256 digest
+of the problem's name, its parameters, the resolution, its ``reference_version`` (bumped by a
+problem whose solver settings change) and the eulerflow version. A file that cannot be read is
+recomputed; a cache folder that cannot be written gives one warning and the reference is kept in
+memory only.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ the values of a function (Hamilton-Jacobi; scored from values)."""
 
 REGISTRY: dict[str, type[Problem]] = {}
 """Registered problems by name (see :mod:`eulerflow.problems.registry`)."""
+
+REFERENCE_DIR_VAR = "EULERFLOW_REFERENCE_DIR"
 
 _TIME_RTOL = 1e-9
 _memory: dict[str, tuple[np.ndarray, dict[str, float]]] = {}
@@ -287,7 +290,7 @@ class Problem:
     def cache_path(self, resolution: int) -> Path:
         """The file of the cached reference at ``resolution``."""
         slug = self.name or type(self).__name__
-        return cache_dir() / "references" / f"{slug}-{self.cache_key(resolution)[:16]}.npz"
+        return reference_dir() / f"{slug}-{self.cache_key(resolution)[:16]}.npz"
 
     def describe(self) -> str:
         """One line: name, dimension, whether exact, description."""
@@ -302,6 +305,16 @@ def _is_integer(value) -> bool:
         and math.isfinite(value)
         and int(value) == value
     )
+
+
+def reference_dir() -> Path:
+    """Where references are cached: ``$EULERFLOW_REFERENCE_DIR`` if set (a folder shared by a
+    group, say), else ``references/`` under :func:`eulerflow.cache.cache_dir`. Read on every
+    call."""
+    explicit = os.environ.get(REFERENCE_DIR_VAR)
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    return cache_dir() / "references"
 
 
 def _resolution(value) -> int:

@@ -42,6 +42,7 @@ class Toy(Problem, register=False):
 def cache(tmp_path, monkeypatch):
     """An empty cache folder and an empty memory; the call counter reset."""
     monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("EULERFLOW_REFERENCE_DIR", raising=False)  # set by tests/conftest.py
     monkeypatch.setattr(base, "_memory", {})
     monkeypatch.setattr(base, "_warned_unwritable", False)
     Toy.calls[0] = 0
@@ -296,3 +297,10 @@ def test_a_solve_of_the_wrong_shape_or_not_finite_is_an_error(cache, monkeypatch
     )
     with pytest.raises(RuntimeError, match="not finite"):
         Toy().reference()
+
+
+def test_the_reference_folder_can_be_set_on_its_own(tmp_path, monkeypatch, cache):
+    monkeypatch.setenv("EULERFLOW_REFERENCE_DIR", str(tmp_path / "shared"))
+    Toy().reference()
+    assert Toy().cache_path(8).parent == tmp_path / "shared"
+    assert Toy().cache_path(8).is_file()
