@@ -205,10 +205,8 @@ def test_python_dash_m_version() -> None:
 
 # -- eulerflow validate / problems -----------------------------------------------------------------
 @pytest.fixture
-def heat_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Exact samples of the heat problem at two of its times, in an .npz file (and a private
-    reference cache)."""
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path / "cache"))
+def heat_file(tmp_path: Path) -> Path:
+    """Exact samples of the heat problem at two of its times, in an .npz file."""
     problem = eulerflow.problems.get("heat")
     path = tmp_path / "run.npz"
     np.savez(

@@ -13,7 +13,6 @@ def test_benchmarking_example_runs(tmp_path, monkeypatch, capsys):
     section = text[text.index("### Benchmarking your neural method") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path / "cache"))
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert (tmp_path / "rose.json").is_file() and (tmp_path / "rose.png").is_file()

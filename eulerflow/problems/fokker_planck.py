@@ -55,6 +55,13 @@ def load_data(filename: str) -> dict[str, np.ndarray]:
     return arrays
 
 
+def shipped_particles(filename: str) -> dict[float, np.ndarray]:
+    """``{t: particles}`` of a shipped neural dataset (``times`` and ``particles_t1``,
+    ``particles_t2``, ...)."""
+    data = load_data(filename)
+    return {float(t): data[f"particles_t{k + 1}"] for k, t in enumerate(data["times"])}
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class HeatEquation(Problem):
     """The heat equation ``d_t rho = eps Laplace rho`` from ``N(0, s0^2 I)`` in 2D.
@@ -285,8 +292,7 @@ class OURose(Problem):
         return means[pick] + rng.standard_normal((n, 2)) * np.sqrt(var)
 
     def neural_samples(self) -> dict[float, np.ndarray]:
-        data = load_data(self.DATA)
-        return {float(t): data[f"particles_t{k + 1}"] for k, t in enumerate(data["times"])}
+        return shipped_particles(self.DATA)
 
     def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
         sol = solve_fokker_planck(
@@ -356,8 +362,7 @@ class StyblinskiTang(Problem):
         return gaussian_density(grid, np.zeros(2), np.eye(2))
 
     def neural_samples(self) -> dict[float, np.ndarray]:
-        data = load_data(self.DATA)
-        return {float(t): data[f"particles_t{k + 1}"] for k, t in enumerate(data["times"])}
+        return shipped_particles(self.DATA)
 
     def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
         sol = solve_fokker_planck(

@@ -17,11 +17,6 @@ EXACT = ("heat", "ou-anisotropic", "ou-rose")
 GRID_ONLY = ("styblinski-tang", "double-well")
 
 
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
-
-
 def l1(grid, a, b) -> float:
     return float(grid.integrate(np.abs(np.asarray(a) - np.asarray(b))))
 

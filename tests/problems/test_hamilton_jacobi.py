@@ -8,11 +8,6 @@ import pytest
 import eulerflow as ef
 
 
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch, tmp_path):
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
-
-
 def test_reference_is_within_its_sup_tolerance_of_the_hopf_lax_solution():
     """Measured at 128^2: sup 1.2e-2, 9.7e-3, 8.4e-3; L1 1.7e-3, 1.4e-3, 1.1e-3."""
     problem = ef.problems.get("hj-quadratic")

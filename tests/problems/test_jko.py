@@ -9,11 +9,6 @@ import eulerflow as ef
 from eulerflow.problems.jko import mokrov_target
 
 
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch, tmp_path):
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
-
-
 def test_target_is_mokrov_run_0():
     mean, cov = mokrov_target()
     np.testing.assert_allclose(cov, [[2.49125132, -0.23664398], [-0.23664398, 0.38763696]])

@@ -10,11 +10,6 @@ import eulerflow as ef
 from eulerflow.problems import base
 
 
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch, tmp_path):
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
-
-
 def l1(a, b, grid):
     return float(np.sum(np.abs(a - b)) * grid.cell_volume)
 

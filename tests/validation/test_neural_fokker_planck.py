@@ -19,15 +19,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 import eulerflow as ef
 from eulerflow.metrics import binned_l1, density_moments
-
-
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
 
 
 # -- JKO-iFlow, Ornstein-Uhlenbeck from a Gaussian mixture -----------------------------------------

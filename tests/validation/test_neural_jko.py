@@ -30,11 +30,6 @@ from eulerflow.metrics.inputs import block_sums
 OU = ef.energies.Entropy() + ef.energies.Potential(lambda x, y: 0.5 * (x * x + y * y))
 
 
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path))
-
-
 def test_rose_grid_jko_against_jko_iflow(record_property):
     """Dynamic grid JKO (56 x 56 cells on [-7, 7]^2) with JKO-iFlow's two steps; the problem's
     1 x 1 bins."""

@@ -12,13 +12,11 @@ from eulerflow.problems import get
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> ef.ValidationReport:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        problem = get("heat", resolution=32, bins=8)
-        wrong = get("heat", resolution=32, bins=8, diffusion=1.5)
-        samples = {t: wrong.exact_samples(t, 2000, rng=k) for k, t in enumerate(problem.times)}
-        return ef.validate(problem, samples=samples, rng=0, n_floor=5)
+def report() -> ef.ValidationReport:
+    problem = get("heat", resolution=32, bins=8)
+    wrong = get("heat", resolution=32, bins=8, diffusion=1.5)
+    samples = {t: wrong.exact_samples(t, 2000, rng=k) for k, t in enumerate(problem.times)}
+    return ef.validate(problem, samples=samples, rng=0, n_floor=5)
 
 
 def test_table_has_every_row_and_a_verdict(report: ef.ValidationReport) -> None:

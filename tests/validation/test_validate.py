@@ -16,11 +16,6 @@ from eulerflow.problems import HeatEquation, get
 from eulerflow.validation import run
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EULERFLOW_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
 def small(**parameters) -> HeatEquation:
     """The heat problem on 32^2 cells of [-6, 6]^2, 8^2 bins (a reference in a fraction of a
     second)."""

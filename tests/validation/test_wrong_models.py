@@ -24,11 +24,8 @@ repetitions of a skewed statistic, flag exact samples now and then: see ``valida
 
 
 @pytest.fixture(scope="module")
-def problem(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("EULERFLOW_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield ef.problems.get("ou-anisotropic")
-    mp.undo()
+def problem():
+    return ef.problems.get("ou-anisotropic")
 
 
 def flagged(problem, model, seed: int) -> set[str]:
