@@ -21,6 +21,7 @@ import functools
 import math
 from collections.abc import Sequence
 from importlib import resources
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import ndtr
@@ -63,7 +64,40 @@ def shipped_particles(filename: str) -> dict[float, np.ndarray]:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class HeatEquation(Problem):
+class _FokkerPlanckProblem(Problem):
+    """What the problems below share: the diffusion coefficient ``eps > 0`` and the reference,
+    :func:`eulerflow.solve_fokker_planck` with BDF2 steps of ``time_step`` and the drift of
+    :meth:`model` (unnamed, so not registered)."""
+
+    time_step: ClassVar[float] = 1e-3
+
+    diffusion: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _positive(self, "diffusion")
+
+    def model(self) -> dict[str, Any]:
+        """The drift arguments of :func:`eulerflow.solve_fokker_planck` (``potential=...``,
+        or ``drift=...``); none: pure diffusion."""
+        return {}
+
+    def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
+        sol = solve_fokker_planck(
+            self.initial(grid),
+            grid,
+            t_final=times[-1],
+            diffusion=self.diffusion,
+            t_eval=times,
+            dt=self.time_step,
+            progress=progress,
+            **self.model(),
+        )
+        return sol.rho
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HeatEquation(_FokkerPlanckProblem):
     """The heat equation ``d_t rho = eps Laplace rho`` from ``N(0, s0^2 I)`` in 2D.
 
     Exact solution ``N(0, (s0^2 + 2 eps t) I)``; its mass outside the box ``[-8, 8]^2`` is
@@ -88,7 +122,6 @@ class HeatEquation(Problem):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "diffusion")
         _positive(self, "std0")
 
     def variance(self, t: float) -> float:
@@ -105,21 +138,9 @@ class HeatEquation(Problem):
         rng = as_generator(rng)
         return np.sqrt(self.variance(t)) * rng.standard_normal((n, self.dim))
 
-    def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
-        sol = solve_fokker_planck(
-            self.initial(grid),
-            grid,
-            t_final=times[-1],
-            diffusion=self.diffusion,
-            t_eval=times,
-            dt=1e-3,
-            progress=progress,
-        )
-        return sol.rho
-
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class AnisotropicOU(Problem):
+class AnisotropicOU(_FokkerPlanckProblem):
     """Ornstein-Uhlenbeck flow with a non-symmetric drift matrix, from a Gaussian, in 2D.
 
     The law of ``dX = -c A (X - b) dt + sqrt(2 eps) dW`` solves
@@ -161,7 +182,6 @@ class AnisotropicOU(Problem):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "diffusion")
         _positive(self, "drift_scale")
         _positive(self, "std0")
         d = self.dim
@@ -194,7 +214,7 @@ class AnisotropicOU(Problem):
         mean, cov = self.moments(t)
         return as_generator(rng).multivariate_normal(mean, cov, size=n)
 
-    def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
+    def model(self) -> dict[str, Any]:
         A = self.drift_matrix()
         centre = self.centre
 
@@ -202,22 +222,11 @@ class AnisotropicOU(Problem):
             d = [xi - ci for xi, ci in zip(x, centre, strict=True)]
             return tuple(-sum(A[i, j] * d[j] for j in range(len(d))) for i in range(len(d)))
 
-        sol = solve_fokker_planck(
-            self.initial(grid),
-            grid,
-            t_final=times[-1],
-            drift=drift,
-            steady=True,
-            diffusion=self.diffusion,
-            t_eval=times,
-            dt=1e-3,
-            progress=progress,
-        )
-        return sol.rho
+        return {"drift": drift, "steady": True}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class OURose(Problem):
+class OURose(_FokkerPlanckProblem):
     """The Ornstein-Uhlenbeck flow of JKO-iFlow's "rose" Gaussian mixture, in 2D.
 
     The law of ``dX = -X dt + sqrt(2 eps) dW`` solves
@@ -257,10 +266,10 @@ class OURose(Problem):
     diffusion: float = 1.0
 
     DATA = "jko_iflow_ou_rose.npz"
+    time_step = 2.5e-3
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "diffusion")
         if self.dim != 2:
             raise ValueError(f"bounds must be 2D for the rose, got {self.bounds!r}")
 
@@ -294,18 +303,8 @@ class OURose(Problem):
     def neural_samples(self) -> dict[float, np.ndarray]:
         return shipped_particles(self.DATA)
 
-    def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
-        sol = solve_fokker_planck(
-            self.initial(grid),
-            grid,
-            t_final=times[-1],
-            potential=lambda x, y: 0.5 * (x * x + y * y),
-            diffusion=self.diffusion,
-            t_eval=times,
-            dt=2.5e-3,
-            progress=progress,
-        )
-        return sol.rho
+    def model(self) -> dict[str, Any]:
+        return {"potential": lambda x, y: 0.5 * (x * x + y * y)}
 
 
 def styblinski_tang(x, y, scale: float = 0.06):
@@ -314,7 +313,7 @@ def styblinski_tang(x, y, scale: float = 0.06):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class StyblinskiTang(Problem):
+class StyblinskiTang(_FokkerPlanckProblem):
     """Fokker-Planck flow in the Styblinski-Tang potential from ``N(0, I)``, in 2D.
 
         d_t rho = div(rho grad V) + eps Laplace rho,
@@ -351,10 +350,10 @@ class StyblinskiTang(Problem):
     scale: float = 0.06
 
     DATA = "pfpe_styblinski_tang.npz"
+    time_step = 5e-4
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "diffusion")
         if self.dim != 2:
             raise ValueError(f"bounds must be 2D for this problem, got {self.bounds!r}")
 
@@ -364,22 +363,12 @@ class StyblinskiTang(Problem):
     def neural_samples(self) -> dict[float, np.ndarray]:
         return shipped_particles(self.DATA)
 
-    def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
-        sol = solve_fokker_planck(
-            self.initial(grid),
-            grid,
-            t_final=times[-1],
-            potential=functools.partial(styblinski_tang, scale=self.scale),
-            diffusion=self.diffusion,
-            t_eval=times,
-            dt=5e-4,
-            progress=progress,
-        )
-        return sol.rho
+    def model(self) -> dict[str, Any]:
+        return {"potential": functools.partial(styblinski_tang, scale=self.scale)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class DoubleWell(Problem):
+class DoubleWell(_FokkerPlanckProblem):
     """Fokker-Planck flow in a double-well potential from an off-centre Gaussian, in 2D.
 
         d_t rho = div(rho grad V) + eps Laplace rho,     V(x, y) = (x^2 - 1)^2 + y^2 / 2,
@@ -416,7 +405,6 @@ class DoubleWell(Problem):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "diffusion")
         _positive(self, "std0")
         if self.dim != 2:
             raise ValueError(f"bounds must be 2D for this problem, got {self.bounds!r}")
@@ -431,15 +419,5 @@ class DoubleWell(Problem):
     def initial(self, grid: Grid) -> np.ndarray:
         return gaussian_density(grid, self.mean0, self.std0**2 * np.eye(2))
 
-    def solve(self, grid: Grid, times: Sequence[float], progress: bool | None = None) -> np.ndarray:
-        sol = solve_fokker_planck(
-            self.initial(grid),
-            grid,
-            t_final=times[-1],
-            potential=self.potential,
-            diffusion=self.diffusion,
-            t_eval=times,
-            dt=1e-3,
-            progress=progress,
-        )
-        return sol.rho
+    def model(self) -> dict[str, Any]:
+        return {"potential": self.potential}
