@@ -57,15 +57,21 @@ class Score:
         """``(value - floor) / floor_std``: how many floor spreads the value lies above the floor
         (``None`` without a floor; ``inf`` when the floor has no spread but the value exceeds
         it)."""
-        if self.floor is None or self.floor_std is None:
-            return None
-        gap = self.value - self.floor
-        if self.floor_std > 0:
-            return gap / self.floor_std
-        return 0.0 if gap == 0 else gap * float("inf")
+        return excess(self.value, self.floor, self.floor_std)
 
     def above_floor(self, spreads: float = 3.0) -> bool:
         """Whether ``value > floor + spreads * floor_std`` (the error is visible beyond sampling
         noise). ``False`` without a floor."""
         excess = self.excess
         return excess is not None and excess > spreads
+
+
+def excess(value: float, floor: float | None, floor_std: float | None) -> float | None:
+    """``(value - floor) / floor_std``: the distance above the sampling floor in floor spreads
+    (``None`` without a floor; ``inf`` when the floor has no spread but the value exceeds it)."""
+    if floor is None or floor_std is None:
+        return None
+    gap = value - floor
+    if floor_std > 0:
+        return gap / floor_std
+    return 0.0 if gap == 0 else gap * float("inf")

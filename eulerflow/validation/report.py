@@ -125,11 +125,11 @@ class ValidationReport:
            *The American Soldier, Vol. 1: Adjustment During Army Life*, Princeton University
            Press (1949).
         """
-        excess: dict[str, list[float]] = {}
+        excesses: dict[str, list[float]] = {}
         for row in self.rows:
             if row.floor is not None and row.floor_std:
-                excess.setdefault(row.metric, []).append((row.value - row.floor) / row.floor_std)
-        return {metric: sum(z) / math.sqrt(len(z)) for metric, z in excess.items()}
+                excesses.setdefault(row.metric, []).append(row.excess)
+        return {metric: sum(z) / math.sqrt(len(z)) for metric, z in excesses.items()}
 
     # -- text ------------------------------------------------------------------------------------
     def table(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..metrics import Score
+from ..metrics.score import excess
 
 SPREADS = 3.0
 """A value is "above floor" when it exceeds ``floor + SPREADS * floor_std``."""
@@ -57,6 +58,11 @@ class Row:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "details", MappingProxyType(plain(dict(self.details))))
+
+    @property
+    def excess(self) -> float | None:
+        """``(value - floor) / floor_std`` (see :attr:`eulerflow.metrics.Score.excess`)."""
+        return excess(self.value, self.floor, self.floor_std)
 
     @classmethod
     def from_score(cls, t: float, metric: str, score: Score, **details: Any) -> Row:
