@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .figures import describe_grid, show
+from .outputs import backend_row, write_files
 
 DEFAULT_N = 128
 
@@ -52,7 +53,6 @@ def continuity_demo(
         unless ``animation=False``, ``solution``); see the module docstring.
     """
     from .. import exact
-    from ..backends import get_backend
     from ..equations.continuity import solve_continuity
     from ..grid import Grid
 
@@ -86,17 +86,19 @@ def continuity_demo(
     l1_exact = float(grid.integrate(np.abs(rho_exact)))
     min_density = float(np.min(sol.diagnostics["min"]))
 
-    files = {"figure": out / "continuity.png"}
-    _continuity_figure(sol, rho_exact, files["figure"], l1_error)
-    if animation:
-        files["animation"] = sol.animate(out / "continuity.gif", fps=8, cmap="viridis")
-    files["solution"] = sol.save(out / "continuity.nc")
+    files = write_files(
+        sol,
+        out,
+        "continuity",
+        lambda path: _continuity_figure(sol, rho_exact, path, l1_error),
+        animation,
+        fps=8,
+    )
 
-    info = get_backend(sol.backend).info()
     method = sol.parameters
     report = [
         ("grid", describe_grid(grid)),
-        ("backend", f"{sol.backend} {info['version']}, {info['device']}"),
+        backend_row(sol),
         (
             "steps",
             f"{sol.n_steps} ({method['limiter']} limiter, {method['stepper']}, "

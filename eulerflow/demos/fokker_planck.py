@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .figures import describe_grid, show
+from .outputs import backend_row, write_files
 
 DEFAULT_N = 128
 
@@ -58,7 +59,6 @@ def fokker_planck_demo(
         and ``files`` (``figure``, ``animation`` unless ``animation=False``, ``solution``).
     """
     from .. import exact, particles
-    from ..backends import get_backend
     from ..energies import PorousMedium
     from ..equations.fokker_planck import solve_fokker_planck
     from ..equations.gradient_flow import solve_gradient_flow
@@ -135,16 +135,20 @@ def fokker_planck_demo(
     # < 0: the energy fell at every step
     energy_increase = float(np.max(np.diff([e for _, e in energies])))
 
-    files = {"figure": out / "fokker_planck.png"}
-    _figure(sol, rho_exact, coarse, histogram, pme, barenblatt, energies, files["figure"], l1_fp)
-    if animation:
-        files["animation"] = sol.animate(out / "fokker_planck.gif", fps=8, cmap="viridis")
-    files["solution"] = sol.save(out / "fokker_planck.nc")
+    files = write_files(
+        sol,
+        out,
+        "fokker_planck",
+        lambda path: _figure(
+            sol, rho_exact, coarse, histogram, pme, barenblatt, energies, path, l1_fp
+        ),
+        animation,
+        fps=8,
+    )
 
-    info = get_backend(sol.backend).info()
     report = [
         ("grid", describe_grid(grid)),
-        ("backend", f"{sol.backend} {info['version']}, {info['device']}"),
+        backend_row(sol),
         (
             "steps",
             f"{sol.n_steps} BDF2 steps of the Scharfetter-Gummel scheme "

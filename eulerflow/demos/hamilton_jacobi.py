@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .figures import describe_grid, show
+from .outputs import backend_row, write_files
 
 DEFAULT_N = 128
 
@@ -59,7 +60,6 @@ def hamilton_jacobi_demo(
         ``solution``); see the module docstring.
     """
     from .. import exact
-    from ..backends import get_backend
     from ..equations.hamilton_jacobi import solve_hamilton_jacobi
     from ..grid import Grid
 
@@ -98,17 +98,19 @@ def hamilton_jacobi_demo(
     l1_change = float(grid.integrate(np.abs(phi_final - phi_initial)))
     linf_change = float(np.abs(phi_final - phi_initial).max())
 
-    files = {"figure": out / "hamilton_jacobi.png"}
-    _hamilton_jacobi_figure(sol, reference, files["figure"], l1_error, linf_error)
-    if animation:
-        files["animation"] = sol.animate(out / "hamilton_jacobi.gif", fps=8, cmap="viridis")
-    files["solution"] = sol.save(out / "hamilton_jacobi.nc")
+    files = write_files(
+        sol,
+        out,
+        "hamilton_jacobi",
+        lambda path: _hamilton_jacobi_figure(sol, reference, path, l1_error, linf_error),
+        animation,
+        fps=8,
+    )
 
-    info = get_backend(sol.backend).info()
     method = sol.parameters
     report = [
         ("grid", describe_grid(grid)),
-        ("backend", f"{sol.backend} {info['version']}, {info['device']}"),
+        backend_row(sol),
         (
             "steps",
             f"{sol.n_steps} ({method['scheme']} derivatives, {method['flux']} flux, "

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .figures import describe_grid, show
+from .outputs import backend_row, write_files
 
 DEFAULT_N = 128
 T0 = 0.05  # Barenblatt time of the initial profile
@@ -63,7 +64,6 @@ def jko_demo(
     import warnings
 
     from .. import exact
-    from ..backends import get_backend
     from ..energies import PorousMedium, Potential
     from ..exceptions import ConvergenceWarning
     from ..grid import Grid
@@ -89,17 +89,19 @@ def jko_demo(
     n_iter = steps["n_iter"].astype(int)
     converged = int(np.sum(steps["converged"]))
 
-    files = {"figure": out / "jko.png"}
-    _figure(sol, rho_exact, l1, energies, exact_energies, files["figure"])
-    if animation:
-        files["animation"] = sol.animate(out / "jko.gif", fps=6, cmap="viridis")
-    files["solution"] = sol.save(out / "jko.nc")
+    files = write_files(
+        sol,
+        out,
+        "jko",
+        lambda path: _figure(sol, rho_exact, l1, energies, exact_energies, path),
+        animation,
+        fps=6,
+    )
 
-    info = get_backend(sol.backend).info()
     radius = exact.nonlinear_fokker_planck_radius
     report = [
         ("grid", describe_grid(grid)),
-        ("backend", f"{sol.backend} {info['version']}, {info['device']}"),
+        backend_row(sol),
         (
             "steps",
             f"{sol.n_steps} back-and-forth JKO steps, tau = {TAU:g}, {sol.wall_time:.2f} s; "

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .figures import describe_grid, show
+from .outputs import backend_row, write_files
 
 DEFAULT_N = 128
 FLOOR = 0.01  # added to each 1D factor before normalising: the densities stay positive
@@ -57,7 +58,6 @@ def optimal_transport_demo(
         ``solution``).
     """
     from .. import exact
-    from ..backends import get_backend
     from ..grid import Grid
     from ..transport import benamou_brenier
 
@@ -86,16 +86,18 @@ def optimal_transport_demo(
     l1_midpoint = float(grid.integrate(np.abs(np.asarray(res.rho[middle]) - mid_exact)))
     residual = float(res.continuity_residual())
 
-    files = {"figure": out / "optimal_transport.png"}
-    _figure(res, mid_exact, files["figure"], w2_exact)
-    if animation:
-        files["animation"] = res.animate(out / "optimal_transport.gif", fps=6, cmap="viridis")
-    files["solution"] = res.save(out / "optimal_transport.nc")
+    files = write_files(
+        res,
+        out,
+        "optimal_transport",
+        lambda path: _figure(res, mid_exact, path, w2_exact),
+        animation,
+        fps=6,
+    )
 
-    info = get_backend(res.backend).info()
     report = [
         ("grid", f"{describe_grid(grid)}, {res.n_time} time steps"),
-        ("backend", f"{res.backend} {info['version']}, {info['device']}"),
+        backend_row(res),
         (
             "iterations",
             f"{res.n_iter} {res.method} iterations, converged {res.converged}, "
