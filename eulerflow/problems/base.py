@@ -236,9 +236,9 @@ class Problem:
         """
         index = None if t is None else self.time_index(t)  # before a solve, not after it
         data, _ = self._computed(resolution, cache, progress)
-        data = data.copy()
+        data = (data if index is None else data[index]).copy()  # the asked time only
         data.setflags(write=False)
-        return data if index is None else data[index]
+        return data
 
     def reference_extras(
         self, resolution: int | None = None, *, cache: bool = True, progress: bool | None = None
