@@ -30,6 +30,18 @@ Armijo-Goldstein control. The gradients are a discretisation of the ones of the 
 not its exact gradients, so close to the optimum the measured ascent is dominated by that
 inconsistency: this is why the ratio tested is 0 and ``sigma`` has a floor.
 
+The first step starts from ``Phi = -tau f'(max(rho_k, 10^-12 max rho_k))``, the potential of
+the step that does not move: without the floor an entropy's ``f'(0) = -inf`` turns vacuum cells
+of ``rho_k`` into cells where ``Phi`` jumps by about ``700 tau``, a start so far from
+c-concave that the first c-transforms scrambled the density and the iteration stopped at once
+with a transport mismatch of 2 (found by the property test over random Gaussian mixtures).
+As a guard against such false stops, a step counts as converged only if, besides the ``tol``
+test, the transport mismatch ``|rho_Phi - T_# mu|_1 / M`` is at most 25 %: its discretisation
+floor at accurate steps is 0.5-1 % for smooth data and reached 6 % on a narrow Gaussian moved
+by a large step (std 0.45, ``tau = 0.127``, 64^2 cells, L1 error 8e-3), while the failures
+seen had 0.5-2; otherwise the iteration goes on and, at the budget, the step is reported as not
+converged.
+
 The potential handed back is ``Phi``, the Kantorovich potential of :mod:`.step`
 (``x - grad Phi(x)`` the optimal map, ``Phi + tau dE/drho = C`` on the support), and
 ``rho_{k+1} = rho_Phi``, which has the mass of ``mu`` by construction: the multiplier ``C`` is
@@ -47,6 +59,7 @@ Numer. Math. 146 (2020) 513-544.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -64,6 +77,12 @@ DEFAULT_TOL = 1e-5
 
 DEFAULT_MAX_ITER = 500
 """Default iteration budget of one step (each iteration: two ascent steps)."""
+
+_START_FLOOR = 1e-12
+"""Relative floor of ``rho_k`` in the first guess ``Phi = -tau dE/drho(rho_k)``."""
+
+_MISMATCH_LIMIT = 0.25
+"""Largest relative L1 transport mismatch at which a step may count as converged."""
 
 _SHRINK, _GROW = 0.5, 1.25
 _LOW_RATIO, _HIGH_RATIO = 0.0, 0.5
@@ -107,9 +126,10 @@ def make_step(
         Compute backend.
     tol : float, default :data:`DEFAULT_TOL`
         The step stops when one iteration changes ``rho_Phi`` by at most ``tol`` relative to
-        the mass in L1, ``|rho_new - rho_old|_1 <= tol M``. (The mismatch
-        ``|rho_Phi - T_# mu|_1`` is no stopping test: at the discrete fixed point it keeps a
-        floor of the size of the discretisation error near walls and in the tails.)
+        the mass in L1, ``|rho_new - rho_old|_1 <= tol M``, provided that the transport
+        mismatch ``|rho_Phi - T_# mu|_1 / M`` is then at most 25 % (module docstring). The
+        mismatch is no stopping test of its own: at the discrete fixed point it keeps a floor
+        of 0.5-6 %, the discretisation error of the pull-back near walls and in the tails.
     max_iter : int, default :data:`DEFAULT_MAX_ITER`
         Iteration budget (each iteration is two ascent steps).
     screening : float, default 1
@@ -145,6 +165,11 @@ def make_step(
         """``D = int Psi mu + int Phi rho + tau E(rho)``."""
         return volume * float(xp.sum(Psi * mu) + xp.sum(Phi * rho)) + tau * energy.value(rho, grid)
 
+    def relative_mismatch(rho, mu, to_y) -> float:
+        """``|rho - (S^{-1})_# mu|_1 / M``, the transport residual of :mod:`.step`."""
+        gap = float(xp.sum(xp.abs(rho - transport.pull_back(mu, to_y)))) * volume
+        return gap / (float(xp.sum(mu)) * volume)
+
     def step(rho_k, previous: StepOutcome | None) -> StepOutcome:
         mu = xp.asarray(rho_k, dtype=dtype)
         mass = float(xp.sum(mu)) * volume
@@ -160,7 +185,8 @@ def make_step(
         if isinstance(state, _State):
             Phi, multiplier, sigma = state.Phi, state.multiplier, state.sigma
         else:
-            Phi = -tau * energy.first_variation(mu, grid)
+            start = xp.maximum(mu, _START_FLOOR * peak)
+            Phi = -tau * energy.first_variation(start, grid)
             multiplier = None
             sigma = largest
 
@@ -174,6 +200,7 @@ def make_step(
         value = dual(Psi, mu, Phi, rho)
         converged = False
         n_iter = 0
+        mismatch = math.inf
         while n_iter < max_iter and not converged:
             n_iter += 1
             previous_rho = rho
@@ -191,9 +218,12 @@ def make_step(
             new_value = dual(Psi, mu, Phi, rho)
             sigma = _adapt(sigma, new_value - value, sigma * (predicted + more), largest)
             value = new_value
-            converged = float(xp.sum(xp.abs(rho - previous_rho))) * volume <= tol * mass
+            if float(xp.sum(xp.abs(rho - previous_rho))) * volume <= tol * mass:
+                mismatch = relative_mismatch(rho, mu, to_y)
+                converged = mismatch <= _MISMATCH_LIMIT
+        if not converged:
+            mismatch = relative_mismatch(rho, mu, to_y)
         cost = transport.transport_cost(rho, to_y) / tau
-        mismatch = float(xp.sum(xp.abs(rho - transport.pull_back(mu, to_y)))) * volume / mass
         return StepOutcome(
             rho=rho,
             potential=Phi,

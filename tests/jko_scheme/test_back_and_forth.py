@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import erf
 
 from eulerflow.backends import get_backend
@@ -75,20 +77,24 @@ def test_ou_iterates_match_the_exact_gaussian_recursion(std):
 
 
 @pytest.mark.slow
-def test_ou_spatial_order_is_about_1_5():
-    """One OU step at ``tau = 0.05`` from ``N((0.5, -0.3), diag(0.6^2, 0.7^2))`` with
-    ``tol = 1e-6`` on 64^2, 128^2, 256^2 cells: L1 errors 3.3e-3, 1.0e-3, 3.7e-4 against the
-    exact iterate, observed orders 1.69 and 1.45."""
+def test_ou_spatial_order_is_at_least_1_5():
+    """One OU step at ``tau = 0.05`` from ``N((0.5, -0.3), diag(0.6^2, 0.7^2))`` on 64^2, 128^2,
+    256^2 cells against the exact iterate, with ``tol = 1e-8`` so that the iteration error is
+    well below the spatial error: L1 errors 3.21e-3, 9.29e-4, 2.87e-4, observed orders 1.79 and
+    1.69 (5455, 1225, 1409 iterations). With ``tol = 1e-6`` the errors are 3.25e-3, 1.01e-3,
+    3.67e-4 (orders 1.69, 1.45): the iteration error of that tolerance is already a quarter of
+    the spatial error at 256^2."""
     tau, mean, std = 0.05, (0.5, -0.3), (0.6, 0.7)
     exact_mean, exact_std = ou_iterate(mean, std, tau)
     errors = []
     for n in (64, 128, 256):
         grid = Grid((n, n), bounds=[(-4, 4), (-4, 4)])
-        (outcome,) = run(gaussian(grid, mean, std), grid, OU, tau, 1, tol=1e-6)
+        (outcome,) = run(gaussian(grid, mean, std), grid, OU, tau, 1, tol=1e-8, max_iter=20000)
+        assert outcome.converged
         errors.append(l1(outcome.rho, gaussian(grid, exact_mean, exact_std), grid))
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
-    assert errors[-1] < 4e-4
-    assert np.all(orders >= 1.4), (errors, orders)
+    assert errors[-1] < 3.2e-4
+    assert np.all(orders >= 1.5), (errors, orders)
 
 
 def properties_hold(rho, grid, energy, tau, outcomes) -> None:
@@ -115,6 +121,50 @@ def test_porous_medium_steps_keep_mass_positivity_and_decrease_energy_plus_cost(
     rho = barenblatt(grid, 0, 2.0, t0=0.01)
     energy = PorousMedium(2.0)
     properties_hold(rho, grid, energy, 2e-3, run(rho, grid, energy, 2e-3, 3))
+
+
+mixtures = st.lists(
+    st.tuples(
+        st.floats(-1.5, 1.5), st.floats(-1.5, 1.5), st.floats(0.45, 0.9), st.floats(0.45, 0.9)
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    components=mixtures,
+    tau=st.floats(0.02, 0.2),
+    porous=st.booleans(),
+)
+def test_every_step_keeps_mass_positivity_and_decreases_energy_plus_cost(components, tau, porous):
+    """Property over random Gaussian mixtures (1-3 components with standard deviations from 0.45,
+    i.e. at least 3.6 cells, on 64^2 cells of [-4, 4]^2), steps ``tau`` in [0.02, 0.2] and the
+    OU energy with or without a porous-medium term: two steps, each converged, with the mass to
+    round-off, non-negative, and ``E(rho_{k+1}) + W2^2 / (2 tau) <= E(rho_k)``. (The cost is
+    the map's discrete transport cost, accurate to 1-2 % on these grids, while the energy drop
+    is about twice the cost for small ``tau``; on grids that do not resolve the density the
+    inequality can fail by the cost's discretisation error, see :mod:`eulerflow.demos.jko`.)"""
+    grid = Grid((64, 64), bounds=[(-4, 4), (-4, 4)])
+    rho = sum(gaussian(grid, (mx, my), (sx, sy)) for mx, my, sx, sy in components)
+    energy = OU + PorousMedium(2.0) if porous else OU
+    properties_hold(rho, grid, energy, tau, run(rho, grid, energy, tau, 2))
+
+
+def test_vacuum_cells_in_the_start_density():
+    """A Gaussian whose cell averages underflow to exactly 0 in 252 of the 64^2 cells (the
+    failing case the property test above found: the first step stopped after one iteration,
+    "converged", with a transport mismatch of 2 and an L1 error of 1.3). Measured now: L1
+    errors 6.3e-3 and 8.8e-3 against the exact iterates, mismatches 1.1e-2 and 8.4e-3."""
+    grid = Grid((64, 64), bounds=[(-4, 4), (-4, 4)])
+    tau, mean, std = 0.0234375, (0.0, 0.0), (0.453125, 0.453125)
+    rho = gaussian(grid, mean, std)
+    assert np.count_nonzero(rho == 0) > 0
+    for outcome in run(rho, grid, OU, tau, 2):
+        mean, std = ou_iterate(mean, std, tau)
+        assert outcome.converged and outcome.transport_residual < 0.02
+        assert l1(outcome.rho, gaussian(grid, mean, std), grid) < 1e-2
 
 
 def test_map_from_the_optimality_condition_pushes_the_new_density_onto_the_old():
