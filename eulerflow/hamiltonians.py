@@ -53,7 +53,18 @@ class Hamiltonian:
 
 
 class PowerHamiltonian(Hamiltonian):
-    """``H(p) = |p|^q / q`` with ``q > 1``; ``|dH/dp_a| = |p_a| |p|^(q-2) <= |p|^(q-1)``."""
+    """``H(p) = |p|^q / q`` with ``q > 1``; ``|dH/dp_a| = |p_a| |p|^(q-2) <= |p|^(q-1)``.
+
+    Parameters
+    ----------
+    q : float, default 2
+        The power, finite and ``> 1`` (``q = 2``: the Hamiltonian of quadratic transport).
+
+    Raises
+    ------
+    ValueError
+        For ``q`` not a finite number above 1.
+    """
 
     is_even = True
 
@@ -78,7 +89,19 @@ class PowerHamiltonian(Hamiltonian):
 
 
 class QuadraticPotentialHamiltonian(Hamiltonian):
-    """``H(x, p) = |p|^2 / 2 + U(x)`` with ``U`` a callable ``U(*coords)`` or an array."""
+    """``H(x, p) = |p|^2 / 2 + U(x)`` with ``U`` a callable ``U(*coords)`` or an array.
+
+    Parameters
+    ----------
+    potential : callable or numpy.ndarray
+        ``U(*coords)`` evaluated at the cell centres, or its values on the cells (an array
+        broadcastable to ``grid.shape``).
+
+    Raises
+    ------
+    TypeError
+        For a ``potential`` that is neither callable nor an array.
+    """
 
     kernel_power = 2.0
     is_even = True
@@ -180,7 +203,29 @@ class _Reflected(Hamiltonian):
 
 
 def as_hamiltonian(hamiltonian, dissipation=None) -> Hamiltonian:
-    """``None`` -> ``|p|^2/2``; a :class:`Hamiltonian` as is; a callable with its bound."""
+    """``None`` -> ``|p|^2/2``; a :class:`Hamiltonian` as is; a callable with its bound.
+
+    Parameters
+    ----------
+    hamiltonian : Hamiltonian, callable or None
+        ``None`` for :class:`PowerHamiltonian` ``(2)``, a :class:`Hamiltonian` (returned as
+        is), or a callable ``H(coords, p)`` wrapped in a :class:`CallableHamiltonian`.
+    dissipation : float, sequence of float or callable, optional
+        The bound on ``|dH/dp_a|`` of a callable ``hamiltonian`` (required then; see
+        :class:`CallableHamiltonian`); ignored otherwise.
+
+    Returns
+    -------
+    Hamiltonian
+        The Hamiltonian that the solvers use.
+
+    Raises
+    ------
+    TypeError
+        When ``hamiltonian`` is none of the above.
+    ValueError
+        When ``hamiltonian`` is a callable and ``dissipation`` is missing or invalid.
+    """
     if hamiltonian is None:
         return PowerHamiltonian(2.0)
     if isinstance(hamiltonian, Hamiltonian):

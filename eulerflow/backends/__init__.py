@@ -64,10 +64,17 @@ def get_backend(name: str | Backend = "auto", like=None, size: int | None = None
     size : int, optional
         Problem size in cells (steers ``"auto"``).
 
+    Returns
+    -------
+    Backend
+        The backend instance (loaded once and cached); ``name`` itself when it is a Backend.
+
     Raises
     ------
     BackendUnavailableError
         When ``"cupy"`` is asked for without CuPy or without a GPU (the message says which).
+    ValueError
+        When ``name`` is neither a Backend nor one of the names above.
     """
     if isinstance(name, Backend):
         return name
@@ -84,7 +91,13 @@ def get_backend(name: str | Backend = "auto", like=None, size: int | None = None
 
 
 def available_backends() -> list[str]:
-    """Names of the backends that can run here, in the order numpy, numba, cupy."""
+    """Names of the backends that can run here, in the order numpy, numba, cupy.
+
+    Returns
+    -------
+    list of str
+        The names among ``"numpy"``, ``"numba"``, ``"cupy"`` whose backend loads here.
+    """
     names = []
     for name in BACKEND_NAMES:
         try:

@@ -198,7 +198,15 @@ class LocalEnergy(Energy):
 
 
 class SumEnergy(Energy):
-    """``E = E_1 + ... + E_k``; local (with summed pointwise parts) when every term is."""
+    """``E = E_1 + E_2 + ...`` (any number of terms); local (with summed pointwise parts) when
+    every term is.
+
+    Parameters
+    ----------
+    *terms : Energy
+        The terms, at least one; a term that is itself a :class:`SumEnergy` contributes its own
+        terms (the sum is kept flat).
+    """
 
     def __init__(self, *terms: Energy) -> None:
         flat: list[Energy] = []
@@ -250,7 +258,15 @@ class SumEnergy(Energy):
 
 
 class ScaledEnergy(Energy):
-    """``c E`` for a finite real ``c``; convex when ``E`` is and ``c >= 0``."""
+    """``c E`` for a finite real ``c``; convex when ``E`` is and ``c >= 0``.
+
+    Parameters
+    ----------
+    factor : float
+        The finite factor ``c`` (converted with ``float``).
+    energy : Energy
+        The energy ``E`` that is scaled.
+    """
 
     def __init__(self, factor: float, energy: Energy) -> None:
         if not isinstance(energy, Energy):

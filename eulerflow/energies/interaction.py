@@ -36,12 +36,36 @@ from .base import Energy, check_density_shape
 
 
 def difference_grid_shape(grid: Grid) -> tuple[int, ...]:
-    """Shape ``(2 n_a - 1, ...)`` of an interaction kernel array for ``grid``."""
+    """Shape ``(2 n_a - 1, ...)`` of an interaction kernel array for ``grid``.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid of the densities, with ``n_a`` cells along axis ``a``.
+
+    Returns
+    -------
+    tuple of int
+        ``2 n_a - 1`` per axis: the number of cell-centre differences ``k_a h_a`` along it.
+    """
     return tuple(2 * n - 1 for n in grid.shape)
 
 
 def difference_coordinates(grid: Grid) -> tuple[np.ndarray, ...]:
-    """Broadcastable coordinates ``k_a h_a``, ``k_a = -(n_a-1)..(n_a-1)``, of the differences."""
+    """Broadcastable coordinates ``k_a h_a``, ``k_a = -(n_a-1)..(n_a-1)``, of the differences.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid of the densities, with ``n_a`` cells of width ``h_a`` along axis ``a``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        One array per axis ``a``, of length ``2 n_a - 1`` along axis ``a`` and 1 along the
+        others (so they broadcast to :func:`difference_grid_shape`), holding ``k_a h_a`` in the
+        units of the grid's coordinates.
+    """
     coords = []
     for axis, (n, h) in enumerate(zip(grid.shape, grid.spacing, strict=True)):
         shape = [1] * grid.ndim
@@ -68,6 +92,17 @@ class Interaction(Energy):
     quadratic ``|x|^2 / 2`` is convex on densities of fixed mass only up to the mean), so
     ``convex`` is False. The first variation for a user ``W`` that is not symmetric uses its
     symmetric part (see the module docstring).
+
+    Examples
+    --------
+    With ``W(z) = z^2 / 2`` the energy of a probability density is half its variance:
+
+    >>> import eulerflow as ef
+    >>> grid = ef.Grid(64, (-4, 4))
+    >>> rho = ef.exact.gaussian_density(grid, mean=1.0, cov=0.5)
+    >>> E = ef.energies.Interaction(lambda dx: dx**2 / 2)
+    >>> round(E.value(rho, grid), 3)
+    0.251
     """
 
     is_local = False

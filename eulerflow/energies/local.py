@@ -48,6 +48,17 @@ class Entropy(LocalEnergy):
         ``d_t rho = eps Laplace rho`` that this energy generates.
     floor : float, optional
         Positive floor of ``rho`` inside the logarithm; default ``numpy.finfo(dtype).tiny``.
+
+    Examples
+    --------
+    The entropy of ``N(0, s^2)`` is ``-log(2 pi e s^2) / 2``:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(64, (-4, 4))
+    >>> rho = ef.exact.gaussian_density(grid, mean=0.0, cov=0.5)
+    >>> E = ef.energies.Entropy()
+    >>> round(E.value(rho, grid), 3), round(float(-np.log(2 * np.pi * np.e * 0.5) / 2), 3)
+    (-1.074, -1.072)
     """
 
     convex = True
@@ -94,6 +105,17 @@ class PorousMedium(LocalEnergy):
         Exponent, ``> 1`` (``m -> 1`` is the entropy, use :class:`Entropy`).
     diffusion : float, default 1
         ``eps > 0``, the coefficient of ``d_t rho = eps Laplace rho^m``.
+
+    Examples
+    --------
+    With ``m = 2`` the energy is ``int rho^2 dx``, ``1 / (2 s sqrt(pi))`` for ``N(0, s^2)``:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(64, (-4, 4))
+    >>> rho = ef.exact.gaussian_density(grid, mean=0.0, cov=0.5)
+    >>> E = ef.energies.PorousMedium(m=2)
+    >>> round(E.value(rho, grid), 3), round(float(1 / (2 * np.sqrt(0.5 * np.pi))), 3)
+    (0.398, 0.399)
     """
 
     convex = True
@@ -145,6 +167,20 @@ class Potential(LocalEnergy):
     V : callable or array
         ``V(*coords)`` evaluated at the cell centres (:attr:`Grid.centers`), or an array of
         ``grid.shape`` (NumPy or CuPy) of the values at the centres.
+
+    Examples
+    --------
+    With ``V(x) = x^2`` the energy of ``N(0, 1/2)`` is its variance, and the first variation is
+    ``V`` at the cell centres:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(64, (-4, 4))
+    >>> rho = ef.exact.gaussian_density(grid, mean=0.0, cov=0.5)
+    >>> E = ef.energies.Potential(lambda x: x**2)
+    >>> round(E.value(rho, grid), 3)
+    0.501
+    >>> bool(np.allclose(E.first_variation(rho, grid), grid.axis_centers(0) ** 2))
+    True
     """
 
     convex = True

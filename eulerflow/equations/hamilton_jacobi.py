@@ -141,7 +141,10 @@ def solve_hamilton_jacobi(
     >>> grid = ef.Grid(64, (-2, 2))
     >>> x, = grid.centers
     >>> sol = ef.solve_hamilton_jacobi(0.5 * x**2, grid, t_final=1.0)
-    >>> bool(np.allclose(sol.phi[-1], 0.25 * x**2, atol=1e-3))  # Hopf-Lax: x^2 / (2 (1 + t))
+    >>> exact = 0.25 * x**2  # Hopf-Lax: x^2 / (2 (1 + t)) at t = 1
+    >>> bool(np.allclose(sol.phi[-1, 4:-4], exact[4:-4], atol=1e-4))  # 1e-5 away from the walls
+    True
+    >>> bool(np.allclose(sol.phi[-1], exact, atol=2e-3))  # 1.1e-3 in the wall cells
     True
     """
     grid = check_grid(grid)

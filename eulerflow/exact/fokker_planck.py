@@ -150,6 +150,43 @@ def ornstein_uhlenbeck(
 
     This is the solution of ``d_t rho = div(A (x - b) rho) + eps Laplace rho`` on ``R^d`` from
     the Gaussian ``N(mean0, cov0)`` (not renormalised on the box: the mass outside is lost).
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid; its dimension ``d = grid.ndim`` must match the size of ``A``.
+    t : float
+        Time ``>= 0``, or ``math.inf`` for the stationary law.
+    A : array_like, shape (d, d)
+        Drift matrix (any real matrix for finite ``t``; eigenvalues with positive real parts for
+        ``t = inf``). A scalar is accepted for ``d = 1``.
+    b : array_like, shape (d,)
+        Centre of the drift (a scalar is accepted for ``d = 1``).
+    diffusion : float
+        Diffusion coefficient, ``eps >= 0`` in the formulas.
+    mean0 : array_like, shape (d,)
+        Mean of the initial Gaussian.
+    cov0 : array_like, shape (d, d), or scalar
+        Covariance of the initial Gaussian (a scalar ``s`` means ``s I``; 0 is a point mass).
+        The covariance ``S(t)`` must be positive definite, e.g. ``t > 0`` and ``eps > 0``.
+    quadrature : int, default 3
+        Gauss-Legendre points per axis (see :func:`~eulerflow.exact.cell_average`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cell averages of ``N(m(t), S(t))``, shape ``grid.shape``.
+
+    Examples
+    --------
+    The stationary law (``t = inf``) is ``N(b, eps A^{-1})``, whatever the initial Gaussian:
+
+    >>> import math, numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(64, (-4, 4))
+    >>> rho = ef.exact.ornstein_uhlenbeck(grid, math.inf, A=2.0, b=0.5, diffusion=1.0,
+    ...                                   mean0=-1.0, cov0=0.1)
+    >>> bool(np.allclose(rho, ef.exact.gaussian_density(grid, mean=0.5, cov=0.5)))
+    True
     """
     check_grid(grid)
     mean, cov = ou_moments(t, A, b, diffusion, mean0, cov0)
@@ -162,7 +199,27 @@ def heat_kernel(
     grid: Grid, t: float, diffusion: float, x0: ArrayLike, quadrature: int = 3
 ) -> np.ndarray:
     """Cell averages of ``N(x0, 2 eps t I)``: the heat kernel of ``d_t rho = eps Laplace rho``
-    started from a unit point mass at ``x0`` (``t > 0``, ``eps > 0``)."""
+    started from a unit point mass at ``x0`` (``t > 0``, ``eps > 0``).
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid; ``d = grid.ndim``.
+    t : float
+        Time, ``> 0``.
+    diffusion : float
+        Diffusion coefficient, ``eps > 0`` in the formulas.
+    x0 : array_like, shape (d,)
+        Position of the initial point mass (a scalar is accepted on a 1D grid).
+    quadrature : int, default 3
+        Gauss-Legendre points per axis (see :func:`~eulerflow.exact.cell_average`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cell averages of the heat kernel at time ``t``, shape ``grid.shape`` (not renormalised
+        on the box).
+    """
     check_grid(grid)
     t = check_time(t, "t")
     diffusion = _check_diffusion(diffusion)
@@ -187,12 +244,19 @@ def gibbs_state(
     Parameters
     ----------
     grid : Grid
-    V : callable or array
+        The grid; ``V`` is sampled at its cell centres.
+    V : callable or array_like
         ``V(*coords)`` or its values at the cell centres (broadcastable to ``grid.shape``).
     diffusion : float
         Diffusion coefficient, ``eps > 0`` in the formulas.
     mass : float, default 1
         Total mass ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The normalised Gibbs state at the cell centres, shape ``grid.shape``, with
+        ``grid.integrate(rho) = mass``.
     """
     check_grid(grid)
     diffusion = _check_diffusion(diffusion)

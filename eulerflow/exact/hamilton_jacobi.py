@@ -88,6 +88,18 @@ def hopf_lax(phi0: ArrayLike, grid: Grid, t: float) -> np.ndarray:
     each side (the ``+ 1`` guards against round-off in the square root) and the envelope is run
     over those ``n + 2 P`` points: every minimiser is among them, so the periodic result is
     exact, and at most two copies of the line are ever built (fewer for small ``t``).
+
+    Examples
+    --------
+    From ``phi0 = x^2 / 2`` the solution is ``x^2 / (2 (1 + t))``, here within the
+    ``O(h^2)`` bound above:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(64, (-4, 4))
+    >>> x, h = grid.axis_centers(0), grid.spacing[0]
+    >>> phi = ef.exact.hopf_lax(x**2 / 2, grid, 1.0)
+    >>> bool(np.all(np.abs(phi - x**2 / 4) <= 2 * h**2 / 8))
+    True
     """
     check_grid(grid)
     phi = as_grid_values(phi0, grid, "phi0")
@@ -100,7 +112,7 @@ def hopf_lax(phi0: ArrayLike, grid: Grid, t: float) -> np.ndarray:
 
 
 def hj_linear_solution(grid: Grid, slope: ArrayLike, t: float, offset: float = 0.0) -> np.ndarray:
-    """Solution of ``d_t phi + |grad phi|^2 / 2 = 0`` for the linear datum ``s . x + offset``.
+    """Solution of ``d_t phi + |grad phi|^2 / 2 = 0`` for the linear datum ``dot(s, x) + offset``.
 
     The gradient stays ``s``, so
 

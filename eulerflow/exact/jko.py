@@ -236,7 +236,7 @@ def ou_jko_densities(
 
     Returns
     -------
-    numpy.ndarray, shape (n_steps + 1, *grid.shape)
+    numpy.ndarray, shape (n_steps + 1, ``*grid.shape``)
         The cell averages of iterate ``k`` at index ``k``.
 
     Examples

@@ -58,6 +58,17 @@ def gaussian_w2_squared(
     -------
     float
         ``W2^2``.
+
+    Examples
+    --------
+    In 1D, ``(m0 - m1)^2 + (s0 - s1)^2``; between equal covariances, the squared shift:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> ef.exact.gaussian_w2_squared(0.0, 1.0, 3.0, 4.0)  # 3^2 + (1 - 2)^2
+    10.0
+    >>> S = np.array([[2.0, 0.5], [0.5, 1.0]])
+    >>> round(ef.exact.gaussian_w2_squared([0, 0], S, [3, 4], S), 12)
+    25.0
     """
     m0, s0, m1, s1 = _gaussian_pair(mean0, cov0, mean1, cov1, definite=False)
     root0 = _sqrtm_psd(s0)
@@ -70,6 +81,23 @@ def gaussian_w2(mean0: ArrayLike, cov0: ArrayLike, mean1: ArrayLike, cov1: Array
     """Quadratic Wasserstein distance ``W2`` between two normal distributions.
 
     The square root of :func:`gaussian_w2_squared` (see there for the formula and arguments).
+
+    Parameters
+    ----------
+    mean0 : array_like, shape (d,), or scalar when d = 1
+        Mean of the first normal distribution.
+    cov0 : array_like, shape (d, d), or scalar
+        Its symmetric positive semidefinite covariance (a scalar ``s`` means ``s * I``; in 1D
+        the variance).
+    mean1 : array_like, shape (d,), or scalar when d = 1
+        Mean of the second normal distribution.
+    cov1 : array_like, shape (d, d), or scalar
+        Its symmetric positive semidefinite covariance, as ``cov0``.
+
+    Returns
+    -------
+    float
+        ``W2 >= 0``, in the units of the means.
     """
     return math.sqrt(gaussian_w2_squared(mean0, cov0, mean1, cov1))
 
@@ -153,6 +181,28 @@ def gaussian_geodesic_density(
     renormalised on the box (its mass is 1 minus the Gaussian mass outside the box).
     ``cov_t`` must be positive definite, which holds for ``t < 1`` and, at ``t = 1``, when
     ``cov1`` is.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid; ``grid.ndim`` must equal the dimension ``d`` of the Gaussians.
+    mean0 : array_like, shape (d,), or scalar when d = 1
+        Mean of ``rho0``.
+    cov0 : array_like, shape (d, d), or scalar
+        Symmetric positive definite covariance of ``rho0`` (a scalar ``s`` means ``s * I``).
+    mean1 : array_like, shape (d,), or scalar when d = 1
+        Mean of ``rho1``.
+    cov1 : array_like, shape (d, d), or scalar
+        Symmetric positive semidefinite covariance of ``rho1``.
+    t : float
+        Time in ``[0, 1]``.
+    quadrature : int, default 3
+        Gauss-Legendre points per axis (see :func:`~eulerflow.exact.cell_average`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cell averages of ``rho_t``, shape ``grid.shape``.
     """
     check_grid(grid)
     mean_t, cov_t = gaussian_geodesic(mean0, cov0, mean1, cov1, t)
@@ -225,7 +275,30 @@ def gaussian_geodesic_potential(
     ``|x|^2 / 2``. It is the dual variable of the Benamou-Brenier problem, unique up to an
     additive constant.
 
-    Parameters and returns as in :func:`gaussian_geodesic_velocity` (one array).
+    Parameters
+    ----------
+    grid : Grid
+        Supplies the dimension (``grid.ndim`` must equal ``d``) and, unless ``coords`` is given,
+        the points (cell centres).
+    mean0 : array_like, shape (d,), or scalar when d = 1
+        Mean of ``rho0``.
+    cov0 : array_like, shape (d, d), or scalar
+        Symmetric positive definite covariance of ``rho0`` (a scalar ``s`` means ``s * I``).
+    mean1 : array_like, shape (d,), or scalar when d = 1
+        Mean of ``rho1``.
+    cov1 : array_like, shape (d, d), or scalar
+        Symmetric positive semidefinite covariance of ``rho1``.
+    t : float
+        Time in ``[0, 1]``.
+    coords : tuple of array_like, optional
+        ``d`` broadcastable coordinate arrays (e.g. ``grid.face_centers(a)``); default
+        ``grid.centers``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``phi(t, y)`` at the points, of the broadcast shape of ``coords`` (``grid.shape`` by
+        default).
     """
     K, mean_t, b, points = _geodesic_field(grid, mean0, cov0, mean1, cov1, t, coords)
     t = _unit_time(t)
@@ -330,6 +403,15 @@ def w2_geodesic_1d(
 # -- closed-form pairs -----------------------------------------------------------------------------
 class TransportPair(NamedTuple):
     """Two densities (cell averages) with the exact ``W2^2`` of the continuous densities.
+
+    Parameters
+    ----------
+    rho0, rho1 : numpy.ndarray
+        Cell averages of the source and target densities on the same grid.
+    w2_squared : float
+        Exact ``W2^2`` between the continuous densities.
+    w2_error_bound : float
+        Bound on the discretisation error of ``W2``, see the attribute below.
 
     Attributes
     ----------

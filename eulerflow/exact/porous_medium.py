@@ -77,7 +77,27 @@ def barenblatt_constants(d: int, m: float, mass: float = 1.0) -> dict[str, float
 
 
 def barenblatt_radius(t: float, d: int, m: float, mass: float = 1.0, t0: float = 0.0) -> float:
-    """Radius ``sqrt(C / k) (t + t0)^beta`` of the support of the Barenblatt solution."""
+    """Radius ``sqrt(C / k) (t + t0)^beta`` of the support of the Barenblatt solution.
+
+    Parameters
+    ----------
+    t : float
+        Time; ``t + t0 > 0``.
+    d : int
+        Dimension, 1, 2 or 3.
+    m : float
+        Exponent, ``m > 1``.
+    mass : float, default 1
+        Total mass ``int rho dx``, ``> 0``.
+    t0 : float, default 0
+        Time shift: the profile is the Barenblatt solution at time ``t + t0``.
+
+    Returns
+    -------
+    float
+        The radius of the free boundary: the support is the closed ball of this radius about the
+        origin.
+    """
     s = _shifted_time(t, t0)
     c = barenblatt_constants(d, m, mass)
     return math.sqrt(c["C"] / c["k"]) * s ** c["beta"]
@@ -86,7 +106,27 @@ def barenblatt_radius(t: float, d: int, m: float, mass: float = 1.0, t0: float =
 def barenblatt_pdf(
     t: float, d: int, m: float, mass: float = 1.0, t0: float = 0.0
 ) -> Callable[..., np.ndarray]:
-    """Pointwise Barenblatt profile ``B(t + t0, x)`` as a vectorised ``f(*coords)``."""
+    """Pointwise Barenblatt profile ``B(t + t0, x)`` as a vectorised ``f(*coords)``.
+
+    Parameters
+    ----------
+    t : float
+        Time; ``t + t0 > 0``.
+    d : int
+        Dimension, 1, 2 or 3.
+    m : float
+        Exponent, ``m > 1``.
+    mass : float, default 1
+        Total mass ``int rho dx``, ``> 0``.
+    t0 : float, default 0
+        Time shift: the profile is the Barenblatt solution at time ``t + t0``.
+
+    Returns
+    -------
+    callable
+        ``f(*coords)``: takes ``d`` broadcastable coordinate arrays and returns the values of
+        ``B(t + t0, x)`` (centred at the origin) with their broadcast shape.
+    """
     s = _shifted_time(t, t0)
     c = barenblatt_constants(d, m, mass)
 
@@ -128,6 +168,20 @@ def barenblatt(
     -------
     numpy.ndarray
         Cell averages, shape ``grid.shape``.
+
+    Examples
+    --------
+    The profile keeps its mass and is compactly supported, of radius
+    :func:`barenblatt_radius`:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(32, (-3, 3))
+    >>> rho = ef.exact.barenblatt(grid, 0.5, m=2)
+    >>> bool(abs(grid.integrate(rho) - 1) < 1e-4)
+    True
+    >>> r = ef.exact.barenblatt_radius(0.5, m=2, d=1)
+    >>> bool(np.all(rho[np.abs(grid.axis_centers(0)) > r + grid.spacing[0]] == 0))
+    True
     """
     check_grid(grid)
     quadrature = positive_int(quadrature, "quadrature")
@@ -137,7 +191,27 @@ def barenblatt(
 def nonlinear_fokker_planck_pdf(
     t: float, d: int, m: float, mass: float = 1.0, t0: float = 1.0
 ) -> Callable[..., np.ndarray]:
-    """Pointwise ``e^(d t) B(tau(t) + t0, e^t x)``, solving ``d_t rho = Lap rho^m + div(rho x)``."""
+    """Pointwise ``e^(d t) B(tau(t) + t0, e^t x)``, solving ``d_t rho = Lap rho^m + div(rho x)``.
+
+    Parameters
+    ----------
+    t : float
+        Time, ``>= 0``.
+    d : int
+        Dimension, 1, 2 or 3.
+    m : float
+        Exponent, ``m > 1``.
+    mass : float, default 1
+        Total mass ``int rho dx``, ``> 0`` (conserved in time).
+    t0 : float, default 1
+        Barenblatt time of the initial profile ``rho(0) = B(t0, .)``, ``> 0``.
+
+    Returns
+    -------
+    callable
+        ``f(*coords)``: takes ``d`` broadcastable coordinate arrays and returns the values of
+        ``rho(t, x)`` with their broadcast shape.
+    """
     t = check_time(t, "t", nonnegative=True)
     t0 = check_time(t0, "t0")
     if t0 <= 0:
@@ -176,12 +250,19 @@ def nonlinear_fokker_planck(
         The grid, ``d = grid.ndim``.
     t : float
         Time, ``>= 0``.
-    m, mass : float
-        Exponent ``> 1`` and total mass.
+    m : float, default 2
+        Exponent, ``> 1``.
+    mass : float, default 1
+        Total mass ``int rho dx``, ``> 0``.
     t0 : float, default 1
         Barenblatt time of the initial profile, ``> 0``.
     quadrature : int, default 8
         Gauss-Legendre points per axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Cell averages of ``rho(t, .)``, shape ``grid.shape``.
     """
     check_grid(grid)
     quadrature = positive_int(quadrature, "quadrature")
@@ -191,7 +272,27 @@ def nonlinear_fokker_planck(
 def nonlinear_fokker_planck_radius(
     t: float, d: int, m: float, mass: float = 1.0, t0: float = 1.0
 ) -> float:
-    """Support radius ``e^(-t) r_B(tau(t) + t0)`` of :func:`nonlinear_fokker_planck`."""
+    """Support radius ``e^(-t) r_B(tau(t) + t0)`` of :func:`nonlinear_fokker_planck`.
+
+    Parameters
+    ----------
+    t : float
+        Time, ``>= 0``.
+    d : int
+        Dimension, 1, 2 or 3.
+    m : float
+        Exponent, ``m > 1``.
+    mass : float, default 1
+        Total mass ``int rho dx``, ``> 0`` (conserved in time).
+    t0 : float, default 1
+        Barenblatt time of the initial profile ``rho(0) = B(t0, .)``, ``> 0``.
+
+    Returns
+    -------
+    float
+        The radius of the free boundary at time ``t``: the support is the closed ball of this
+        radius about the origin.
+    """
     t = check_time(t, "t", nonnegative=True)
     lam = d * (m - 1) + 2
     return math.exp(-t) * barenblatt_radius(math.expm1(lam * t) / lam, d, m, mass, t0)

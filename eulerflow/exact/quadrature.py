@@ -100,6 +100,20 @@ def gaussian_density(
     ------
     ValueError
         If ``mean`` or ``cov`` has the wrong shape, or ``cov`` is not symmetric positive definite.
+
+    Examples
+    --------
+    On a box that holds nearly all of its mass, the cell averages integrate to 1 and have the
+    prescribed mean:
+
+    >>> import numpy as np, eulerflow as ef
+    >>> grid = ef.Grid((16, 16), ((-4, 4), (-4, 4)))
+    >>> rho = ef.exact.gaussian_density(grid, mean=[1.0, 0.0], cov=[[0.5, 0.1], [0.1, 0.3]])
+    >>> x, y = grid.centers
+    >>> rho.shape, bool(abs(grid.integrate(rho) - 1) < 1e-4)
+    ((16, 16), True)
+    >>> bool(abs(grid.integrate(x * rho) - 1) < 1e-3 and abs(grid.integrate(y * rho)) < 1e-3)
+    True
     """
     check_grid(grid)
     mean = as_vector(mean, grid.ndim, "mean")

@@ -73,7 +73,7 @@ def euclidean_jko_step(
     about ``sqrt(eps)`` relative; when that leaves the residual above the tolerance, the point is
     polished by solving ``grad G = 0`` with Powell's hybrid method (MINPACK ``hybrd``, started
     from the BFGS point and kept only if it lowers the residual without raising ``G``). The
-    step has converged when the first-order residual
+    step has converged when the first-order residual::
 
         r = |(x_{k+1} - x_k) / tau + grad F(x_{k+1})|
 

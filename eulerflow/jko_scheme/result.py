@@ -51,6 +51,20 @@ class JKOSolution(Solution):
     ----------
     steps : dict of str to array, shape (n_steps,)
         The per-step series above.
+
+    Examples
+    --------
+    Four heat-flow steps, keeping every other snapshot: :attr:`steps` still has one value per
+    step.
+
+    >>> import eulerflow as ef
+    >>> grid = ef.Grid(32, (-4, 4))
+    >>> rho0 = ef.exact.gaussian_density(grid, mean=1.0, cov=0.5)
+    >>> sol = ef.jko(rho0, grid, ef.energies.Entropy(), 0.05, 4, every=2, backend="numpy")
+    >>> [round(t, 12) for t in sol.t.tolist()], sol.tau, sol.steps["cost"].shape
+    ([0.0, 0.1, 0.2], 0.05, (4,))
+    >>> sol.converged
+    True
     """
 
     steps: dict = dataclasses.field(default_factory=dict)

@@ -127,6 +127,21 @@ def jko(
     ----------
     R. Jordan, D. Kinderlehrer and F. Otto, "The variational formulation of the Fokker-Planck
     equation", SIAM J. Math. Anal. 29 (1998) 1-17.
+
+    Examples
+    --------
+    The Fokker-Planck flow from ``N(0, 1/2)`` towards ``N(0, 1)``: the mass is kept and the free
+    energy decreases at every step.
+
+    >>> import numpy as np, eulerflow as ef
+    >>> from eulerflow.energies import Entropy, Potential
+    >>> grid = ef.Grid(32, (-4, 4))
+    >>> rho0 = ef.exact.gaussian_density(grid, mean=0.0, cov=0.5)
+    >>> sol = ef.jko(rho0, grid, Entropy() + Potential(lambda x: x**2 / 2), 0.1, 3, backend="numpy")
+    >>> sol.rho.shape, sol.converged, bool(np.allclose(sol.mass, sol.mass[0]))
+    ((4, 32), True, True)
+    >>> bool(np.all(np.diff(sol.diagnostics["energy"]) < 0))
+    True
     """
     grid = check_grid(grid)
     if not isinstance(energy, Energy):

@@ -37,6 +37,11 @@ def density_l1(rho, reference, grid: Grid, *, rho_grid: Grid | None = None) -> S
     rho_grid : Grid, optional
         The grid of ``rho`` when it is not ``grid`` (see the module docstring).
 
+    Returns
+    -------
+    Score
+        ``value``: the L1 distance (no floor); ``details``: ``remapped``, ``mass_outside``.
+
     Examples
     --------
     >>> grid = Grid(2, (0, 1))
@@ -51,6 +56,23 @@ def density_l2(rho, reference, grid: Grid, *, rho_grid: Grid | None = None) -> S
     """``L2 = (int |rho - reference|^2 dx)^(1/2) = (sum_c (rho_c - ref_c)^2 |cell|)^(1/2)``.
 
     Arguments as in :func:`density_l1`; not normalised.
+
+    Parameters
+    ----------
+    rho : array_like
+        The method's density: cell averages on ``rho_grid`` (default ``grid``), ``>= 0``.
+    reference : array_like, shape ``grid.shape``
+        Reference cell averages, ``>= 0``.
+    grid : Grid
+        The reference grid, on which the distance is computed.
+    rho_grid : Grid, optional
+        The grid of ``rho`` when it is not ``grid``; ``rho`` is then remapped conservatively
+        onto ``grid`` (see the module docstring). Default ``None``: ``rho`` is on ``grid``.
+
+    Returns
+    -------
+    Score
+        ``value``: the L2 distance (no floor); ``details``: ``remapped``, ``mass_outside``.
 
     Examples
     --------
@@ -83,6 +105,12 @@ def relative_entropy(
         As in :func:`density_l1`.
     reverse : bool, default False
         ``False``: ``KL(rho || reference)``; ``True``: ``KL(reference || rho)``.
+
+    Returns
+    -------
+    Score
+        ``value``: the divergence in nats, ``>= 0`` (``inf`` as above); ``details``:
+        ``direction``, ``mass``, ``reference_mass``, ``remapped``, ``mass_outside``.
 
     References
     ----------

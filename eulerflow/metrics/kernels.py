@@ -259,10 +259,16 @@ def gaussian_mmd_squared(
     Parameters
     ----------
     mean0, mean1 : array_like, shape (d,), or scalar when d = 1
+        Means ``m0`` and ``m1`` of the two Gaussians (``d`` is the size of ``mean0``).
     cov0, cov1 : array_like, shape (d, d), or scalar (``s * I``)
         Symmetric positive semidefinite covariances.
     bandwidth : float
-        Kernel width ``s > 0``.
+        Kernel width ``s > 0``, in the units of the coordinates.
+
+    Returns
+    -------
+    float
+        ``MMD^2`` between the two Gaussians (the squared-distance scale, ``>= 0``).
 
     Examples
     --------

@@ -61,6 +61,20 @@ def density_moments(rho, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     density, its variances are smaller by ``h_a^2 / 6 + O(h^4)`` (Sheppard's correction [1]_
     is ``h^2 / 12`` for the midpoint sum; the uniform spread within cells adds another).
 
+    Parameters
+    ----------
+    rho : array_like, shape ``grid.shape``
+        Cell averages of a non-negative density with positive mass (normalised here).
+    grid : Grid
+        The grid of ``rho``; the moments are in the units of its coordinates.
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape (d,)
+        The mean ``m``.
+    cov : numpy.ndarray, shape (d, d)
+        The covariance ``C``, including the within-cell term ``diag(h_a^2 / 12)``.
+
     References
     ----------
     .. [1] W. F. Sheppard, "On the calculation of the most probable values of
@@ -96,6 +110,11 @@ def moment_errors(samples, rho, grid: Grid) -> MomentErrors:
         Reference density (normalised here).
     grid : Grid
         The grid of ``rho``.
+
+    Returns
+    -------
+    MomentErrors
+        The errors of the mean and covariance, their standard errors, ``n`` and ``n_outside``.
 
     References
     ----------

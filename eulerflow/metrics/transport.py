@@ -17,6 +17,18 @@ def w2_squared_error(w2_squared: float, exact: float) -> Score:
 
     ``details``: ``abs_error``, ``w2_squared``, ``exact``.
 
+    Parameters
+    ----------
+    w2_squared : float
+        The computed transport cost ``W2^2`` (a finite real number).
+    exact : float
+        The exact ``W2^2``, finite and ``> 0``.
+
+    Returns
+    -------
+    Score
+        ``value``: the relative error ``|W2^2 - exact| / exact`` (no floor).
+
     Examples
     --------
     >>> w2_squared_error(1.02, 1.0).value  # doctest: +ELLIPSIS
@@ -52,6 +64,11 @@ def map_error(T, T_exact, rho0, grid: Grid) -> Score:
     grid : Grid
         The grid.
 
+    Returns
+    -------
+    Score
+        ``value``: the ``L2(rho0)`` error, in units of the coordinates; ``details``: ``relative``.
+
     Examples
     --------
     >>> grid = Grid(4, (0, 1))
@@ -82,6 +99,12 @@ def potential_error(phi, phi_exact, rho0, grid: Grid) -> Score:
         ``phi(*coords)`` or its cell-centre values (see :func:`eulerflow.checks.cell_values`).
     rho0, grid
         As in :func:`map_error`.
+
+    Returns
+    -------
+    Score
+        ``value``: the error modulo a constant, in units of ``phi``; ``details``: ``constant``,
+        ``relative``.
 
     Examples
     --------

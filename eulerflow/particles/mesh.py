@@ -163,7 +163,31 @@ def deposit(
 def histogram(
     x, grid: Grid, weights=None, mass: float | None = None, outside="error", backend="auto"
 ):
-    """Nearest-grid-point deposit: the normalised histogram of the particles on the cells."""
+    """Nearest-grid-point deposit: the normalised histogram of the particles on the cells.
+
+    Same as ``deposit(x, grid, weights, "ngp", mass, outside, backend)``.
+
+    Parameters
+    ----------
+    x : array, shape (n, grid.ndim)
+        Particle positions (NumPy or CuPy; a 1D array on 1D grids).
+    grid : Grid
+        Target grid (the bins are its cells).
+    weights : array, shape (n,), optional
+        Particle masses (finite). Default: every particle carries ``mass / n``.
+    mass : float, optional
+        Total mass of the particles when ``weights`` is omitted (default 1); not both.
+    outside : {"error", "drop", "clip"}, default "error"
+        What to do with particles outside the walled box (module docstring).
+    backend : str, default "auto"
+        ``"auto"``, ``"numpy"``, ``"numba"`` or ``"cupy"``.
+
+    Returns
+    -------
+    array of ``grid.shape``
+        The density (mass per cell over ``|cell|``), float32 for float32 positions, else
+        float64; the array type of ``x``.
+    """
     return deposit(x, grid, weights, "ngp", mass, outside, backend)
 
 

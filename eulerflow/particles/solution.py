@@ -33,13 +33,28 @@ class ParticleSolution(Result):
 
     Parameters
     ----------
+    grid : Grid or None
+        The box the particles moved in and the default grid of :meth:`deposit`; ``None`` for
+        free space.
+    parameters : dict, optional
+        What was run (scheme, diffusion, time step...), plain JSON-serialisable values.
+    backend : str, optional
+        Name of the array backend that computed it (``"numpy"`` or ``"cupy"``).
+    status : int, default 0
+        ``0`` finished, ``1`` stopped early, ``-1`` failed.
+    message : str, optional
+        How the run ended, in words.
+    wall_time : float, default 0
+        Seconds the solver took.
+    diagnostics : dict of str to array, optional
+        Series recorded per snapshot and scalars about the run; stored as NumPy.
     t : array_like, shape (n_snap,)
         Snapshot times.
     positions : array, shape (n_snap, n, d)
         Positions (NumPy or CuPy, kept as given).
     total_mass : float, default 1
         Total mass of the cloud; each particle carries ``total_mass / n``.
-    n_steps : int
+    n_steps : int, default 0
         Time steps taken.
     """
 

@@ -106,6 +106,28 @@ class HeatEquation(_FokkerPlanckProblem):
     Reference: BDF2 with Scharfetter-Gummel fluxes, ``dt = 1e-3``. Measured L1 distance to the
     exact cell averages at 160 cells per axis: ``1.47e-3, 1.06e-3, 0.66e-3`` at
     ``t = 0.25, 0.5, 1`` (``2.3e-3, 1.7e-3, 1.0e-3`` at 128); tolerance ``2e-3``.
+
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-8.0, 8.0), (-8.0, 8.0))
+        The box, one pair per axis.
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 160
+        Cells per axis of the default reference grid.
+    tolerance : float, default 2e-3
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.5
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    diffusion : float, default 1.0
+        The diffusion coefficient ``eps > 0``.
+    std0 : float, default 0.5
+        Standard deviation ``s0 > 0`` of the initial Gaussian ``N(0, s0^2 I)``.
     """
 
     name = "heat"
@@ -159,6 +181,36 @@ class AnisotropicOU(_FokkerPlanckProblem):
     Measured L1 distance to the exact cell averages at 128 cells per axis: ``1.93e-3, 1.87e-3,
     1.50e-3`` at ``t = 0.25, 0.5, 1`` (``7.7e-3, 7.4e-3, 6.0e-3`` at 64, ``4.9e-4, 4.7e-4,
     3.8e-4`` at 256: second order); tolerance ``3e-3``.
+
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-6.0, 6.0), (-6.0, 6.0))
+        The box, one pair per axis.
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 3e-3
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.5
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    diffusion : float, default 1.0
+        The diffusion coefficient ``eps > 0``.
+    drift_scale : float, default 1.0
+        The drift scale ``c > 0`` that multiplies ``A``.
+    matrix : tuple of tuple of float, default ((1.0, 0.5), (-0.3, 2.0))
+        The drift matrix ``A``, shape ``(d, d)`` with ``d`` the number of axes.
+    centre : tuple of float, default (0.0, 0.0)
+        The centre ``b`` of the drift, one entry per axis.
+    mean0 : tuple of float, default (1.5, -1.0)
+        The mean ``m0`` of the initial Gaussian, one entry per axis.
+    std0 : float, default 0.5
+        Standard deviation ``s0 > 0`` of the initial Gaussian ``N(m0, s0^2 I)``.
 
     References
     ----------
@@ -247,6 +299,27 @@ class OURose(_FokkerPlanckProblem):
     a short JKO-iFlow run (two JKO blocks of a continuous normalising flow, 60 training
     iterations each) at ``t = 0.25`` and ``0.6``, for ``eps = 1``.
 
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-7.0, 7.0), (-7.0, 7.0))
+        The box, one pair per axis (two axes).
+    times : tuple of float, default (0.25, 0.6)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 112
+        Cells per axis of the default reference grid.
+    tolerance : float, default 2.5e-3
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 14
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.5
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    diffusion : float, default 1.0
+        The diffusion coefficient ``eps > 0``. The shipped :meth:`neural_samples` are for ``eps =
+        1``.
+
     References
     ----------
     .. [1] C. Xu, X. Cheng, Y. Xie, "Normalizing flow neural networks by JKO scheme", Advances
@@ -327,6 +400,28 @@ class StyblinskiTang(_FokkerPlanckProblem):
     are the 2000 particles of a neural parametric Fokker-Planck run (a normalising flow, time
     step 0.005) at both times, for the defaults.
 
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-6.0, 6.0), (-6.0, 6.0))
+        The box, one pair per axis (two axes).
+    times : tuple of float, default (0.025, 0.05)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 160
+        Cells per axis of the default reference grid.
+    tolerance : float, default 3e-4
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 16
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.5
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    diffusion : float, default 1.0
+        The diffusion coefficient ``eps > 0``.
+    scale : float, default 0.06
+        The factor of the potential, ``V(x) = scale sum_i (x_i^4 - 16 x_i^2 + 5 x_i)``.
+
     References
     ----------
     .. [1] S. Liu, W. Li, H. Zha, H. Zhou, "Neural parametric Fokker-Planck equations", SIAM
@@ -382,6 +477,30 @@ class DoubleWell(_FokkerPlanckProblem):
     ``1.62e-3, 1.52e-3, 1.65e-3`` at ``t = 0.25, 0.5, 1`` (32 / 64: ``2.5e-2, 2.4e-2, 2.8e-2``;
     64 / 128: ``6.5e-3, 6.0e-3, 6.6e-3``: order 1.97-2.0); halving ``dt`` changes it by
     ``5e-6``; tolerance ``3e-3``.
+
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-4.0, 4.0), (-4.0, 4.0))
+        The box, one pair per axis (two axes).
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 3e-3
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 16
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.5
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    diffusion : float, default 0.5
+        The diffusion coefficient ``eps > 0``.
+    mean0 : tuple of float, default (0.3, 1.0)
+        The mean of the initial Gaussian (two entries).
+    std0 : float, default 0.3
+        Standard deviation ``> 0`` of the initial Gaussian ``N(mean0, std0^2 I)``.
 
     References
     ----------

@@ -54,6 +54,28 @@ class Barenblatt(Problem, register=False):
     ``r^(d-1) dr ∝ u^(d/2 - 1) du``, so ``u ~ Beta(d/2, p + 1)`` and ``x = R sqrt(u) theta``
     with ``theta`` uniform on the unit sphere (:meth:`exact_samples`).
 
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-2.0, 2.0), (-2.0, 2.0))
+        The box, one pair per axis; the support must stay inside it up to the last time.
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 1e-2
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.25
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    m : float, default 2.0
+        The exponent ``m > 1`` of ``rho^m``.
+    t0 : float, default 0.1
+        The time shift ``t0 > 0``: the initial profile is the Barenblatt profile at ``s = t0``.
+
     References
     ----------
     J. L. Vazquez, *The Porous Medium Equation: Mathematical Theory*, Oxford University Press,
@@ -117,7 +139,30 @@ class Barenblatt(Problem, register=False):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BarenblattM2(Barenblatt):
     """:class:`Barenblatt` with ``m = 2`` (measured L1 error of the reference at 128^2:
-    5.4e-4, 5.2e-4, 4.5e-4 at t = 0.25, 0.5, 1)."""
+    5.4e-4, 5.2e-4, 4.5e-4 at t = 0.25, 0.5, 1).
+
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-2.0, 2.0), (-2.0, 2.0))
+        The box, one pair per axis; the support must stay inside it up to the last time.
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 1e-3
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.25
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    m : float, default 2.0
+        The exponent ``m > 1`` of ``rho^m``.
+    t0 : float, default 0.1
+        The time shift ``t0 > 0``: the initial profile is the Barenblatt profile at ``s = t0``.
+    """
 
     name = "barenblatt-m2"
     description = "porous medium m=2 from a Barenblatt profile (exact: Barenblatt)"
@@ -128,7 +173,30 @@ class BarenblattM2(Barenblatt):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BarenblattM3(Barenblatt):
     """:class:`Barenblatt` with ``m = 3`` (measured L1 error of the reference at 128^2:
-    2.6e-3, 2.6e-3, 2.5e-3 at t = 0.25, 0.5, 1)."""
+    2.6e-3, 2.6e-3, 2.5e-3 at t = 0.25, 0.5, 1).
+
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-2.0, 2.0), (-2.0, 2.0))
+        The box, one pair per axis; the support must stay inside it up to the last time.
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 5e-3
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.25
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    m : float, default 3.0
+        The exponent ``m > 1`` of ``rho^m``.
+    t0 : float, default 0.1
+        The time shift ``t0 > 0``: the initial profile is the Barenblatt profile at ``s = t0``.
+    """
 
     name = "barenblatt-m3"
     description = "porous medium m=3 from a Barenblatt profile (exact: Barenblatt)"
@@ -162,6 +230,36 @@ class AggregationDiffusion(Problem):
     L1 distances between resolutions ``n`` and ``2n`` at t = 0.25, 0.5, 1: 1.9e-2, 3.0e-2,
     4.1e-2 (n = 32), 7.3e-3, 1.3e-2, 1.7e-2 (n = 64), 2.4e-3, 4.6e-3, 5.8e-3 (n = 128): observed
     order 1.2 to 1.6.
+
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-3.0, 3.0), (-3.0, 3.0))
+        The box, one pair per axis (two axes).
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 1e-2
+        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.25
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    m : float, default 2.0
+        The exponent ``m > 1`` of the porous-medium term.
+    nu : float, default 0.1
+        The coefficient ``nu`` of the porous-medium term.
+    strength : float, default 2.0
+        The strength ``a`` of the interaction.
+    width : float, default 1.0
+        The width ``w`` of the Gaussian kernel ``W``, in the units of the coordinates.
+    separation : float, default 1.0
+        The half-distance ``c`` of the initial bumps, centred at ``(-/+ c, 0)``.
+    std0 : float, default 0.3
+        The standard deviation ``s`` of each initial bump ``N((-/+ c, 0), s^2 I)``.
 
     References
     ----------

@@ -33,6 +33,31 @@ class QuadraticHamiltonJacobi(Problem):
     t = 0.25, 0.5, 1 (the sup error sits at the kink, first order there; L1 converges at
     order ~2.5).
 
+    Parameters
+    ----------
+    bounds : tuple of (lo, hi) pairs, default ((-3.0, 3.0), (-3.0, 3.0))
+        The box, one pair per axis.
+    times : tuple of float, default (0.25, 0.5, 1.0)
+        The times at which the problem is scored (the reference is computed at all of them).
+    resolution : int, default 128
+        Cells per axis of the default reference grid.
+    tolerance : float, default 2e-2
+        Stated accuracy of the reference at the default resolution: its largest sup distance to the
+        exact solution or, without one, to the reference at twice the resolution.
+    bins : int, default 32
+        Bins per axis of the binned metrics (must divide ``resolution``).
+    bandwidth : float, default 0.5
+        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
+    periodic : bool, default False
+        Whether the box is periodic (in every axis).
+    centers : tuple of tuple of float, default ((-1.0, 0.0), (1.0, 0.5))
+        The centres ``c_i`` of the quadratics, one point per branch.
+    hessians : tuple of matrices, default (((1.0, 0.0), (0.0, 0.5)), ((0.5, 0.2), (0.2, 1.0)))
+        The matrices ``Q_i``, symmetric positive semidefinite of shape ``(d, d)``, one per branch.
+    offsets : tuple of float, default (0.0, 0.2)
+        The offsets ``o_i``, one per branch (``centers``, ``hessians`` and ``offsets`` have the same
+        length).
+
     References
     ----------
     L. C. Evans, *Partial Differential Equations*, 2nd ed., AMS, 2010.

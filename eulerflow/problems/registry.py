@@ -15,7 +15,27 @@ def register(cls: type[Problem] | None = None, *, replace: bool = False):
 
     Subclasses that set ``name`` are registered when they are defined; the decorator is for a
     class defined with ``register=False`` or to replace a registered problem of the same name
-    (``replace=True``).
+    (``replace=True``). ``register(cls)`` registers the class ``cls`` (a subclass that sets a
+    non-empty class attribute ``name``) and returns it; without ``cls``,
+    ``register(replace=...)`` returns the decorator.
+
+    Parameters
+    ----------
+    replace : bool, default False
+        Replace another class registered under the same ``name`` (otherwise ``ValueError``).
+
+    Returns
+    -------
+    type or callable
+        ``cls`` itself, registered; or, when ``cls`` is None, a decorator that registers the
+        class it is given and returns it.
+
+    Raises
+    ------
+    TypeError
+        When ``cls`` is not a subclass of :class:`~eulerflow.problems.Problem`.
+    ValueError
+        When ``cls`` sets no ``name``, or the name is taken and ``replace`` is False.
 
     Examples
     --------
@@ -50,7 +70,13 @@ def register(cls: type[Problem] | None = None, *, replace: bool = False):
 
 
 def names() -> list[str]:
-    """The registered problem names, sorted."""
+    """The registered problem names, sorted.
+
+    Returns
+    -------
+    list of str
+        The names that :func:`get` accepts, in alphabetical order.
+    """
     return sorted(_problems)
 
 
@@ -59,6 +85,20 @@ def get(name: str, **parameters: Any) -> Problem:
 
     Raises ``KeyError`` naming the registered problems when ``name`` is unknown, and
     ``TypeError`` naming the problem's parameters when one of ``parameters`` is not one.
+
+    Parameters
+    ----------
+    name : str or Problem
+        A registered name (see :func:`names`); a :class:`~eulerflow.problems.Problem` instance
+        is returned as is, or copied with ``parameters`` replaced.
+    **parameters
+        Values of the problem's fields (its dataclass parameters, e.g. ``times``,
+        ``resolution`` or ``diffusion``) that replace the defaults.
+
+    Returns
+    -------
+    Problem
+        A new instance of the registered class, with ``parameters`` applied.
     """
     if isinstance(name, Problem):
         return dataclasses.replace(name, **parameters) if parameters else name
@@ -83,6 +123,16 @@ def list_problems(file: TextIO | None = None) -> list[str]:
     """Print every registered problem: name, dimension, exact or grid reference, description.
 
     Returns the names (sorted). Exported as ``eulerflow.problems.list``.
+
+    Parameters
+    ----------
+    file : file-like, optional
+        Text stream to print to (default ``sys.stdout``).
+
+    Returns
+    -------
+    list of str
+        The registered names, sorted (as :func:`names`).
     """
     out = sys.stdout if file is None else file
     rows = [get(name) for name in names()]

@@ -200,6 +200,17 @@ def load(path: str | PathLike) -> Result:
         (a ``ValueError``) The file is not a readable netCDF4/HDF5 file (truncated, another
         format), not an eulerflow result, or fails its checksums (corrupted or edited); the
         message names the file and, for a checksum, the variable.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, eulerflow as ef
+    >>> grid = ef.Grid(16, (0, 1))
+    >>> sol = ef.Solution(t=[0.0, 1.0], values=np.ones((2, 16)), grid=grid, field="rho",
+    ...                   equation="demo")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     back = ef.load(sol.save(os.path.join(tmp, "solution.nc")))
+    >>> type(back).__name__, bool(np.array_equal(back.rho, sol.rho)), back.grid == grid
+    ('Solution', True, True)
     """
     import xarray as xr
 

@@ -44,7 +44,7 @@ class Solution(Result):
     ----------
     t : array_like, shape (n_snap,)
         Snapshot times (stored as a 1D NumPy float array).
-    values : array, shape (n_snap, *grid.shape)
+    values : array, shape (n_snap, ``*grid.shape``)
         Snapshots, NumPy or CuPy, kept as given.
     field : str
         Name of the unknown, for example ``"rho"`` or ``"phi"``.

@@ -36,6 +36,22 @@ def power_dissipation(big: Sequence, q: float, xp=np) -> tuple:
 
     ``|dH/dp_a| = |p_a| |p|^(q-2)``: at most ``big_a |P|^(q-2)`` for ``q >= 2`` and
     ``|P|^(q-1)`` for ``q < 2``, with ``|P| = sqrt(sum_b big_b^2)``.
+
+    Parameters
+    ----------
+    big : sequence of array_like
+        Per axis ``a``, a bound ``big_a >= |p_a|`` on the box of momenta (arrays broadcastable
+        to each other, or numbers).
+    q : float
+        The power of ``H = |p|^q / q`` (``q > 1``).
+    xp : module, default numpy
+        The array module (``numpy`` or ``cupy``) that computes ``|P|``.
+
+    Returns
+    -------
+    tuple
+        One bound of ``|dH/dp_a|`` per axis, broadcast from the entries of ``big``
+        (``big`` itself, as a tuple, for ``q = 2``).
     """
     if q == 2.0:
         return tuple(big)

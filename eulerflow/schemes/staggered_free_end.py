@@ -73,14 +73,14 @@ def poisson_free_end(
 
     Parameters
     ----------
-    f : array, shape (N, *shape)
+    f : array, shape (N, ``*shape``)
         Right-hand side on the space-time cells (any values: the operator is invertible).
     spacing, periodic : sequences, one entry per space axis
     fft : module
         ``scipy.fft`` or ``cupyx.scipy.fft``.
     xp : module
         ``numpy`` or ``cupy``.
-    out : array, shape (N, *shape)
+    out : array, shape (N, ``*shape``)
         Receives ``p``.
     """
     n_time, space = f.shape[0], tuple(f.shape[1:])

@@ -41,14 +41,14 @@ class OTResult(Result):
     w2_squared : float
         The minimal action ``sum |m_c|^2 / rho_c dt |cell|`` over the space-time cells, the
         discrete ``W_2^2`` (mass times ``W_2^2`` of the normalised densities).
-    rho : array, shape (N + 1, *shape)
+    rho : array, shape (N + 1, ``*shape``)
         Densities at ``t = k / N`` (``rho[0] = rho0``, ``rho[N] = rho1``).
-    momentum : array, shape (N, d, *shape)
+    momentum : array, shape (N, d, ``*shape``)
         Momentum ``m`` at the space-time cell centres (times :attr:`t_mid`), component ``a`` along
         axis ``a``.
-    velocity : array, shape (N, d, *shape)
+    velocity : array, shape (N, d, ``*shape``)
         ``m / rho`` at the cell centres where ``rho`` exceeds the density floor, else 0.
-    potential : array, shape (N, *shape)
+    potential : array, shape (N, ``*shape``)
         The dual variable ``phi`` at the cell centres (times :attr:`t_mid`), the Lagrange
         multiplier of the continuity equation: ``v = grad phi`` and
         ``d_t phi + |grad phi|^2 / 2 = 0`` where ``rho > 0`` (up to an additive constant).
@@ -60,6 +60,21 @@ class OTResult(Result):
         ``"douglas-rachford"``, ``"chambolle-pock"`` or ``"alg2"``.
     n_iter : int
         Iterations run.
+
+    Examples
+    --------
+    Between ``N(-1, 1/4)`` and ``N(1, 1/4)`` the geodesic is a translation and ``W_2^2 = 4``
+    (:func:`eulerflow.exact.gaussian_w2_squared`):
+
+    >>> import eulerflow as ef
+    >>> grid = ef.Grid(32, (-4, 4))
+    >>> rho0 = ef.exact.gaussian_density(grid, mean=-1.0, cov=0.25)
+    >>> rho1 = ef.exact.gaussian_density(grid, mean=1.0, cov=0.25)
+    >>> res = ef.benamou_brenier(rho0, rho1, grid, n_time=8, backend="numpy")
+    >>> res.rho.shape, res.momentum.shape, res.status
+    ((9, 32), (8, 1, 32), 0)
+    >>> bool(abs(res.w2_squared - ef.exact.gaussian_w2_squared(-1, 0.25, 1, 0.25)) < 0.01)
+    True
     """
 
     w2_squared: float

@@ -58,7 +58,15 @@ FILE_LAYOUT = (
 
 
 class Outputs(NamedTuple):
-    """A method's outputs read from a file: the kind and ``{time: array}``."""
+    """A method's outputs read from a file: the kind and ``{time: array}``.
+
+    Attributes
+    ----------
+    kind : str
+        What the arrays hold: ``"samples"``, ``"density"`` or ``"values"``.
+    data : dict of float to numpy.ndarray
+        One array per time of the problem, keyed by that time.
+    """
 
     kind: str
     data: dict[float, np.ndarray]

@@ -47,9 +47,9 @@ class ValidationReport:
         The reference grid.
     bins : Grid
         The grid of the binned fields below (the problem's bins).
-    reference : numpy.ndarray, shape (len(times), *bins.shape)
+    reference : numpy.ndarray, shape (len(times), ``*bins.shape``)
         The reference density (or values) averaged over the bins.
-    output : numpy.ndarray, shape (len(times), *bins.shape)
+    output : numpy.ndarray, shape (len(times), ``*bins.shape``)
         The method's output on the same bins: the histogram of its samples (density
         ``N_b / (n |bin|)``) or its density / values averaged over the bins.
     settings : Mapping
@@ -57,6 +57,21 @@ class ValidationReport:
         eulerflow version).
     notes : tuple of str
         What the reader should know (skipped metrics and why).
+
+    Examples
+    --------
+    Score exact samples of the heat problem, then save the report to JSON and load it back:
+
+    >>> import os, tempfile, eulerflow as ef
+    >>> problem = ef.problems.get("heat", resolution=32, bins=8, times=(0.5,))
+    >>> x = problem.exact_samples(0.5, 2000, rng=1)
+    >>> report = ef.validate(problem, samples=x, t=0.5, metrics=["binned_l1"], rng=0)
+    >>> report.kind, report.metrics, report.output.shape, report.above_floor
+    ('samples', ('binned_l1',), (1, 8, 8), False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     back = ef.ValidationReport.load(report.save(os.path.join(tmp, "report.json")))
+    >>> back.row(0.5, "binned_l1").value == report.row(0.5, "binned_l1").value
+    True
     """
 
     problem: str

@@ -36,7 +36,7 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        rho_s : array, shape (N + 1, *shape)
+        rho_s : array, shape (N + 1, ``*shape``)
             Densities on the time faces ``t_k = k / N`` (float32 or float64, 1 to 3 space axes).
         m_s : sequence of arrays
             ``m_s[a]`` of shape ``(N, *shape)`` with ``n_a + 1`` along space axis ``a`` (faces).
@@ -64,8 +64,8 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        rho_c : array, shape (N, *shape)
-        m_c : sequence of arrays, each (N, *shape)
+        rho_c : array, shape (N, ``*shape``)
+        m_c : sequence of arrays, each (N, ``*shape``)
         periodic : sequence of bool
             Periodic flag per space axis.
         out : (array, tuple of arrays), optional
@@ -108,7 +108,7 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        p : array, shape (N, *shape)
+        p : array, shape (N, ``*shape``)
         spacing, periodic : sequences, one entry per space axis
         out : (array, tuple of arrays), optional
             C-contiguous staggered ``(g_rho, g_m)`` to write.
@@ -132,7 +132,7 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        p : array, shape (N, *shape)
+        p : array, shape (N, ``*shape``)
         spacing, periodic : sequences, one entry per space axis
         out : (array, tuple of arrays)
             C-contiguous staggered ``(rho, m)``, updated in place.
@@ -162,7 +162,7 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        p : array, shape (N, *shape)
+        p : array, shape (N, ``*shape``)
         spacing, periodic : sequences, one entry per space axis
         base : (array, tuple of arrays)
             Staggered ``(rho, m)`` (read only).
@@ -205,7 +205,7 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        f : array, shape (N, *shape)
+        f : array, shape (N, ``*shape``)
         spacing, periodic : sequences, one entry per space axis
         out : array, optional
             C-contiguous output of the shape of ``f`` (not ``f``).
@@ -236,7 +236,7 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        f : array, shape (N, *shape)
+        f : array, shape (N, ``*shape``)
         spacing, periodic : sequences, one entry per space axis
         out : array, optional
             C-contiguous output of the shape of ``f`` (not ``f``).
@@ -262,8 +262,8 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        rho_c : array, shape (N, *shape)
-        m_c : sequence of arrays, each (N, *shape)
+        rho_c : array, shape (N, ``*shape``)
+        m_c : sequence of arrays, each (N, ``*shape``)
         gamma : float
             Positive step.
         out : (array, tuple of arrays), optional
@@ -391,8 +391,8 @@ class BenamouBrenierKernels(ABC):
 
         Parameters
         ----------
-        rho_c : array, shape (N, *shape)
-        m_c : sequence of arrays of shape (N, *shape)
+        rho_c : array, shape (N, ``*shape``)
+        m_c : sequence of arrays of shape (N, ``*shape``)
 
         Returns
         -------
