@@ -1,7 +1,12 @@
-"""Execute notebooks top to bottom (as CI does); exit non-zero on the first failing cell."""
+"""Execute notebooks top to bottom (as CI does); exit non-zero on the first failing cell.
+
+``--output DIR`` also writes the executed notebooks, with their outputs, into ``DIR`` (CI writes
+them to ``docs/_notebooks``, where the documentation build renders them).
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -10,10 +15,12 @@ import nbformat
 from nbclient import NotebookClient
 
 
-def main(paths: list[str]) -> int:
+def main(paths: list[str], output: Path | None = None) -> int:
     if not paths:
         print("no notebooks given")
         return 1
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
     for path in map(Path, paths):
         notebook = nbformat.read(path, as_version=4)
         start = time.perf_counter()
@@ -24,8 +31,14 @@ def main(paths: list[str]) -> int:
             resources={"metadata": {"path": str(path.parent)}},
         ).execute()
         print(f"{path}: executed in {time.perf_counter() - start:.1f} s")
+        if output is not None:
+            nbformat.write(notebook, output / path.name)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--output", type=Path, help="folder for the executed notebooks")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.paths, arguments.output))
