@@ -47,6 +47,14 @@ numpydoc_class_members_toctree = False
 
 # No intersphinx: CI and the development machines have no network to fetch inventories from.
 
+nitpicky = True  # every cross-reference must resolve: a broken one fails the -W build
+
+# Targets outside eulerflow that no inventory provides (no intersphinx, see above).
+nitpick_ignore = [
+    ("py:class", "xarray.Dataset"),
+    ("py:class", "pandas.DataFrame"),
+]
+
 # MathJax from its CDN by default; EULERFLOW_DOCS_MATHJAX points at a local copy of
 # MathJax 3's tex-chtml.js for offline builds (how the pages were checked on a machine without
 # network).

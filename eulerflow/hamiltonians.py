@@ -24,6 +24,14 @@ import numpy as np
 
 from .schemes.hj_fluxes import power_dissipation
 
+__all__ = [
+    "CallableHamiltonian",
+    "Hamiltonian",
+    "PowerHamiltonian",
+    "QuadraticPotentialHamiltonian",
+    "as_hamiltonian",
+]
+
 
 class Hamiltonian:
     """Base class: ``H(x, p)`` with a bound on ``|dH/dp_a|``.

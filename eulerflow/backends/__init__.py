@@ -57,8 +57,8 @@ def get_backend(name: str | Backend = "auto", like=None, size: int | None = None
     ----------
     name : {"auto", "numpy", "numba", "cupy"} or Backend
         Backend to use. ``"auto"`` picks ``"cupy"`` when ``like`` is a CuPy array, or when a GPU
-        is usable and ``size`` (number of cells) is at least :data:`AUTO_GPU_MIN_CELLS`;
-        otherwise ``"numba"``.
+        is usable and ``size`` (number of cells) is at least
+        ``eulerflow.backends.AUTO_GPU_MIN_CELLS``; otherwise ``"numba"``.
     like : array, optional
         An input array of the problem (its type steers ``"auto"``).
     size : int, optional

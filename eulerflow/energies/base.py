@@ -8,7 +8,7 @@ first variation is the gradient of that discrete function divided by the cell vo
 
 so that ``E_h(rho + s drho) - E_h(rho) = s |C| sum_i first_variation(rho)_i drho_i + O(s^2)``.
 This exact consistency is what makes the finite-volume gradient flow of
-:mod:`eulerflow.equations.gradient_flow` dissipate the discrete energy.
+``eulerflow.equations.gradient_flow`` dissipate the discrete energy.
 
 *Local* energies are integrals of a pointwise density, ``E_h(rho) = |C| sum_i f_i(rho_i)``
 (entropy, porous medium, potential energy and their sums and non-negative multiples). They
@@ -131,7 +131,7 @@ class Energy(ABC):
 
         The flux of the gradient flow is ``rho grad f'(rho) = D grad rho`` for a local energy:
         explicit time steps must resolve it (``dt <= h^2 / (2 D)``, see
-        :mod:`eulerflow.equations.gradient_flow`). Non-local terms contribute 0 (they have smooth
+        ``eulerflow.equations.gradient_flow``). Non-local terms contribute 0 (they have smooth
         kernels here and no parabolic restriction).
         """
         xp = array_module(rho)

@@ -165,8 +165,8 @@ class Potential(LocalEnergy):
     Parameters
     ----------
     V : callable or array
-        ``V(*coords)`` evaluated at the cell centres (:attr:`Grid.centers`), or an array of
-        ``grid.shape`` (NumPy or CuPy) of the values at the centres.
+        ``V(*coords)`` evaluated at the cell centres (:attr:`eulerflow.Grid.centers`), or an
+        array of ``grid.shape`` (NumPy or CuPy) of the values at the centres.
 
     Examples
     --------

@@ -70,7 +70,7 @@ def solve_continuity(
     steady : bool, default False
         The callable ``velocity`` does not depend on ``t``: evaluate it once.
     max_steps : int, optional
-        Step budget (default :data:`eulerflow.marching.DEFAULT_MAX_STEPS`): a run whose first
+        Step budget (default ``eulerflow.marching.DEFAULT_MAX_STEPS``): a run whose first
         step shows it needs more raises ``ValueError`` before any work; a run that uses it up
         stops with a :class:`~eulerflow.StepBudgetWarning` and ``status=1``.
     backend : {"auto", "numba", "numpy", "cupy"} or Backend

@@ -96,7 +96,7 @@ def solve_hamilton_jacobi(
         TVD (SSP) Runge-Kutta method (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
     cfl : float, optional
         Courant number ``dt sum_a alpha_a / h_a`` in ``(0, 1]``; default 0.5
-        (:data:`DEFAULT_HJ_CFL`).
+        (``eulerflow.equations.hamilton_jacobi.DEFAULT_HJ_CFL``).
     direction : {"forward", "backward"}
         Initial- or terminal-value problem.
     max_steps : int, optional

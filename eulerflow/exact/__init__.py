@@ -5,14 +5,14 @@ solvers, the notebooks and the users: densities are cell averages on a
 :class:`~eulerflow.grid.Grid`, like every density in eulerflow, computed by tensor-product
 Gauss-Legendre quadrature (:func:`cell_average`). One module per equation:
 
-- :mod:`.quadrature`: cell averages and Gaussian densities;
-- :mod:`.continuity`: push-forward by linear flows, characteristics, translation and rotation;
-- :mod:`.fokker_planck`: Ornstein-Uhlenbeck laws, the heat kernel, the Gibbs state;
-- :mod:`.hamilton_jacobi`: the Hopf-Lax formula and closed forms of
+- ``quadrature``: cell averages and Gaussian densities;
+- ``continuity``: push-forward by linear flows, characteristics, translation and rotation;
+- ``fokker_planck``: Ornstein-Uhlenbeck laws, the heat kernel, the Gibbs state;
+- ``hamilton_jacobi``: the Hopf-Lax formula and closed forms of
   ``d_t phi + |grad phi|^2/2 = 0``;
-- :mod:`.optimal_transport`: W2 between Gaussians and 1D densities, geodesics, closed-form pairs;
-- :mod:`.jko`: the exact JKO iterates of the Ornstein-Uhlenbeck flow from a Gaussian;
-- :mod:`.porous_medium`: Barenblatt profiles, the nonlinear Fokker-Planck solution built from them.
+- ``optimal_transport``: W2 between Gaussians and 1D densities, geodesics, closed-form pairs;
+- ``jko``: the exact JKO iterates of the Ornstein-Uhlenbeck flow from a Gaussian;
+- ``porous_medium``: Barenblatt profiles, the nonlinear Fokker-Planck solution built from them.
 """
 
 from .continuity import (

@@ -76,7 +76,7 @@ def hopf_lax(phi0: ArrayLike, grid: Grid, t: float) -> np.ndarray:
     ``N`` cells. Each result is ``f_j + c (i - j)^2`` evaluated directly for a parabola ``j`` that
     is minimal at ``i`` up to the round-off in the crossing abscissae, so it equals the exact
     minimum up to a few units of round-off of the data. The sweeps run in the Numba backend's
-    c-transform kernel (:func:`eulerflow.backends.numba.c_transform.min_plus_lines`, the one the
+    c-transform kernel (``eulerflow.backends.numba.c_transform.min_plus_lines``, the one the
     back-and-forth JKO method uses), in parallel over the lines.
 
     Periodic axes: for given ``i`` and ``j`` only the image of ``y_j`` nearest to ``x_i`` can

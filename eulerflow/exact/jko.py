@@ -97,7 +97,7 @@ def gaussian_jko_step(
         S_{k+1} = B^{-1/2} [eps tau I + K / 2 + (eps tau K + K^2 / 4)^{1/2}] B^{-1/2},
 
     with ``B = I + tau A`` and ``K = B^{-1/2} S_k B^{-1/2}`` (derivation in
-    :mod:`eulerflow.exact.jko`).
+    ``eulerflow.exact.jko``).
 
     Parameters
     ----------

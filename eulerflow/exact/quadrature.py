@@ -39,7 +39,7 @@ def cell_average(f: Field, grid: Grid, quadrature: int = 3) -> np.ndarray:
     f : callable
         Vectorised function ``f(*coords)`` of the ``ndim`` coordinates. It is called once per
         quadrature node (``q ** ndim`` calls) with broadcastable coordinate arrays shaped like
-        :attr:`Grid.centers`; its result must broadcast to ``grid.shape``.
+        :attr:`eulerflow.Grid.centers`; its result must broadcast to ``grid.shape``.
     grid : Grid
         The grid.
     quadrature : int, default 3

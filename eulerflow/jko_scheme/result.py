@@ -33,18 +33,18 @@ class JKOSolution(Solution):
     """Snapshots of a JKO run (``t = k tau``) and diagnostics of every step.
 
     A :class:`~eulerflow.Solution` (field ``"rho"``, equation ``"jko"``, per-snapshot
-    diagnostics ``mass`` and ``energy``) with one more mapping, :attr:`steps`, of series over the
+    diagnostics ``mass`` and ``energy``) with one more mapping, ``steps``, of series over the
     steps ``k = 1, ..., n_steps``:
 
     - ``energy``: ``E(rho_k)`` after the step;
     - ``cost``: ``W2^2(rho_{k-1}, rho_k) / (2 tau)``, the step's transport cost;
     - ``n_iter``: inner iterations; ``converged``: 1 if the inner solver met its tolerance;
     - ``residual``: the relative optimality residual of ``phi + tau dE/drho(rho_k) = C`` on the
-      support (:func:`eulerflow.jko_scheme.step.optimality_residual`; round-off by construction
+      support (``eulerflow.jko_scheme.step.optimality_residual``; round-off by construction
       for ``"back-and-forth"``);
     - ``transport_residual``: the relative L1 mismatch between ``rho_k`` and the transport image
       of ``rho_{k-1}`` that the method reports (NaN for ``"dynamic"``, which imposes the
-      continuity equation exactly; see :mod:`eulerflow.jko_scheme.step`);
+      continuity equation exactly; see ``eulerflow.jko_scheme.step``);
     - ``wall_time``: seconds spent in the step.
 
     Parameters
@@ -54,7 +54,7 @@ class JKOSolution(Solution):
 
     Examples
     --------
-    Four heat-flow steps, keeping every other snapshot: :attr:`steps` still has one value per
+    Four heat-flow steps, keeping every other snapshot: ``steps`` still has one value per
     step.
 
     >>> import eulerflow as ef

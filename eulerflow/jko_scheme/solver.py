@@ -100,8 +100,8 @@ def jko(
     callback : callable ``(t, rho) -> None``, optional
         Called after every step with its time and density (a backend array: do not modify it).
     **method_options
-        Options of the method (see :func:`eulerflow.jko_scheme.back_and_forth.make_step` and
-        :func:`eulerflow.jko_scheme.dynamic.make_step`).
+        Options of the method (see ``eulerflow.jko_scheme.back_and_forth.make_step`` and
+        ``eulerflow.jko_scheme.dynamic.make_step``).
 
     Returns
     -------

@@ -4,15 +4,15 @@ One module per family; every metric is a plain function returning a frozen :clas
 (``value``, the resampled ``floor`` and ``floor_std`` of exact samples where sampling noise
 exists, ``n``, ``n_outside``, ``method``, ``details``):
 
-- :mod:`.binned`: :func:`binned_l1` (total variation) and :func:`binned_kl` (symmetric KL) of
+- ``binned``: :func:`binned_l1` (total variation) and :func:`binned_kl` (symmetric KL) of
   binned samples, floor by multinomial resampling;
-- :mod:`.kernels`: :func:`mmd_squared` (Gaussian kernel), :func:`energy_distance`, and the
+- ``kernels``: :func:`mmd_squared` (Gaussian kernel), :func:`energy_distance`, and the
   closed form :func:`gaussian_mmd_squared`;
-- :mod:`.wasserstein`: :func:`w2_samples`, exact discrete OT (POT) or binned;
-- :mod:`.moments`: :func:`moment_errors` (mean and covariance with standard errors);
-- :mod:`.densities`: :func:`density_l1`, :func:`density_l2`, :func:`relative_entropy` between
-  densities, after a conservative remap (:mod:`.remap`) when the grids differ;
-- :mod:`.transport`: :func:`w2_squared_error`, :func:`map_error`, :func:`potential_error`.
+- ``wasserstein``: :func:`w2_samples`, exact discrete OT (POT) or binned;
+- ``moments``: :func:`moment_errors` (mean and covariance with standard errors);
+- ``densities``: :func:`density_l1`, :func:`density_l2`, :func:`relative_entropy` between
+  densities, after a conservative remap (:func:`remap`) when the grids differ;
+- ``transport``: :func:`w2_squared_error`, :func:`map_error`, :func:`potential_error`.
 
 POT is needed for W2 only (``pip install 'eulerflow[validate]'``).
 """

@@ -96,7 +96,7 @@ def potential_error(phi, phi_exact, rho0, grid: Grid) -> Score:
     Parameters
     ----------
     phi, phi_exact : callable or array
-        ``phi(*coords)`` or its cell-centre values (see :func:`eulerflow.checks.cell_values`).
+        ``phi(*coords)`` or its cell-centre values (see ``eulerflow.checks.cell_values``).
     rho0, grid
         As in :func:`map_error`.
 

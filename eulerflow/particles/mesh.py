@@ -111,7 +111,8 @@ def deposit(
     """Cell-average density of particles: ``rho_c = sum_p w_p W_c(x_p) / |cell|``.
 
     Mass is conserved: ``grid.integrate(rho) = sum_p w_p`` (over the particles inside the box)
-    to round-off, for both methods and every boundary (see :mod:`.mesh` for the weights ``W``).
+    to round-off, for both methods and every boundary (see ``eulerflow.particles.mesh`` for the
+    weights ``W``).
 
     Parameters
     ----------

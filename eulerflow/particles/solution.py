@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class ParticleSolution(Result):
     """Positions of a cloud of equally weighted particles at snapshot times.
 
-    The fields of :class:`~eulerflow.results.Result` (``grid``, ``parameters``, ``backend``,
+    The fields of :class:`~eulerflow.Result` (``grid``, ``parameters``, ``backend``,
     ``status``, ``message``, ``wall_time``, ``diagnostics``) come first; ``grid`` is the box the
     particles moved in (periodic/walled axes) and the default grid of :meth:`deposit`, or
     ``None`` for free space.

@@ -193,7 +193,7 @@ class Problem:
         return type(self).exact is not Problem.exact
 
     def grid(self, resolution: int | None = None) -> Grid:
-        """The reference grid: ``resolution`` cells per axis (default :attr:`resolution`)."""
+        """The reference grid: ``resolution`` cells per axis (default ``self.resolution``)."""
         n = self.resolution if resolution is None else _resolution(resolution)
         return Grid((n,) * self.dim, self.bounds, periodic=self.periodic)
 
@@ -202,7 +202,7 @@ class Problem:
         return json.loads(json.dumps(dataclasses.asdict(self), default=_plain))
 
     def time_index(self, t: float) -> int:
-        """Index of ``t`` in :attr:`times` (relative tolerance 1e-9); ``ValueError`` naming the
+        """Index of ``t`` in ``times`` (relative tolerance 1e-9); ``ValueError`` naming the
         problem's times otherwise."""
         try:
             value = float(t)
@@ -224,7 +224,7 @@ class Problem:
         cache: bool = True,
         progress: bool | None = None,
     ) -> np.ndarray:
-        """The grid reference at ``t`` (one of :attr:`times`), or at all times when ``t`` is None.
+        """The grid reference at ``t`` (one of ``times``), or at all times when ``t`` is None.
 
         Computed once by :meth:`solve` at all the problem's times, then read from memory or
         from the disk cache (``cache=False`` recomputes and stores nothing).

@@ -46,7 +46,7 @@ class Barenblatt(Problem, register=False):
 
     ``C`` fixed by unit mass (:func:`~eulerflow.exact.barenblatt_constants`); the support, the
     disc of radius ``sqrt(C / k) s^beta``, stays inside the box up to the last time. Reference:
-    :func:`~eulerflow.equations.gradient_flow.solve_gradient_flow` with
+    :func:`~eulerflow.solve_gradient_flow` with
     ``PorousMedium(m)``, minmod MUSCL fluxes and SSP-RK3 at the default Courant number
     (Carrillo, Chertock and Huang 2015).
 
@@ -223,9 +223,9 @@ class AggregationDiffusion(Problem):
 
     from the mixture of two Gaussians ``N((-/+ c, 0), s^2 I)`` of mass 1/2 each: the bumps attract
     each other and merge while the diffusion spreads them. No closed form: the reference is
-    :func:`~eulerflow.equations.gradient_flow.solve_gradient_flow` with
+    :func:`~eulerflow.solve_gradient_flow` with
     ``PorousMedium(m, nu) + a Interaction(W)`` (minmod MUSCL, SSP-RK3; the interaction term by
-    FFT convolution on the grid), and :attr:`tolerance` is its measured L1 distance to the
+    FFT convolution on the grid), and ``tolerance`` is its measured L1 distance to the
     reference at twice the resolution (the test checks it and the observed order). Measured
     L1 distances between resolutions ``n`` and ``2n`` at t = 0.25, 0.5, 1: 1.9e-2, 3.0e-2,
     4.1e-2 (n = 32), 7.3e-3, 1.3e-2, 1.7e-2 (n = 64), 2.4e-3, 4.6e-3, 5.8e-3 (n = 128): observed

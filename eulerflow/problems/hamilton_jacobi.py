@@ -26,9 +26,9 @@ class QuadraticHamiltonJacobi(Problem):
     (:func:`~eulerflow.exact.hj_quadratic_solution` for each ``q_i``). Along the set where the
     two branches meet the characteristics collide: ``grad phi`` jumps (a kink) at every time.
     The characteristics leave the box through its walls, so the solution on the box is that on
-    ``R^2``. Reference: :func:`~eulerflow.equations.hamilton_jacobi.solve_hamilton_jacobi`,
+    ``R^2``. Reference: :func:`~eulerflow.solve_hamilton_jacobi`,
     WENO5 (Jiang and Peng 2000) with the Godunov Hamiltonian and SSP-RK3 at Courant number 0.5.
-    :attr:`tolerance` is in the sup norm (``output = "values"``). Measured at 128^2 cells of
+    ``tolerance`` is in the sup norm (``output = "values"``). Measured at 128^2 cells of
     ``[-3, 3]^2``: sup errors 1.2e-2, 9.7e-3, 8.4e-3 and L1 errors 1.7e-3, 1.4e-3, 1.1e-3 at
     t = 0.25, 0.5, 1 (the sup error sits at the kink, first order there; L1 converges at
     order ~2.5).

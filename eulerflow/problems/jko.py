@@ -97,10 +97,10 @@ class OUJKO(Problem):
         The JKO time step ``tau > 0``.
     target_mean : tuple of float, optional
         The mean ``b`` of the target ``N(b, S)``, one entry per axis (default: that of Mokrov et
-        al.'s run 0, :func:`mokrov_target`).
+        al.'s run 0, ``eulerflow.problems.jko.mokrov_target``).
     target_cov : tuple of tuple of float, optional
         The covariance ``S`` of the target, shape ``(d, d)`` (default: that of Mokrov et al.'s run
-        0, :func:`mokrov_target`).
+        0, ``eulerflow.problems.jko.mokrov_target``).
     inner_tol : float, default 1e-6
         Tolerance ``tol`` of the back-and-forth solver (:func:`eulerflow.jko`) in each step of the
         reference.

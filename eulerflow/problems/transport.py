@@ -43,9 +43,10 @@ _SLICE_RTOL = 1e-9
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TransportProblem(Problem, register=False):
-    """Optimal transport from :meth:`initial` to :meth:`final`, scored along the geodesic.
+    """Optimal transport from :meth:`~eulerflow.problems.TransportProblem.initial` to
+    :meth:`~eulerflow.problems.TransportProblem.final`, scored along the geodesic.
 
-    Reference: :func:`~eulerflow.transport.benamou_brenier.benamou_brenier` (Douglas-Rachford
+    Reference: :func:`~eulerflow.benamou_brenier` (Douglas-Rachford
     on the staggered space-time grid of Papadakis, Peyre and Oudet 2014) with
     ``n_time = resolution / time_ratio`` time cells (space and time refined together) and
     relative tolerance ``bb_tol``, both densities renormalised to unit mass on the grid; every
@@ -242,7 +243,7 @@ class MixtureTransport(TransportProblem):
     ``0.3 N((1.5, 0), 0.5^2 I) + 0.7 N((0.5, -1.5), 0.35^2 I)`` (cell averages renormalised on
     ``[-4, 4]^2``). The optimal map splits and merges the components, so the geodesic is not a
     mixture of Gaussians. Reference: Benamou-Brenier as in :class:`TransportProblem` on 64^2
-    cells with 16 time cells; :attr:`tolerance` bounds the L1 distance of the slices to the
+    cells with 16 time cells; ``tolerance`` bounds the L1 distance of the slices to the
     reference at twice the resolution (space and time), and :meth:`w2_squared` is the
     reference's cost. Measured L1 distances at s = 0.25, 0.5, 0.75: 5.2e-2, 7.3e-2, 6.5e-2
     (32 vs 64), 1.6e-2, 1.7e-2, 2.5e-2 (64 vs 128; observed order 1.4 to 2.1); W2^2 = 6.7576,

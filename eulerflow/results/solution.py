@@ -36,8 +36,8 @@ class Solution(Result):
     """Snapshots of the solution of a time-dependent equation on a :class:`~eulerflow.Grid`.
 
     The snapshots are also available under the name of the unknown: ``sol.rho`` for densities,
-    ``sol.phi`` for Hamilton-Jacobi potentials (whatever :attr:`field` says). The fields of
-    :class:`~eulerflow.results.Result` (``grid``, ``parameters``, ``backend``, ``status``,
+    ``sol.phi`` for Hamilton-Jacobi potentials (whatever ``field`` says). The fields of
+    :class:`~eulerflow.Result` (``grid``, ``parameters``, ``backend``, ``status``,
     ``message``, ``wall_time``, ``diagnostics``) come first.
 
     Parameters

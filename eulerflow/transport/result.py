@@ -28,7 +28,7 @@ class OTResult(Result):
     """Discrete optimal transport geodesic between two densities (Benamou-Brenier).
 
     With ``N = n_time`` time cells, ``d`` space axes and the grid shape ``shape``. The fields of
-    :class:`~eulerflow.results.Result` come first: ``grid``, ``parameters`` (step parameters,
+    :class:`~eulerflow.Result` come first: ``grid``, ``parameters`` (step parameters,
     ``n_time``, ``tol``, ``max_iter``...), ``backend``, ``status`` (0 converged, 1 stopped at
     ``max_iter``), ``message``, ``wall_time`` and ``diagnostics``: the per-iteration series
     ``"w2_squared"`` (the objective), ``"primal"``, ``"dual"`` and ``"change"`` (``primal`` and
@@ -54,7 +54,7 @@ class OTResult(Result):
         ``d_t phi + |grad phi|^2 / 2 = 0`` where ``rho > 0`` (up to an additive constant).
     momentum_faces : tuple of arrays
         The staggered momentum: entry ``a`` has shape ``(N, *shape)`` with ``n_a + 1`` along axis
-        ``a`` (faces); with :attr:`rho` it satisfies the discrete continuity equation
+        ``a`` (faces); with ``rho`` it satisfies the discrete continuity equation
         (:meth:`continuity_residual`).
     method : str
         ``"douglas-rachford"``, ``"chambolle-pock"`` or ``"alg2"``.
@@ -110,7 +110,7 @@ class OTResult(Result):
 
     @property
     def history(self) -> dict[str, np.ndarray]:
-        """The per-iteration series of :attr:`diagnostics` (see the class docstring)."""
+        """The per-iteration series of ``diagnostics`` (see the class docstring)."""
         return {k: v for k, v in self.diagnostics.items() if np.ndim(v) == 1}
 
     # -- derived quantities ---------------------------------------------------------------------
@@ -126,17 +126,17 @@ class OTResult(Result):
 
     @property
     def t(self) -> np.ndarray:
-        """Times of :attr:`rho`, ``k / N`` for ``k = 0..N``."""
+        """Times of ``rho``, ``k / N`` for ``k = 0..N``."""
         return np.arange(self.n_time + 1) / self.n_time
 
     @property
     def t_mid(self) -> np.ndarray:
-        """Times of :attr:`momentum`, :attr:`velocity` and :attr:`potential`, ``(k + 1/2) / N``."""
+        """Times of ``momentum``, ``velocity`` and ``potential``, ``(k + 1/2) / N``."""
         return (np.arange(self.n_time) + 0.5) / self.n_time
 
     @property
     def mass(self) -> np.ndarray:
-        """Mass of every snapshot of :attr:`rho`, shape (N + 1,)."""
+        """Mass of every snapshot of ``rho``, shape (N + 1,)."""
         return to_numpy(self.grid.integrate(self.rho))
 
     def continuity_residual(self) -> float:
@@ -155,7 +155,7 @@ class OTResult(Result):
         """``int |v|^2 rho dx`` at every :attr:`t_mid` (the Otto metric speed squared; constant
         along a geodesic and equal to ``w2_squared``).
 
-        ``rho`` is the centred density ``(rho_k + rho_{k+1}) / 2`` and ``v`` is :attr:`velocity`,
+        ``rho`` is the centred density ``(rho_k + rho_{k+1}) / 2`` and ``v`` is ``velocity``,
         which is 0 where ``rho`` is below the solver's density floor: cells whose density is at
         the level of the iteration residuals (tails, vacuum) carry no meaningful velocity and
         would otherwise dominate ``|m|^2 / rho``.

@@ -40,7 +40,7 @@ class ValidationReport:
     kind : str
         What was scored: ``"samples"``, ``"density"`` or ``"values"``.
     rows : tuple of Row
-        Every metric at every time (:class:`~eulerflow.validation.rows.Row`), in time order.
+        Every metric at every time (``eulerflow.validation.rows.Row``), in time order.
     times : tuple of float
         The times scored.
     grid : Grid
@@ -322,7 +322,7 @@ class ValidationReport:
 
     # -- figure ----------------------------------------------------------------------------------
     def plot(self, path: str | Path | None = None):
-        """The figure of :func:`eulerflow.validation.figure.report_figure`; saved to ``path``
+        """The figure of ``eulerflow.validation.figure.report_figure``; saved to ``path``
         when given. Returns the matplotlib Figure."""
         from .figure import report_figure
 

@@ -227,12 +227,12 @@ class BenamouBrenierKernels(ABC):
         ``G'`` is :meth:`bb_gradient` with one more entry, ``g_rho[N] = -N p[N - 1]`` on the
         terminal face (a ghost value ``p[N] = 0``): the projection onto the continuity
         constraint when ``rho_s[N]`` is an unknown (a JKO step,
-        :mod:`eulerflow.jko_scheme.dynamic`).
+        ``eulerflow.jko_scheme.dynamic``).
         In time the operator is ``N^2`` times the second difference with a Neumann row at
         ``k = 0`` and a Dirichlet row ``(-1, 2)`` at ``k = N - 1``, eigenvalues
         ``2 - 2 cos(pi (2 k + 1) / (2 N + 1))``; in space as :meth:`bb_poisson`. The operator is
         invertible: any ``f`` is allowed and ``p`` has no zero mode to fix. Reference:
-        :func:`eulerflow.schemes.staggered_free_end.poisson_free_end`.
+        ``eulerflow.schemes.staggered_free_end.poisson_free_end``.
 
         Parameters
         ----------
@@ -258,7 +258,7 @@ class BenamouBrenierKernels(ABC):
 
         ``rho*`` is the largest real root of ``(r - rho_c)(r + gamma)^2 - gamma |m_c|^2 / 2 = 0``;
         if ``rho* > 0`` then ``m* = rho* m_c / (rho* + gamma)``, else ``(rho*, m*) = (0, 0)``.
-        The root is computed as in :func:`eulerflow.schemes.staggered.largest_cubic_root`.
+        The root is computed as in ``eulerflow.schemes.staggered.largest_cubic_root``.
 
         Parameters
         ----------

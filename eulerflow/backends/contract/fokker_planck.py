@@ -41,7 +41,7 @@ class FokkerPlanckKernels(ABC):
         """``out = a rho_n + b rho_k + c L(rho_k)``, ``L`` the Scharfetter-Gummel rate.
 
         ``L(q)_i = -sum_a (F_{a,i+1} - F_{a,i}) / h_a`` with the face fluxes
-        ``F_j = f_j q_{j-1} - g_j q_j`` (:mod:`eulerflow.schemes.scharfetter_gummel`): the weights
+        ``F_j = f_j q_{j-1} - g_j q_j`` (``eulerflow.schemes.scharfetter_gummel``): the weights
         ``f, g >= 0`` of every face are precomputed from the drift and the diffusion, so the
         kernel is a pure stencil. Walls carry no flux (the weights of wall faces are not read).
 

@@ -39,7 +39,7 @@ class HamiltonJacobiKernels(ABC):
         spacing, periodic
             Cell widths and periodic flags per axis (walls extrapolate ``phi`` linearly).
         scheme : {"first", "eno2", "weno5"}
-            Reconstruction of :mod:`eulerflow.schemes.hj_derivatives`.
+            Reconstruction of ``eulerflow.schemes.hj_derivatives``.
         """
         spacing, periodic = _check_axes(phi, spacing, periodic)
         return self._hj_derivatives(phi, spacing, periodic, scheme_code(scheme))
@@ -69,7 +69,7 @@ class HamiltonJacobiKernels(ABC):
         spacing, periodic, scheme
             As in :meth:`hj_derivatives`.
         flux : {"godunov", "lax-friedrichs", "local-lax-friedrichs"}
-            Numerical Hamiltonian (:mod:`eulerflow.schemes.hj_fluxes`); Godunov needs ``q = 2``.
+            Numerical Hamiltonian (``eulerflow.schemes.hj_fluxes``); Godunov needs ``q = 2``.
         power : float
             ``q > 1``.
         potential : array or None

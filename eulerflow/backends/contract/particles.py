@@ -35,7 +35,7 @@ class ParticleKernels(ABC):
     ):
         """Cell-average density ``rho_c = sum_p w_p W_c(x_p) / |cell|`` of weighted particles.
 
-        ``W_c`` are the tensor-product weights of :mod:`eulerflow.schemes.particle_mesh`:
+        ``W_c`` are the tensor-product weights of ``eulerflow.schemes.particle_mesh``:
         ``"ngp"`` gives the whole weight to the cell holding ``x_p``; ``"cic"`` splits it linearly
         between the ``2^d`` cells whose centres surround ``x_p`` (a particle at a cell centre
         stays in that cell). Periodic axes wrap; on walled axes the indices are clamped, so a
