@@ -109,21 +109,6 @@ class HeatEquation(_FokkerPlanckProblem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-8.0, 8.0), (-8.0, 8.0))
-        The box, one pair per axis.
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 160
-        Cells per axis of the default reference grid.
-    tolerance : float, default 2e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     diffusion : float, default 1.0
         The diffusion coefficient ``eps > 0``.
     std0 : float, default 0.5
@@ -184,21 +169,6 @@ class AnisotropicOU(_FokkerPlanckProblem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-6.0, 6.0), (-6.0, 6.0))
-        The box, one pair per axis.
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 3e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     diffusion : float, default 1.0
         The diffusion coefficient ``eps > 0``.
     drift_scale : float, default 1.0
@@ -301,21 +271,6 @@ class OURose(_FokkerPlanckProblem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-7.0, 7.0), (-7.0, 7.0))
-        The box, one pair per axis (two axes).
-    times : tuple of float, default (0.25, 0.6)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 112
-        Cells per axis of the default reference grid.
-    tolerance : float, default 2.5e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 14
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     diffusion : float, default 1.0
         The diffusion coefficient ``eps > 0``. The shipped :meth:`neural_samples` are for ``eps =
         1``.
@@ -402,21 +357,6 @@ class StyblinskiTang(_FokkerPlanckProblem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-6.0, 6.0), (-6.0, 6.0))
-        The box, one pair per axis (two axes).
-    times : tuple of float, default (0.025, 0.05)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 160
-        Cells per axis of the default reference grid.
-    tolerance : float, default 3e-4
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 16
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     diffusion : float, default 1.0
         The diffusion coefficient ``eps > 0``.
     scale : float, default 0.06
@@ -480,21 +420,6 @@ class DoubleWell(_FokkerPlanckProblem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-4.0, 4.0), (-4.0, 4.0))
-        The box, one pair per axis (two axes).
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 3e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 16
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     diffusion : float, default 0.5
         The diffusion coefficient ``eps > 0``.
     mean0 : tuple of float, default (0.3, 1.0)

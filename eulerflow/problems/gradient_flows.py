@@ -56,21 +56,6 @@ class Barenblatt(Problem, register=False):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-2.0, 2.0), (-2.0, 2.0))
-        The box, one pair per axis; the support must stay inside it up to the last time.
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 1e-2
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.25
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     m : float, default 2.0
         The exponent ``m > 1`` of ``rho^m``.
     t0 : float, default 0.1
@@ -140,28 +125,6 @@ class Barenblatt(Problem, register=False):
 class BarenblattM2(Barenblatt):
     """:class:`Barenblatt` with ``m = 2`` (measured L1 error of the reference at 128^2:
     5.4e-4, 5.2e-4, 4.5e-4 at t = 0.25, 0.5, 1).
-
-    Parameters
-    ----------
-    bounds : tuple of (lo, hi) pairs, default ((-2.0, 2.0), (-2.0, 2.0))
-        The box, one pair per axis; the support must stay inside it up to the last time.
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 1e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.25
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
-    m : float, default 2.0
-        The exponent ``m > 1`` of ``rho^m``.
-    t0 : float, default 0.1
-        The time shift ``t0 > 0``: the initial profile is the Barenblatt profile at ``s = t0``.
     """
 
     name = "barenblatt-m2"
@@ -174,28 +137,6 @@ class BarenblattM2(Barenblatt):
 class BarenblattM3(Barenblatt):
     """:class:`Barenblatt` with ``m = 3`` (measured L1 error of the reference at 128^2:
     2.6e-3, 2.6e-3, 2.5e-3 at t = 0.25, 0.5, 1).
-
-    Parameters
-    ----------
-    bounds : tuple of (lo, hi) pairs, default ((-2.0, 2.0), (-2.0, 2.0))
-        The box, one pair per axis; the support must stay inside it up to the last time.
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 5e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.25
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
-    m : float, default 3.0
-        The exponent ``m > 1`` of ``rho^m``.
-    t0 : float, default 0.1
-        The time shift ``t0 > 0``: the initial profile is the Barenblatt profile at ``s = t0``.
     """
 
     name = "barenblatt-m3"
@@ -233,21 +174,6 @@ class AggregationDiffusion(Problem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-3.0, 3.0), (-3.0, 3.0))
-        The box, one pair per axis (two axes).
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 1e-2
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.25
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     m : float, default 2.0
         The exponent ``m > 1`` of the porous-medium term.
     nu : float, default 0.1

@@ -35,21 +35,6 @@ class QuadraticHamiltonJacobi(Problem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-3.0, 3.0), (-3.0, 3.0))
-        The box, one pair per axis.
-    times : tuple of float, default (0.25, 0.5, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them).
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 2e-2
-        Stated accuracy of the reference at the default resolution: its largest sup distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     centers : tuple of tuple of float, default ((-1.0, 0.0), (1.0, 0.5))
         The centres ``c_i`` of the quadratics, one point per branch.
     hessians : tuple of matrices, default (((1.0, 0.0), (0.0, 0.5)), ((0.5, 0.2), (0.2, 1.0)))

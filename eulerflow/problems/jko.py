@@ -77,22 +77,6 @@ class OUJKO(Problem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-7.0, 7.0), (-7.0, 7.0))
-        The box, one pair per axis.
-    times : tuple of float, default (0.25, 0.5, 0.9)
-        The times at which the problem is scored (the reference is computed at all of them); each a
-        multiple ``k tau`` of the step.
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 1e-2
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     tau : float, default 0.05
         The JKO time step ``tau > 0``.
     target_mean : tuple of float, optional

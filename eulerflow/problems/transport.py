@@ -58,22 +58,6 @@ class TransportProblem(Problem, register=False):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs
-        The box, one pair per axis.
-    times : tuple of float, default (0.25, 0.5, 0.75, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them);
-        interpolation times ``s`` in ``[0, 1]``, each a slice ``k / n_time`` of the reference.
-    resolution : int, default 128
-        Cells per axis of the default reference grid.
-    tolerance : float, default 1e-2
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 32
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
     time_ratio : int, default 4
         Space cells per time cell: the reference has ``n_time = resolution / time_ratio`` time cells
         (``resolution`` must be a multiple of it).
@@ -154,29 +138,6 @@ class GaussianTransport(TransportProblem):
 
     Parameters
     ----------
-    bounds : tuple of (lo, hi) pairs, default ((-4.0, 4.0), (-4.0, 4.0))
-        The box, one pair per axis.
-    times : tuple of float, default (0.25, 0.5, 0.75, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them);
-        interpolation times ``s`` in ``[0, 1]``, each a slice ``k / n_time`` of the reference.
-    resolution : int, default 64
-        Cells per axis of the default reference grid.
-    tolerance : float, default 2.5e-3
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 16
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
-    time_ratio : int, default 4
-        Space cells per time cell: the reference has ``n_time = resolution / time_ratio`` time cells
-        (``resolution`` must be a multiple of it).
-    bb_tol : float, default 3e-5
-        Relative tolerance of the Benamou-Brenier (Douglas-Rachford) iteration.
-    bb_max_iter : int, default 20000
-        Most Douglas-Rachford iterations of the reference solve.
     mean0 : tuple of float, default (-1.0, -0.5)
         The mean ``m_0`` of ``rho_0``, one entry per axis.
     cov0 : tuple of tuple of float, default ((0.4, 0.1), (0.1, 0.3))
@@ -248,32 +209,6 @@ class MixtureTransport(TransportProblem):
     reference's cost. Measured L1 distances at s = 0.25, 0.5, 0.75: 5.2e-2, 7.3e-2, 6.5e-2
     (32 vs 64), 1.6e-2, 1.7e-2, 2.5e-2 (64 vs 128; observed order 1.4 to 2.1); W2^2 = 6.7576,
     6.7497, 6.7500 at 32, 64, 128 (about 5 s, 19 s and 73 s).
-
-    Parameters
-    ----------
-    bounds : tuple of (lo, hi) pairs, default ((-4.0, 4.0), (-4.0, 4.0))
-        The box, one pair per axis (two axes).
-    times : tuple of float, default (0.25, 0.5, 0.75, 1.0)
-        The times at which the problem is scored (the reference is computed at all of them);
-        interpolation times ``s`` in ``[0, 1]``, each a slice ``k / n_time`` of the reference.
-    resolution : int, default 64
-        Cells per axis of the default reference grid.
-    tolerance : float, default 4e-2
-        Stated accuracy of the reference at the default resolution: its largest L1 distance to the
-        exact solution or, without one, to the reference at twice the resolution.
-    bins : int, default 16
-        Bins per axis of the binned metrics (must divide ``resolution``).
-    bandwidth : float, default 0.5
-        Width of the Gaussian kernel of the MMD, in the units of the coordinates.
-    periodic : bool, default False
-        Whether the box is periodic (in every axis).
-    time_ratio : int, default 4
-        Space cells per time cell: the reference has ``n_time = resolution / time_ratio`` time cells
-        (``resolution`` must be a multiple of it).
-    bb_tol : float, default 3e-5
-        Relative tolerance of the Benamou-Brenier (Douglas-Rachford) iteration.
-    bb_max_iter : int, default 20000
-        Most Douglas-Rachford iterations of the reference solve.
 
     References
     ----------
