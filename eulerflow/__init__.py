@@ -21,6 +21,8 @@ particles
     Sampling, Euler-Maruyama for ``dX = b dt + sqrt(2 eps) dW``, deposit and interpolation.
 get_backend, available_backends
     The backend interface (NumPy reference, Numba, CuPy).
+wasserstein2, W2Result
+    The quadratic Wasserstein distance, optimal map and potentials (back-and-forth method).
 benamou_brenier, OTResult
     Dynamic optimal transport (Benamou-Brenier) on a staggered space-time grid.
 jko, JKOSolution, euclidean_jko_step
@@ -57,7 +59,7 @@ from .exceptions import (
 from .grid import Grid
 from .jko_scheme import JKOSolution, euclidean_jko_step, jko
 from .results import Result, ResultFileError, Solution, load
-from .transport import OTResult, benamou_brenier
+from .transport import OTResult, W2Result, benamou_brenier, wasserstein2
 from .validation import ValidationReport, validate
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "StepBudgetWarning",
     "UnstableSolutionError",
     "ValidationReport",
+    "W2Result",
     "__version__",
     "available_backends",
     "benamou_brenier",
@@ -94,4 +97,5 @@ __all__ = [
     "solve_hamilton_jacobi",
     "validate",
     "validation",
+    "wasserstein2",
 ]

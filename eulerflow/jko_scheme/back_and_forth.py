@@ -12,7 +12,8 @@ maximised over ``Psi = Phi^c`` (the functional ``J(Phi)``) and ``Phi = Psi^c`` (
 turn. The inner minimum is attained at ``rho_Phi`` with ``Phi + tau f'(rho_Phi) = C`` on its
 support (:mod:`._local_law`), so ``dJ/dPhi = rho_Phi - T_# mu`` and
 ``dI/dPsi = mu - S_# rho_Phi`` (``S`` the optimal map of the c-transform, ``T`` its inverse;
-:mod:`._transport`). One iteration is two preconditioned ascent steps, discretised as
+:mod:`eulerflow.transport.back_and_forth_operators`). One iteration is two preconditioned
+ascent steps, discretised as
 
     Phi <- Phi + sigma_Phi P (rho_Phi - T_# mu),    Psi <- Phi^c,
     Psi <- Psi + sigma_Psi P (mu - S_# rho_Phi),    Phi <- Psi^c,
@@ -68,8 +69,8 @@ from ..backends import Backend, get_backend
 from ..checks import positive_int, positive_number
 from ..energies import Energy
 from ..grid import Grid
+from ..transport.back_and_forth_operators import BackAndForthOperators
 from ._local_law import LocalLaw, not_handled
-from ._transport import Transport
 from .step import JKOStep, StepOutcome
 
 DEFAULT_TOL = 1e-5
@@ -158,7 +159,7 @@ def make_step(
         raise ValueError(f"screening must be finite and non-negative, got {screening!r}")
     dtype = rho0.dtype if rho0.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     law = LocalLaw(energy, grid, xp.asarray(rho0, dtype=dtype))
-    transport = Transport(grid, be, dtype)
+    transport = BackAndForthOperators(grid, be, dtype)
     volume = grid.cell_volume
 
     def dual(Psi, mu, Phi, rho) -> float:

@@ -1,4 +1,6 @@
-""":class:`OTResult`: the outcome of a Benamou-Brenier solve, with xarray/netCDF I/O and plots."""
+"""The results of optimal transport solvers: :class:`TransportResult`, the fields every one
+has, and :class:`OTResult`, the outcome of a Benamou-Brenier solve, with xarray/netCDF I/O and
+plots (the back-and-forth result is :class:`~eulerflow.transport.w2_result.W2Result`)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,52 @@ _DIAGNOSTIC_PREFIX = "diagnostic_"
 
 
 @dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
-class OTResult(Result):
+class TransportResult(Result):
+    """What every optimal transport result has: the value, the method, the iteration count.
+
+    The fields of :class:`~eulerflow.Result` come first; ``status`` is 0 when the method's
+    stopping test was met and 1 when ``max_iter`` ran out, and ``diagnostics`` holds the
+    per-iteration series (:attr:`history`) and scalars about the run.
+
+    Parameters
+    ----------
+    w2_squared : float
+        The squared quadratic Wasserstein distance (times the mass, for densities of mass
+        other than 1).
+    method : str
+        The method that computed it.
+    n_iter : int
+        Iterations run.
+    """
+
+    w2_squared: float
+    method: str
+    n_iter: int
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.grid is None:
+            raise TypeError("grid must be an eulerflow Grid, got None")
+        object.__setattr__(self, "w2_squared", float(self.w2_squared))
+
+    @property
+    def converged(self) -> bool:
+        """Whether the stopping test was met (``status == 0``)."""
+        return self.status == 0
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """The per-iteration series of ``diagnostics``."""
+        return {k: v for k, v in self.diagnostics.items() if np.ndim(v) == 1}
+
+    @property
+    def w2(self) -> float:
+        """The Wasserstein distance ``sqrt(w2_squared)``."""
+        return math.sqrt(max(self.w2_squared, 0.0))
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class OTResult(TransportResult):
     """Discrete optimal transport geodesic between two densities (Benamou-Brenier).
 
     With ``N = n_time`` time cells, ``d`` space axes and the grid shape ``shape``. The fields of
@@ -36,11 +83,12 @@ class OTResult(Result):
     :func:`~eulerflow.benamou_brenier`), and the scalars ``"setup_time"`` and
     ``"time_per_iteration"`` (seconds).
 
+    ``w2_squared`` is the minimal action ``sum |m_c|^2 / rho_c dt |cell|`` over the space-time
+    cells, the discrete ``W_2^2`` (mass times ``W_2^2`` of the normalised densities), and
+    ``method`` is ``"douglas-rachford"``, ``"chambolle-pock"`` or ``"alg2"``.
+
     Parameters
     ----------
-    w2_squared : float
-        The minimal action ``sum |m_c|^2 / rho_c dt |cell|`` over the space-time cells, the
-        discrete ``W_2^2`` (mass times ``W_2^2`` of the normalised densities).
     rho : array, shape (N + 1, ``*shape``)
         Densities at ``t = k / N`` (``rho[0] = rho0``, ``rho[N] = rho1``).
     momentum : array, shape (N, d, ``*shape``)
@@ -56,10 +104,6 @@ class OTResult(Result):
         The staggered momentum: entry ``a`` has shape ``(N, *shape)`` with ``n_a + 1`` along axis
         ``a`` (faces); with ``rho`` it satisfies the discrete continuity equation
         (:meth:`continuity_residual`).
-    method : str
-        ``"douglas-rachford"``, ``"chambolle-pock"`` or ``"alg2"``.
-    n_iter : int
-        Iterations run.
 
     Examples
     --------
@@ -77,19 +121,14 @@ class OTResult(Result):
     True
     """
 
-    w2_squared: float
     rho: Any
     momentum: Any
     velocity: Any
     potential: Any
     momentum_faces: tuple
-    method: str
-    n_iter: int
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.grid is None:
-            raise TypeError("grid must be an eulerflow Grid, got None")
         shape = tuple(getattr(self.rho, "shape", ()))
         if len(shape) != self.grid.ndim + 1 or shape[1:] != self.grid.shape or shape[0] < 2:
             raise ValueError(f"rho has shape {shape}, not (n_time + 1, *grid.shape)")
@@ -101,24 +140,8 @@ class OTResult(Result):
         if tuple(self.potential.shape) != (n_time, *self.grid.shape):
             raise ValueError(f"potential must have shape {(n_time, *self.grid.shape)}")
         object.__setattr__(self, "momentum_faces", tuple(self.momentum_faces))
-        object.__setattr__(self, "w2_squared", float(self.w2_squared))
-
-    @property
-    def converged(self) -> bool:
-        """Whether all residuals fell below ``tol`` (``status == 0``)."""
-        return self.status == 0
-
-    @property
-    def history(self) -> dict[str, np.ndarray]:
-        """The per-iteration series of ``diagnostics`` (see the class docstring)."""
-        return {k: v for k, v in self.diagnostics.items() if np.ndim(v) == 1}
 
     # -- derived quantities ---------------------------------------------------------------------
-    @property
-    def w2(self) -> float:
-        """The Wasserstein distance ``sqrt(w2_squared)``."""
-        return math.sqrt(max(self.w2_squared, 0.0))
-
     @property
     def n_time(self) -> int:
         """Number of time cells."""

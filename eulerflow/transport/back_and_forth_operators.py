@@ -1,7 +1,7 @@
-"""The transport side of the back-and-forth dual: c-transforms with their maps, push-forwards by
-those maps and the ``H^1`` preconditioner.
+"""The operators of the back-and-forth method, for ``W2`` and for JKO steps: c-transforms with
+their maps, push-forwards by those maps and the ``H^1`` preconditioner.
 
-With potentials scaled by ``tau`` the cost is ``|x - y|^2 / 2`` and the c-transform of ``Psi``
+With potentials scaled so that the cost is ``|x - y|^2 / 2``, the c-transform of ``Psi``
 is ``Psi^c(x) = min_y |x - y|^2 / 2 - Psi(y)``, computed exactly over the cell centres by the
 backend kernel ``c_transform`` (separable lower envelopes), which also returns the index ``J``
 of a minimiser. The minimiser is refined off the grid by one Newton step on the quadratic fit of
@@ -10,18 +10,28 @@ of a minimiser. The minimiser is refined off the grid by one Newton step on the 
     y_a = y_{J,a} - h_a (F(J + e_a) - F(J - e_a)) / (2 (F(J + e_a) - 2 F(J) + F(J - e_a))),
 
 a shift of at most half a cell (``J`` is a discrete minimiser) and zero where ``J`` is a wall
-cell. The map ``S(x) = y(x)`` sends ``rho`` on the ``x`` side to ``mu`` on the ``y`` side; the
-push-forward of ``mu`` by its inverse is evaluated as the pull-back
+cell. The map ``S(x) = y(x)`` sends ``rho`` on the ``x`` side to ``mu`` on the ``y`` side. Two
+discretisations of a push-forward by such a map are offered:
 
-    (S^{-1})_# mu (x) = mu(S(x)) det DS(x),    DS = I - D(x - S(x)),
+- the pull-back (:meth:`BackAndForthOperators.pull_back`): ``(S^{-1})_# mu`` is evaluated as
 
-with ``mu(S(x))`` the multilinear (cloud-in-cell) interpolant and ``D`` centred differences of the
-displacement ``x - S(x)`` (one-sided at walls). The gradient steps are preconditioned by the
-inverse of ``theta - Laplace`` (Neumann on walled axes by the DCT-II, periodic by the FFT, the
-eigenvalues of the five-point Laplacian) with the zero mode dropped: a constant added to a
-potential changes nothing. The c-transform values are the exact grid minima (only the map is
-refined): refining the values too breaks ``Phi^ccc = Phi^c`` on the grid, and the resulting
-drift of ``Phi`` is amplified by ``1 / (tau f'')`` in ``rho_Phi``.
+      (S^{-1})_# mu (x) = mu(S(x)) det DS(x),    DS = I - D(x - S(x)),
+
+  with ``mu(S(x))`` the multilinear (cloud-in-cell) interpolant and ``D`` centred differences of
+  the displacement ``x - S(x)`` (one-sided at walls): second-order accurate where the density
+  and the map are smooth, but not mass-conserving, and wrong where the density jumps;
+- sampling (:meth:`BackAndForthOperators.push_forward`): every cell is split into ``s^d``
+  sub-cells, whose centres are moved by the multilinear interpolant of the displacement and
+  deposited with cloud-in-cell weights (the sampling push-forward of Jacobs and Leger 2020) on
+  the grid refined ``s`` times, then summed back to the cells: conserves mass exactly and
+  handles jumps and vacuum, at the price of an aliasing error where the map stretches cells
+  by more than ``s``.
+
+The gradient steps are preconditioned by the inverse of ``theta - Laplace`` (Neumann on walled
+axes by the DCT-II, periodic by the FFT, the eigenvalues of the five-point Laplacian) with the
+zero mode dropped: a constant added to a potential changes nothing. The c-transform values are
+the exact grid minima (only the map is refined): refining the values too breaks
+``Phi^ccc = Phi^c`` on the grid.
 
 References
 ----------
@@ -39,11 +49,12 @@ from ..grid import Grid
 from ..schemes.staggered import axis_eigenvalues
 
 
-class Transport:
+class BackAndForthOperators:
     """c-transforms, pull-backs and the preconditioner on one grid for one backend."""
 
     def __init__(self, grid: Grid, backend, dtype) -> None:
         self.grid = grid
+        self._points = None
         self.be = backend
         xp = backend.xp
         self.xp = xp
@@ -85,25 +96,33 @@ class Transport:
         return self.xp.ascontiguousarray(coef.astype(self.dtype, copy=False))
 
     # -- c-transform and its map ----------------------------------------------------------------
+    def transform_values(self, Psi):
+        """``Psi^c``, the c-transform without its map."""
+        grid = self.grid
+        return self.be.c_transform(-Psi, grid.spacing, grid.periodic, 1.0)
+
     def transform(self, Psi):
         """``(Psi^c, S)``: the c-transform and the refined minimiser map ``S(x)``, one array of
         positions per axis (unwrapped on periodic axes)."""
         xp, grid = self.xp, self.grid
         out, index = self.be.c_transform(-Psi, grid.spacing, grid.periodic, 1.0, minimiser=True)
-        at = tuple(
-            j % n if p else j for j, n, p in zip(index, grid.shape, grid.periodic, strict=True)
-        )
-        centre_value = Psi[at]
+        at = [j % n if p else j for j, n, p in zip(index, grid.shape, grid.periodic, strict=True)]
+        strides = np.cumprod((1,) + grid.shape[:0:-1])[::-1]  # C order, in elements
+        flat = sum(int(stride) * j for stride, j in zip(strides, at, strict=True))
+        values = Psi.reshape(-1)
+        centre_value = values.take(flat)
         positions = []
         for a, (n, h, per, lo) in enumerate(
             zip(grid.shape, grid.spacing, grid.periodic, grid.bounds, strict=True)
         ):
+            stride = int(strides[a])
             y = lo[0] + (index[a] + 0.5) * h
-            plus = list(at)
-            minus = list(at)
-            plus[a] = (at[a] + 1) % n if per else xp.minimum(at[a] + 1, n - 1)
-            minus[a] = (at[a] - 1) % n if per else xp.maximum(at[a] - 1, 0)
-            up, down = Psi[tuple(plus)], Psi[tuple(minus)]
+            if per:
+                up = values.take(flat + stride * xp.where(at[a] == n - 1, 1 - n, 1))
+                down = values.take(flat - stride * xp.where(at[a] == 0, 1 - n, 1))
+            else:
+                up = values.take(flat + stride * (at[a] < n - 1))
+                down = values.take(flat - stride * (at[a] > 0))
             gap = self.centres[a] - y  # x_a - y_a
             slope = -0.5 * (up - down) - h * gap  # (F(J + e) - F(J - e)) / 2
             curve = h * h - (up - 2 * centre_value + down)  # F(J + e) - 2 F(J) + F(J - e)
@@ -125,6 +144,55 @@ class Transport:
         values = self.be.interpolate(density, points, grid.bounds, grid.periodic, "cic")
         values = xp.nan_to_num(values.reshape(grid.shape), nan=0.0)
         return values * self.jacobian(positions)
+
+    def push_forward(self, density, positions, samples: int):
+        """``S_# density`` by sampling: ``samples^d`` sub-cells per cell, their centres moved by
+        the multilinear interpolant of the displacement ``S(x) - x``, deposited with
+        cloud-in-cell weights on the grid refined ``samples`` times per axis, and summed back
+        over the blocks of the fine cells. The mass is conserved to round-off, and the identity
+        map gives ``density`` back exactly."""
+        xp, grid, be = self.xp, self.grid, self.be
+        d = grid.ndim
+        mass = (density * grid.cell_volume).reshape(-1)
+        if samples == 1:
+            points = xp.stack([p.reshape(-1) for p in positions], axis=1)
+            weights = mass
+        else:
+            displacement = [positions[a] - self.centres[a] for a in range(d)]
+            offsets = (np.arange(samples) + 0.5) / samples - 0.5
+            moved = []
+            for shift in np.stack(np.meshgrid(*[offsets] * d, indexing="ij"), -1).reshape(-1, d):
+                start = self._cell_points() + xp.asarray(shift * np.asarray(grid.spacing))
+                step = [
+                    be.interpolate(displacement[a], start, grid.bounds, grid.periodic, "cic")
+                    for a in range(d)
+                ]
+                moved.append(start + xp.stack(step, axis=1))
+            points = xp.concatenate(moved)
+            weights = xp.tile(mass / samples**d, samples**d)
+        points = self._into_box(points.astype(self.dtype, copy=False))
+        fine = tuple(n * samples for n in grid.shape)
+        pushed = be.deposit(points, weights, grid.bounds, fine, grid.periodic)
+        if samples == 1:
+            return pushed
+        blocks = [m for n in grid.shape for m in (n, samples)]
+        return pushed.reshape(blocks).mean(axis=tuple(range(1, 2 * d, 2)))
+
+    def _cell_points(self):
+        """The cell centres as an ``(n_cells, d)`` array (built once)."""
+        if self._points is None:
+            xp = self.xp
+            mesh = xp.meshgrid(*[c.reshape(-1) for c in self.centres], indexing="ij")
+            self._points = xp.stack([m.reshape(-1) for m in mesh], axis=1)
+        return self._points
+
+    def _into_box(self, points):
+        """Points wrapped into the box on periodic axes and clipped to it on walled axes."""
+        xp, grid = self.xp, self.grid
+        lows = xp.asarray([b[0] for b in grid.bounds], dtype=self.dtype)
+        highs = xp.asarray([b[1] for b in grid.bounds], dtype=self.dtype)
+        wrapped = lows + xp.mod(points - lows, highs - lows)
+        return xp.where(xp.asarray(grid.periodic), wrapped, xp.clip(points, lows, highs))
 
     def jacobian(self, positions):
         """``det DS`` from centred differences of the displacement ``x - S(x)``."""
