@@ -17,6 +17,7 @@ from ..checks import as_density, check_grid
 from ..exceptions import ConvergenceWarning
 from ..grid import Grid
 from ..progress import progress_bar
+from .adaptive import ResidualBalancing
 from .alg2 import ALG2
 from .douglas_rachford import DouglasRachford
 from .iteration import Method
@@ -89,6 +90,7 @@ def benamou_brenier(
     normalize: bool = False,
     density_floor: float = 1e-6,
     dtype: DTypeLike | None = None,
+    adaptive: bool = False,
     backend: str | Backend = "auto",
     progress: bool | None = None,
     **method_options: Any,
@@ -153,6 +155,12 @@ def benamou_brenier(
     dtype : {None, numpy.float32, numpy.float64}, default None
         Working precision of the iterates and of the returned arrays. ``None``: float32 if both
         densities are float32 arrays, else float64.
+    adaptive : bool, default False
+        Residual balancing of the step (``eulerflow.transport.adaptive``): every 10 iterations,
+        when the relative ``primal`` residual exceeds 10 times the ``dual`` one the proximal
+        step of the kinetic action is halved, when the ``dual`` one exceeds 10 times the
+        ``primal`` one it is doubled (at most 20 changes). It rescues a badly chosen step
+        parameter; with the default steps it changes little (see *Adaptive steps* below).
     backend : str or Backend, default "auto"
         Compute backend (see :func:`eulerflow.get_backend`).
     progress : bool or None
@@ -214,6 +222,18 @@ def benamou_brenier(
     bytes: at 128^2 x 32 it takes about 30 % less time than in float64 on the Numba backend
     (``benchmarks/benamou_brenier.py --parts adaptive``).
 
+    *Adaptive steps.* ``adaptive=True`` balances the relative primal and dual residuals by
+    halving or doubling the proximal step (He, Yang and Wang 2000; Goldstein et al. 2015;
+    ``eulerflow.transport.adaptive``). Iterations to a relative error of 1e-4 in ``W_2^2`` at
+    32^2 x 16 on a fixed family of pairs (``benchmarks/benamou_brenier.py --parts adaptive``;
+    smooth positive / uniform disks / Gaussian bumps on a floor of 1e-3), without and with
+    adaptation: Douglas-Rachford 27 / 154 / 799 both ways, Chambolle-Pock 31 / 496 / 776 and
+    32 / 496 / 776, ALG2 55 / 631 / over 1500 and 68 / 631 / over 1500; Gaussian bumps without
+    the floor take over 1500 with every method. The default steps are already balanced (the
+    residuals stay within a factor 10 of each other), so adaptation is off by default and
+    Douglas-Rachford stays the default method. With a step 10 times too small or too large
+    adaptation recovers most of the loss (smooth pair: 59-162 iterations instead of 158-584).
+
     *Vacuum.* Zero-density regions are a normal use: the proximal map returns exactly
     ``(rho, m) = (0, 0)`` there and the result has no NaN. The price is convergence speed: with
     vacuum the residuals and the error of ``W_2^2`` decay roughly like ``1 / iteration`` instead
@@ -267,6 +287,7 @@ def benamou_brenier(
         normalize=normalize,
         density_floor=density_floor,
         dtype=dtype,
+        adaptive=adaptive,
         backend=backend,
         method_options=method_options,
     )
@@ -279,7 +300,8 @@ def benamou_brenier(
     iteration = METHODS[request.method](space, space.straight_start(), **options)
     setup_time = time.perf_counter() - start_time
 
-    run = _iterate(iteration, request, scaling, progress)
+    balancing = ResidualBalancing() if request.adaptive else None
+    run = _iterate(iteration, request, scaling, progress, balancing)
     request.backend.synchronize()
     loop_time = time.perf_counter() - start_time - setup_time
     if not run.converged:
@@ -353,6 +375,7 @@ class _Request:
     normalize: bool
     density_floor: float
     dtype: np.dtype | None
+    adaptive: bool
     backend: Backend
 
 
@@ -364,6 +387,7 @@ class _Run:
     n_iter: int
     history: dict
     message: str
+    step_changes: int
 
 
 def _validate(
@@ -377,6 +401,7 @@ def _validate(
     normalize,
     density_floor,
     dtype,
+    adaptive,
     backend,
     method_options: dict,
 ) -> _Request:
@@ -395,7 +420,11 @@ def _validate(
     if dtype is not None:
         _check_tol(tol, dtype, grid.shape, n_time)
     be = get_backend(backend, like=like, size=grid.size * n_time)
-    return _Request(grid, name, n_time, tol, max_iter, bool(normalize), density_floor, dtype, be)
+    if not isinstance(adaptive, bool | np.bool_):
+        raise TypeError(f"adaptive must be True or False, got {adaptive!r}")
+    return _Request(
+        grid, name, n_time, tol, max_iter, bool(normalize), density_floor, dtype, bool(adaptive), be
+    )
 
 
 def _densities(rho0, rho1, request: _Request):
@@ -415,9 +444,14 @@ def _densities(rho0, rho1, request: _Request):
 
 
 def _iterate(
-    iteration: Method, request: _Request, scaling: UnitScaling, progress: bool | None
+    iteration: Method,
+    request: _Request,
+    scaling: UnitScaling,
+    progress: bool | None,
+    balancing: ResidualBalancing | None = None,
 ) -> _Run:
-    """Steps of ``iteration`` until the residuals are below ``tol`` or ``max_iter``."""
+    """Steps of ``iteration`` until the residuals are below ``tol`` or ``max_iter``; with
+    ``balancing``, the step is rebalanced whenever both relative residuals were evaluated."""
     name, tol, max_iter = request.method, request.tol, request.max_iter
     space = iteration.space
     history: dict[str, list[float]] = {"w2_squared": [], "primal": [], "dual": [], "change": []}
@@ -448,6 +482,10 @@ def _iterate(
             if check_dual and with_dual and res.dual <= tol:
                 converged = True
                 break
+            if balancing is not None and with_dual and with_primal:
+                factor = balancing.factor_for(res.primal, res.dual)
+                if factor != 1.0:
+                    iteration.scale_step(factor)
     if converged:
         message = f"converged in {n_iter} iterations (all residuals <= tol = {tol:g})"
     else:
@@ -457,7 +495,8 @@ def _iterate(
             + ", ".join(f"{k} {v:.2e}" for k, v in last.items())
             + f" (tol = {tol:g}); raise max_iter or tol"
         )
-    return _Run(converged, n_iter, history, message)
+    changes = balancing.changes if balancing is not None else 0
+    return _Run(converged, n_iter, history, message, changes)
 
 
 def _result(
@@ -492,6 +531,7 @@ def _result(
         "rho_w": rho_w,
         "normalize": request.normalize,
         "density_floor": request.density_floor,
+        "adaptive": request.adaptive,
     }
     return OTResult(
         w2_squared=scaling.w2_squared(space.kinetic(iteration.v)),
@@ -510,6 +550,7 @@ def _result(
             **{k: np.asarray(v, dtype=float) for k, v in run.history.items()},
             "setup_time": timings["setup"],
             "time_per_iteration": timings["per_iteration"],
+            "step_changes": run.step_changes,
         },
         wall_time=timings["total"],
         message=run.message,

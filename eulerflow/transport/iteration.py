@@ -80,6 +80,11 @@ class Method:
         """The step parameters in use (JSON-serialisable)."""
         raise NotImplementedError
 
+    def scale_step(self, factor: float) -> None:
+        """Multiply the proximal step of ``J`` by ``factor``, keeping the current iterate and
+        subgradient (:mod:`eulerflow.transport.adaptive`)."""
+        raise NotImplementedError
+
     # -- helpers --------------------------------------------------------------------------------
     def norm(self, x) -> float:
         """Euclidean norm of a flat buffer, accumulated in float64 whatever the working dtype
