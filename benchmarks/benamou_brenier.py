@@ -1,6 +1,6 @@
 """Benchmark of the Benamou-Brenier solver: kernels, whole iterations, POT and the GPU.
 
-Five parts, selected with ``--parts`` (default: all), in one run:
+Six parts, selected with ``--parts`` (default: all), in one run:
 
 ``kernels``
     On a 2D walled grid of ``n x n`` cells with ``N`` time cells (default 128^2 x 32, float64,
@@ -40,6 +40,15 @@ Five parts, selected with ``--parts`` (default: all), in one run:
     bytes per cost-matrix entry: cost, its copy, flow, plan, state) exceeds the available memory
     are not run but extrapolated, and marked so. ``W2^2`` is compared with eulerflow's on the
     same grid, and eulerflow's time to 1e-4 with ``emd2``'s time.
+``adaptive``
+    Iterations to a relative ``W2^2`` error of ``--target`` (against a run of
+    ``--adaptive-ref-iters`` iterations of the default method, whose drift over its last third is
+    printed) on a fixed family of pairs on the walled unit square, ``--adaptive-n``^2 x
+    ``--adaptive-n-time`` (32^2 x 16), Numba, every method with its default steps, without and
+    with ``adaptive=True`` (residual balancing), at most ``--adaptive-max-iter`` iterations
+    (:func:`adaptive_family`: smooth positive, Gaussian bumps, uniform disks, near-vacuum
+    Gaussians on a floor of 1e-3). Then milliseconds per Douglas-Rachford iteration at ``--n``^2
+    x ``--n-time`` (128^2 x 32) in float64 and float32 (``dtype=``), in the same run.
 ``gpu``
     CuPy backend, 256^2 x 64 by default, every method: iterations per second over
     ``--gpu-iters`` iterations after a warm-up run; prints ``skipped: <reason>`` without CuPy
@@ -47,7 +56,8 @@ Five parts, selected with ``--parts`` (default: all), in one run:
 
 Run from the repository root::
 
-    PYTHONPATH=. python benchmarks/benamou_brenier.py [--parts kernels solver breakdown pot gpu]
+    PYTHONPATH=. python benchmarks/benamou_brenier.py [--parts kernels solver breakdown pot
+        adaptive gpu]
         [--threads 1] [--sizes 64 128] [--n-time 32] [--pot-sizes 32 48 64]
 """
 
@@ -67,6 +77,7 @@ from continuity import _median_time_cpu, _median_time_gpu, cpu_triad, machine_in
 
 import eulerflow
 from eulerflow.backends import BackendUnavailableError
+from eulerflow.transport.benamou_brenier import float32_min_tol
 
 KERNELS = ("interpolate", "interpolate_adjoint", "divergence", "gradient", "poisson", "prox")
 
@@ -607,6 +618,98 @@ def gpu_table(args) -> None:
     print()
 
 
+def adaptive_family(n: int) -> tuple[eulerflow.Grid, dict]:
+    """The fixed pairs of the ``adaptive`` part on the walled unit square with ``n^2`` cells,
+    normalised to unit mass."""
+    grid = eulerflow.Grid((n, n), ((0, 1), (0, 1)))
+    x, y = np.meshgrid(grid.axis_centers(0), grid.axis_centers(1), indexing="ij")
+
+    def gauss(cx: float, cy: float, s: float) -> np.ndarray:
+        return np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * s * s))
+
+    def disk(cx: float, cy: float, r: float) -> np.ndarray:
+        return (((x - cx) ** 2 + (y - cy) ** 2) <= r * r).astype(float)
+
+    pairs = {
+        "smooth": (1 + 0.6 * gauss(0.3, 0.35, 0.15), 1 + 0.6 * gauss(0.7, 0.6, 0.12)),
+        "gaussians": (gauss(0.3, 0.35, 0.08), gauss(0.68, 0.62, 0.06)),
+        "disks": (disk(0.3, 0.35, 0.18), disk(0.65, 0.62, 0.22)),
+        "near-vacuum": (gauss(0.3, 0.35, 0.08) + 1e-3, gauss(0.68, 0.62, 0.06) + 1e-3),
+    }
+    return grid, {k: (grid.normalize(a), grid.normalize(b)) for k, (a, b) in pairs.items()}
+
+
+def _run_bb(rho0, rho1, grid, n_time: int, max_iter: int, tol: float = 1e-300, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", eulerflow.ConvergenceWarning)
+        return eulerflow.benamou_brenier(
+            rho0, rho1, grid, n_time=n_time, tol=tol, max_iter=max_iter, progress=False, **kwargs
+        )
+
+
+def adaptive_table(args) -> None:
+    """The ``adaptive`` part."""
+    n, n_time = args.adaptive_n, args.adaptive_n_time
+    grid, pairs = adaptive_family(n)
+    print(
+        f"adaptive: iterations to {args.target:g} relative W2^2 at {n}^2 x {n_time} (numba, "
+        f"float64, default steps; '-': not within {args.adaptive_max_iter}); reference: "
+        f"{args.adaptive_ref_iters} iterations of the default method"
+    )
+    refs = {}
+    for name, (a, b) in pairs.items():
+        w2 = _run_bb(a, b, grid, n_time, args.adaptive_ref_iters, backend="numba").history[
+            "w2_squared"
+        ]
+        refs[name] = float(w2[-1])
+        drift = float(np.abs(w2[-(w2.size // 3) :] / w2[-1] - 1).max())
+        print(f"  reference {name:<12} W2^2 {refs[name]:.8f}  drift {drift:.1e}")
+    header = f"{'method':<18} {'adaptive':<8} " + " ".join(f"{k:>12}" for k in pairs)
+    print(header)
+    print("-" * len(header))
+    for method in args.methods:
+        for adaptive in (False, True):
+            cells = []
+            for name, (a, b) in pairs.items():
+                res = _run_bb(
+                    a,
+                    b,
+                    grid,
+                    n_time,
+                    args.adaptive_max_iter,
+                    backend="numba",
+                    method=method,
+                    adaptive=adaptive,
+                )
+                k = iterations_to(res.history["w2_squared"], refs[name], args.target)
+                cells.append(f"{k if k else '-':>12}")
+            print(f"{method:<18} {str(adaptive):<8} " + " ".join(cells))
+    _dtype_timing(args)
+    print()
+
+
+def _dtype_timing(args) -> None:
+    """ms per Douglas-Rachford iteration in float64 and float32 (the ``adaptive`` part); the
+    runs stop at ``--dtype-iters`` iterations (float32 at its smallest accepted ``tol``, which
+    ``make_densities`` does not reach in so few iterations)."""
+    rho0, rho1, big = make_densities(args.n)
+    tol = float32_min_tol(big.shape, args.n_time)
+    per_it = {}
+    for dtype in (np.float64, np.float32):
+        _run_bb(rho0, rho1, big, 4, 3, tol=1.0, backend="numba", dtype=dtype)  # JIT, this dtype
+        res = _run_bb(
+            rho0, rho1, big, args.n_time, args.dtype_iters, tol=tol, backend="numba", dtype=dtype
+        )
+        assert res.n_iter == args.dtype_iters
+        per_it[dtype] = res.diagnostics["time_per_iteration"]
+    f64, f32 = per_it[np.float64], per_it[np.float32]
+    print(
+        f"douglas-rachford {args.n}^2 x {args.n_time}, numba, {args.dtype_iters} iterations: "
+        f"float64 {1e3 * f64:.2f} ms/it, float32 {1e3 * f32:.2f} ms/it ({f32 / f64:.2f}x); "
+        f"target <= 15 ms in float32 -> {_check(f32 <= 0.015)}"
+    )
+
+
 def _check(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -616,8 +719,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["kernels", "solver", "breakdown", "pot", "gpu"],
-        choices=["kernels", "solver", "breakdown", "pot", "gpu"],
+        default=["kernels", "solver", "breakdown", "pot", "adaptive", "gpu"],
+        choices=["kernels", "solver", "breakdown", "pot", "adaptive", "gpu"],
     )
     parser.add_argument("--n", type=int, default=128, help="kernels: cells per spatial axis (2D)")
     parser.add_argument("--n-time", type=int, default=32, help="time cells (kernels, solver)")
@@ -636,6 +739,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--pot-budget", type=float, default=600, help="max predicted seconds of one emd2 call"
     )
+    parser.add_argument("--adaptive-n", type=int, default=32, help="adaptive: cells per axis")
+    parser.add_argument("--adaptive-n-time", type=int, default=16, help="adaptive: time cells")
+    parser.add_argument("--adaptive-max-iter", type=int, default=1500)
+    parser.add_argument("--adaptive-ref-iters", type=int, default=6000)
+    parser.add_argument("--dtype-iters", type=int, default=60, help="adaptive: timed iterations")
     parser.add_argument("--gpu-n", type=int, default=256)
     parser.add_argument("--gpu-n-time", type=int, default=64)
     parser.add_argument("--gpu-iters", type=int, default=100)
@@ -668,6 +776,9 @@ def main(argv=None) -> int:
         print(f"load average: {_load()}\n")
     if "pot" in args.parts:
         pot_table(args, rows)
+        print(f"load average: {_load()}\n")
+    if "adaptive" in args.parts:
+        adaptive_table(args)
         print(f"load average: {_load()}\n")
     if "gpu" in args.parts:
         gpu_table(args)

@@ -113,6 +113,9 @@ class NumpyBackend(Backend):
     def _bb_relax(self, z, x, y, alpha):
         return staggered.relax(z, x, y, alpha, np)
 
+    def _bb_sum_squares(self, x):
+        return staggered.sum_squares(x, np)
+
     def _bb_kinetic(self, rho_c, m_c):
         return staggered.kinetic(rho_c, m_c, np)
 

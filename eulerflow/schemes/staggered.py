@@ -400,12 +400,19 @@ def reflect(x, z, xp, out) -> None:
     out -= z
 
 
+def sum_squares(x, xp) -> float:
+    """``sum x^2`` of a flat array, accumulated in float64 whatever the dtype of ``x``
+    (``einsum``: no BLAS call, whose threads can stall on a busy machine)."""
+    return float(xp.einsum("i,i->", x, x, dtype=xp.float64))
+
+
 def relax(z, x, y, alpha: float, xp) -> tuple[float, float]:
     """``z <- z + alpha (y - x)`` in place; returns ``(sum z^2, sum (y - x)^2)`` with ``z`` taken
-    before the update (the squared norms of the relative change of Douglas-Rachford)."""
-    z_sq = float(xp.einsum("i,i->", z, z))
+    before the update (the squared norms of the relative change of Douglas-Rachford), both
+    accumulated in float64 (:func:`sum_squares`)."""
+    z_sq = sum_squares(z, xp)
     d = xp.subtract(y, x)
-    d_sq = float(xp.einsum("i,i->", d, d))
+    d_sq = sum_squares(d, xp)
     d *= alpha
     z += d
     return z_sq, d_sq
@@ -460,10 +467,11 @@ def reflect_pairs(x: tuple, z: tuple, xp, out: tuple) -> None:
 
 
 def kinetic(rho_c, m_c: Sequence, xp) -> float:
-    """Kinetic action ``sum |m_c|^2 / (2 max(rho_c, tiny))`` over the centred cells (plain sum;
-    ``tiny`` the smallest normal number of the dtype, so cells with ``rho_c = 0 = m_c`` add 0)."""
+    """Kinetic action ``sum |m_c|^2 / (2 max(rho_c, tiny))`` over the centred cells (plain sum
+    accumulated in float64, each term rounded in the dtype of the data; ``tiny`` the smallest
+    normal number of the dtype, so cells with ``rho_c = 0 = m_c`` add 0)."""
     msq = m_c[0] * m_c[0]
     for m in m_c[1:]:
         msq += m * m
     msq /= xp.maximum(rho_c, np.finfo(rho_c.dtype).tiny)
-    return 0.5 * float(msq.sum())
+    return 0.5 * float(msq.sum(dtype=xp.float64))

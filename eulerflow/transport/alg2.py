@@ -47,6 +47,13 @@ class ALG2(Method):
     def options(self) -> dict:
         return {"r": self.r}
 
+    def scale_step(self, factor: float) -> None:
+        """``r <- r / factor`` (the proximal step ``1 / r`` times ``factor``); the multipliers,
+        scaled by ``1 / r``, are rescaled so that ``r lam`` stays (He, Yang and Wang 2000)."""
+        self.r /= factor
+        self.lam_u.flat *= factor
+        self.lam_v.flat *= factor
+
     def step(self, with_dual: bool = False) -> None:
         sp, xp = self.space, self.xp
         # (U, V) step

@@ -45,6 +45,19 @@ class DouglasRachford(Method):
     def options(self) -> dict:
         return {"gamma": self.gamma, "alpha": self.alpha}
 
+    def scale_step(self, factor: float) -> None:
+        """``gamma <- factor gamma``. After a step ``z = x + alpha (y - x) + gamma xi`` with
+        ``x = prox_{gamma G1}(z_old)`` and ``gamma xi = z_old - x``, so the same ``x``, ``y`` and
+        ``xi`` with the new ``gamma`` are ``z + (factor - 1) (z - (1 - alpha) x - alpha y)``."""
+        xp = self.xp
+        for z, x, y in ((self.z_u, self.u, self.y_u), (self.z_v, self.v, self.y_v)):
+            scaled = xp.multiply(x.flat, 1.0 - self.alpha)
+            scaled += self.alpha * y.flat
+            xp.subtract(z.flat, scaled, out=scaled)  # gamma xi
+            scaled *= factor - 1.0
+            z.flat += scaled
+        self.gamma *= factor
+
     def step(self, with_dual: bool = False) -> None:
         sp, xp, be = self.space, self.xp, self.space.backend
         # x = prox_{gamma G1}(z) and the reflection y = 2 x - z, in the same passes

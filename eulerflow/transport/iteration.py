@@ -80,11 +80,16 @@ class Method:
         """The step parameters in use (JSON-serialisable)."""
         raise NotImplementedError
 
+    def scale_step(self, factor: float) -> None:
+        """Multiply the proximal step of ``J`` by ``factor``, keeping the current iterate and
+        subgradient (:mod:`eulerflow.transport.adaptive`)."""
+        raise NotImplementedError
+
     # -- helpers --------------------------------------------------------------------------------
     def norm(self, x) -> float:
-        """Euclidean norm of a flat buffer (``einsum``: no BLAS call, whose threads can stall on
-        a busy machine)."""
-        return math.sqrt(float(self.xp.einsum("i,i->", x, x)))
+        """Euclidean norm of a flat buffer, accumulated in float64 whatever the working dtype
+        (:meth:`Backend.bb_sum_squares`)."""
+        return math.sqrt(self.space.backend.bb_sum_squares(x))
 
     def primal_residual(self) -> float:
         """``|v - I u| / |v|`` of the current iterate (also stored in :attr:`residuals`)."""

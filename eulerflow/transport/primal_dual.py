@@ -44,6 +44,13 @@ class ChambollePock(Method):
     def options(self) -> dict:
         return {"sigma": self.sigma, "tau": self.tau}
 
+    def scale_step(self, factor: float) -> None:
+        """The step ``1 / sigma`` of the proximal map of ``J`` times ``factor``: ``sigma`` and
+        ``tau`` change in inverse proportion (``sigma tau`` fixed), the iterates stay (Goldstein
+        et al. 2015)."""
+        self.sigma /= factor
+        self.tau *= factor
+
     def step(self, with_dual: bool = False) -> None:
         sp, xp = self.space, self.xp
         sigma = self.sigma

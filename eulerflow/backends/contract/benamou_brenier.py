@@ -363,7 +363,7 @@ class BenamouBrenierKernels(ABC):
         relative change: returns ``(sum z^2, sum (y - x)^2)``, ``z`` taken before the update.
 
         ``y - x`` and ``alpha (y - x)`` are rounded in the dtype of the data (as the reference
-        ``d = y - x; d *= alpha; z += d``); the sums may be accumulated in higher precision.
+        ``d = y - x; d *= alpha; z += d``); the sums are accumulated in float64.
 
         Parameters
         ----------
@@ -382,12 +382,29 @@ class BenamouBrenierKernels(ABC):
         no_alias([z], [x, y], "z")
         return self._bb_relax(z, x, y, check_alpha(alpha))
 
+    def bb_sum_squares(self, x) -> float:
+        """Squared Euclidean norm ``sum x^2`` of a flat buffer, accumulated in float64 whatever
+        the dtype of ``x`` (each square formed in float64), so that residual norms of float32
+        iterates carry no float32 summation error.
+
+        Parameters
+        ----------
+        x : array, shape (n,)
+            One-dimensional, C-contiguous, float32 or float64.
+
+        Returns
+        -------
+        float
+        """
+        check_flat([x], ["x"])
+        return float(self._bb_sum_squares(x))
+
     def bb_kinetic(self, rho_c, m_c: Sequence) -> float:
         """Kinetic action ``sum |m_c|^2 / (2 max(rho_c, tiny))`` over the centred cells.
 
         A plain sum (no cell volume); ``tiny`` is the smallest normal number of the dtype, so
         cells with ``rho_c = 0`` and ``m_c = 0`` (as the proximal map returns them) add 0. Each
-        term is rounded in the dtype of the data; the sum may be accumulated in higher precision.
+        term is rounded in the dtype of the data; the sum is accumulated in float64.
 
         Parameters
         ----------
@@ -451,6 +468,10 @@ class BenamouBrenierKernels(ABC):
     @abstractmethod
     def _bb_relax(self, z, x, y, alpha) -> tuple[float, float]:
         """Kernel of :meth:`bb_relax` on validated arguments; updates ``z``, returns the sums."""
+
+    @abstractmethod
+    def _bb_sum_squares(self, x) -> float:
+        """Kernel of :meth:`bb_sum_squares` on validated arguments."""
 
     @abstractmethod
     def _bb_kinetic(self, rho_c, m_c) -> float:

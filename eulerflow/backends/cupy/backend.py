@@ -203,6 +203,9 @@ class CupyBackend(Backend):
     def _bb_relax(self, z, x, y, alpha):
         return benamou_brenier.relax(self.kernels, z, x, y, alpha)
 
+    def _bb_sum_squares(self, x):
+        return benamou_brenier.sum_squares(self.kernels, x)
+
     def _bb_kinetic(self, rho_c, m_c):
         return benamou_brenier.kinetic(self.kernels, rho_c, m_c)
 

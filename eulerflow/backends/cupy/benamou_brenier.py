@@ -497,6 +497,12 @@ def relax(kernels: KernelCache, z, x, y, alpha) -> tuple[float, float]:
     return float(z_sq), float(d_sq)
 
 
+def sum_squares(kernels: KernelCache, x) -> float:
+    """``_bb_sum_squares`` of :class:`.CupyBackend`: one reduction with float64 accumulation."""
+    return float(_update_kernels(kernels)["square_sum"](x))
+
+
 def kinetic(kernels: KernelCache, rho_c, m_c) -> float:
-    """``_bb_kinetic`` of :class:`.CupyBackend`: the reference on device arrays."""
+    """``_bb_kinetic`` of :class:`.CupyBackend`: the reference on device arrays (float64
+    accumulation)."""
     return staggered.kinetic(rho_c, m_c, kernels.xp)

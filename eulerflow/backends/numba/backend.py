@@ -128,6 +128,9 @@ class NumbaBackend(Backend):
     def _bb_relax(self, z, x, y, alpha):
         return benamou_brenier.relax(z, x, y, alpha)
 
+    def _bb_sum_squares(self, x):
+        return benamou_brenier.sum_squares(x)
+
     def _bb_kinetic(self, rho_c, m_c):
         return benamou_brenier.kinetic(rho_c, m_c)
 

@@ -923,6 +923,21 @@ def relax(z, x, y, alpha) -> tuple[float, float]:
 
 
 @njit(parallel=True, **JIT)
+def sum_squares_flat(x):  # pragma: no cover - compiled
+    """``sum x^2`` with every square formed and summed in float64."""
+    total = 0.0
+    for i in prange(x.size):
+        xi = np.float64(x[i])
+        total += xi * xi
+    return total
+
+
+def sum_squares(x) -> float:
+    """``_bb_sum_squares`` of :class:`.NumbaBackend`."""
+    return float(sum_squares_flat(x))
+
+
+@njit(parallel=True, **JIT)
 def kinetic_flat(rho, m0, m1, m2, ndim, tiny):  # pragma: no cover - compiled
     """``sum |m|^2 / max(rho, tiny) / 2``: each term in the dtype of the data, summed in
     float64, in one pass without temporaries."""
