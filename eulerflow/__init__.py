@@ -38,6 +38,9 @@ validate, ValidationReport
     Score a method's samples, density or values against a problem's reference (table, figure).
 Result, Solution, load
     Result objects (one base), snapshots of time-dependent solutions, reading saved results.
+ensemble
+    Many solves on Dask written to one Zarr dataset (imported on first use; needs the
+    ``ensemble`` extra).
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ from .results import Result, ResultFileError, Solution, load
 from .transport import OTResult, W2Result, benamou_brenier, wasserstein2
 from .validation import ValidationReport, validate
 
+
+def __getattr__(name: str):
+    # eulerflow.ensemble is imported on first use, so that ``import eulerflow`` stays light.
+    if name == "ensemble":
+        import importlib
+
+        return importlib.import_module(".ensemble", __name__)
+    raise AttributeError(f"module 'eulerflow' has no attribute {name!r}")
+
+
 __all__ = [
     "Backend",
     "BackendUnavailableError",
@@ -82,6 +95,7 @@ __all__ = [
     "available_backends",
     "benamou_brenier",
     "energies",
+    "ensemble",
     "euclidean_jko_step",
     "exact",
     "get_backend",
