@@ -1,5 +1,5 @@
-"""The ``eulerflow`` command: ``eulerflow backends``, ``eulerflow demo``, ``eulerflow problems``
-and ``eulerflow validate``.
+"""The ``eulerflow`` command: ``eulerflow backends``, ``eulerflow demo``, ``eulerflow ensemble``,
+``eulerflow problems`` and ``eulerflow validate``.
 
 ``eulerflow backends`` lists the compute backends, whether they can run here, their versions and
 devices. ``eulerflow demo`` runs one small problem per capability of the package, compares it with
@@ -7,6 +7,9 @@ an exact solution where one is known, prints the numbers and writes figures, an 
 solution files into a folder.
 
 The parts of the demo are in :mod:`eulerflow.demos`.
+
+``eulerflow ensemble CONFIG.toml`` solves the members of an ensemble described by a TOML file on
+Dask (a local cluster, or ``--scheduler ADDRESS``) into one Zarr store and prints a summary.
 
 ``eulerflow problems`` lists the benchmark problems; ``eulerflow validate PROBLEM FILE`` scores
 the samples, densities or values in ``FILE`` against the problem's grid reference
@@ -141,6 +144,48 @@ def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return 0
 
 
+def _cmd_ensemble(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .ensemble import connect, run
+    from .ensemble.config import load_config, members_of, solve_of
+
+    if args.scheduler and (args.workers or args.threads):
+        parser.error("argument --scheduler: not allowed with --workers/--threads (local cluster)")
+    try:
+        config = load_config(args.config)
+        records, solve = members_of(config), solve_of(config)
+    except FileNotFoundError as err:
+        parser.error(f"argument CONFIG: {err}")
+    except ValueError as err:
+        parser.error(f"argument CONFIG: {err}")
+    store = str(args.store) if args.store else config["store"]
+    client = None
+    if args.scheduler:
+        try:
+            client = connect(args.scheduler, timeout=args.timeout)
+        except (ConnectionError, TypeError) as err:
+            print(f"eulerflow ensemble: error: {err}", file=sys.stderr)
+            return 1
+    progress = None if args.progress else False
+    try:
+        summary = run(
+            solve, records, store, client=client, chunk=config.get("chunk"),
+            progress=progress, overwrite=args.overwrite, workers=args.workers,
+            threads=args.threads,
+        )  # fmt: skip
+    except (TypeError, ValueError) as err:
+        print(f"eulerflow ensemble: error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if client is not None:
+            client.close()
+    print(summary)
+    print(
+        f"  done {summary.done}, failed {summary.failed}, retried {summary.retried}, "
+        f"throughput {summary.throughput:.3g} members/s"
+    )
+    return 0 if summary.failed == 0 else 1
+
+
 # -- argument parsing ------------------------------------------------------------------------------
 def _grid_size(text: str) -> int:
     try:
@@ -212,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     problems.set_defaults(handler=_cmd_problems, parser=problems)
     _add_validate(commands)
+    _add_ensemble(commands)
     return parser
 
 
@@ -260,6 +306,54 @@ def _add_validate(commands) -> None:
         "--list", action="store_true", help="list the problems and exit (like 'eulerflow problems')"
     )
     validate.set_defaults(handler=_cmd_validate, parser=validate)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def _add_ensemble(commands) -> None:
+    ensemble = commands.add_parser(
+        "ensemble",
+        help="solve the members of an ensemble (TOML file) on Dask into one Zarr store",
+        description="Solve every member of the ensemble described by CONFIG (problem, members, "
+        "store, swept parameters, random initial data; see the guide page on ensembles) on a "
+        "local Dask cluster or an existing one, write them into one Zarr store and print a "
+        "summary. A rerun resumes: members already in the store are skipped. Needs the "
+        "ensemble extra (pip install 'eulerflow[ensemble]').",
+    )
+    ensemble.add_argument("config", type=Path, metavar="CONFIG", help="a TOML file")
+    where = ensemble.add_argument_group("where the members run")
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="attach to the Dask scheduler at ADDRESS"
+    )
+    where.add_argument(
+        "--workers", type=_positive, metavar="N", help="local worker processes (default: cores)"
+    )
+    where.add_argument(
+        "--threads", type=_positive, metavar="T", help="threads per local worker (default: 1)"
+    )
+    where.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for --scheduler to answer (default: 10)",
+    )
+    ensemble.add_argument(
+        "--store", type=Path, metavar="PATH", help="the Zarr store (default: the config's)"
+    )
+    ensemble.add_argument("--overwrite", action="store_true", help="replace what the store holds")
+    ensemble.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+    )
+    ensemble.set_defaults(handler=_cmd_ensemble, parser=ensemble)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,18 +127,18 @@ def _column(values: list) -> np.ndarray:
         return np.asarray(values, dtype=np.float64)
     if all(isinstance(v, str) for v in values):
         return np.asarray(values, dtype=str)
-    return np.asarray([json.dumps(_plain(v), sort_keys=True) for v in values], dtype=str)
+    return np.asarray([json.dumps(plain(v), sort_keys=True) for v in values], dtype=str)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """``value`` as JSON-serialisable Python (arrays and NumPy scalars become lists and numbers);
     anything else by its ``repr``."""
     if isinstance(value, np.ndarray | np.generic):
         return value.tolist()
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)
@@ -146,4 +146,4 @@ def _plain(value: Any) -> Any:
 
 def fingerprint_text(records: Sequence[dict[str, Any]]) -> str:
     """A canonical text of all the members' parameters (hashed into the store's fingerprint)."""
-    return json.dumps([_plain(record) for record in records], sort_keys=True)
+    return json.dumps([plain(record) for record in records], sort_keys=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import math
 import signal
 import sys
@@ -19,7 +20,7 @@ import numpy as np
 from ..progress import progress_bar
 from . import cluster as clusters
 from ._optional import require
-from .members import as_records, columns, fingerprint_text
+from .members import as_records, columns, fingerprint_text, plain
 from .store import DONE, FAILED, PENDING, EnsembleStore, fingerprint, store_argument
 from .task import solve_chunk, solve_member
 
@@ -214,9 +215,12 @@ def _check_solve(solve: Any) -> str:
             "use a module-level function (or functools.partial of one) that does not hold open "
             "files, locks, clients or generators"
         ) from None
-    function = getattr(solve, "func", solve)  # functools.partial
-    module = getattr(function, "__module__", "?")
-    return f"{module}.{getattr(function, '__qualname__', repr(function))}"
+    function = getattr(solve, "func", solve)  # functools.partial: its arguments count too
+    name = f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}"
+    if function is not solve:
+        bound = {"args": getattr(solve, "args", ()), "keywords": getattr(solve, "keywords", {})}
+        name += json.dumps(plain(bound), sort_keys=True)
+    return name
 
 
 def _auto_chunk(n: int, threads: int) -> int:
@@ -368,25 +372,31 @@ class _Driver:
             raise
 
     def _collect(self, done, running: dict, queue: deque) -> None:
-        """Commit the finished tasks; requeue those whose workers died too often."""
+        """Commit the finished tasks; hand out again those whose worker died (or whose result
+        was lost with it)."""
         distributed = require("dask.distributed")
         if not done:
             return
         keys = [f.key for f in done if f.status == "finished"]
         retries = clusters.retries_seen(self.client, keys) if keys else {}
         for future in done:
-            start, stop, indices = running.pop(future)
+            start, stop, indices = item = running.pop(future)
+            error = future.exception() if future.status == "error" else None
             if future.status == "finished":
-                self.retried += len(indices) * (retries.get(future.key, 0) > 0)
-                self._commit(future.result())
+                try:
+                    results = future.result(timeout=60)
+                except Exception:  # the result died with its worker before it was fetched
+                    results = None
+                if results is not None:
+                    self.retried += len(indices) * (retries.get(future.key, 0) > 0)
+                    self._commit(results)
+                    continue
+            elif error is not None and not isinstance(error, distributed.KilledWorker):
+                message = f"the task failed: {type(error).__name__}: {error}"
+                self._commit([(i, {"state": FAILED, "error": message}) for i in indices])
                 continue
-            error = future.exception()
-            if isinstance(error, distributed.KilledWorker):
-                self.retried += len(indices)
-                queue.append((start, stop, indices))
-                continue
-            message = f"the task failed: {type(error).__name__}: {error}"
-            self._commit([(i, {"state": FAILED, "error": message}) for i in indices])
+            self.retried += len(indices)
+            queue.append(item)
 
     def _commit(self, results: list[tuple[int, dict]]) -> None:
         for index, values in results:
