@@ -26,6 +26,8 @@ MODULES = (
     "eulerflow.metrics",
     "eulerflow.problems",
     "eulerflow.validation",
+    "eulerflow.ensemble",
+    "eulerflow.ensemble.config",
 )
 CHECKS = ("GL08", "PR01", "PR02", "RT01")
 

@@ -47,6 +47,8 @@ from ..equations.fokker_planck import solve_fokker_planck
 from ..grid import Grid
 from .generators import gaussian_mixture, gaussian_random_field, random_potential
 
+__all__ = ["fokker_planck_member", "load_config", "members_of", "solve_of"]
+
 _GENERATORS = {"gaussian_random_field": gaussian_random_field, "gaussian_mixture": gaussian_mixture}
 _KEYS = {"problem", "members", "store", "seed", "chunk", "grid", "initial", "potential", "solver",
          "parameters"}  # fmt: skip
@@ -89,7 +91,18 @@ def load_config(path: str | Path) -> dict:
 
 
 def members_of(config: dict) -> list[dict]:
-    """The member records of a configuration: ``seed`` and the swept parameters."""
+    """The member records of a configuration: ``seed`` and the swept parameters.
+
+    Parameters
+    ----------
+    config : dict
+        A configuration read by :func:`load_config`.
+
+    Returns
+    -------
+    list of dict
+        One record per member, reproducible from the configuration's ``seed``.
+    """
     seed0 = int(config.get("seed", 0))
     records = []
     for i in range(config["members"]):
@@ -117,7 +130,19 @@ def _draw(name: str, spec: Any, i: int, rng: np.random.Generator) -> Any:
 
 
 def solve_of(config: dict) -> Callable[[dict], Any]:
-    """The picklable solve function of a configuration."""
+    """The picklable solve function of a configuration.
+
+    Parameters
+    ----------
+    config : dict
+        A configuration read by :func:`load_config`.
+
+    Returns
+    -------
+    callable
+        ``record -> result``: a ``functools.partial`` of :func:`fokker_planck_member`, or the
+        user's function named by ``problem``.
+    """
     problem = config["problem"]
     if problem == "fokker-planck":
         spec = {key: config.get(key, {}) for key in ("grid", "initial", "potential", "solver")}
