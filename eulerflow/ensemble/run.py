@@ -288,6 +288,7 @@ class _Driver:
         self.bar = progress_bar(len(self.todo), progress, "ensemble", unit="member")
         self.last_flush = time.perf_counter()
         self.interrupts = _Interrupts()
+        self._settled: list[tuple[Any, int]] = []  # finished tasks whose retries are not counted
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self, started: float) -> Summary:
@@ -363,7 +364,8 @@ class _Driver:
                     )  # fmt: skip
                     running[future] = item
                 self._collect(_first_done(distributed, running), running, queue)
-                if time.perf_counter() - self.last_flush > FLUSH_SECONDS:
+                if time.perf_counter() - self.last_flush > FLUSH_SECONDS or not running:
+                    self._count_retries()
                     self.ensemble.flush()
                     self.last_flush = time.perf_counter()
                     window = 2 * clusters.total_threads(self.client)
@@ -375,28 +377,38 @@ class _Driver:
         """Commit the finished tasks; hand out again those whose worker died (or whose result
         was lost with it)."""
         distributed = require("dask.distributed")
-        if not done:
-            return
-        keys = [f.key for f in done if f.status == "finished"]
-        retries = clusters.retries_seen(self.client, keys) if keys else {}
+        finished = [f for f in done if f.status == "finished"]
+        try:
+            results = dict(zip(finished, self.client.gather(finished), strict=True))
+        except Exception:  # a result died with its worker before it was fetched: one by one
+            results = {}
+            for future in finished:
+                try:
+                    results[future] = future.result(timeout=60)
+                except Exception:
+                    pass
         for future in done:
             start, stop, indices = item = running.pop(future)
+            if future in results:
+                self._commit(results[future])
+                self._settled.append((future, len(indices)))
+                continue
             error = future.exception() if future.status == "error" else None
-            if future.status == "finished":
-                try:
-                    results = future.result(timeout=60)
-                except Exception:  # the result died with its worker before it was fetched
-                    results = None
-                if results is not None:
-                    self.retried += len(indices) * (retries.get(future.key, 0) > 0)
-                    self._commit(results)
-                    continue
-            elif error is not None and not isinstance(error, distributed.KilledWorker):
+            if error is not None and not isinstance(error, distributed.KilledWorker):
                 message = f"the task failed: {type(error).__name__}: {error}"
                 self._commit([(i, {"state": FAILED, "error": message}) for i in indices])
                 continue
             self.retried += len(indices)
             queue.append(item)
+
+    def _count_retries(self) -> None:
+        """Ask the scheduler which of the tasks finished since the last time ran on a worker
+        that died (one request for all of them), then let those tasks go."""
+        if self._settled:
+            keys = [future.key for future, _ in self._settled]
+            seen = clusters.retries_seen(self.client, keys)
+            self.retried += sum(n for future, n in self._settled if seen.get(future.key, 0) > 0)
+            self._settled = []
 
     def _commit(self, results: list[tuple[int, dict]]) -> None:
         for index, values in results:
