@@ -16,6 +16,9 @@ Rows (every one after a warm-up, so that Numba's compilation is not timed):
   writing to a fresh Zarr store; throughput = members / ``summary.solve_time`` (from the first
   member handed out to the last committed; the cluster start is not counted), and its ratio to
   the serial throughput (target >= 0.9);
+- ``processes W x 1``: the same solves on a plain ``ProcessPoolExecutor`` of ``W`` processes
+  with one Numba thread each (no Dask, nothing written): the parallel throughput this machine
+  gives at the moment, the ceiling of an ensemble of ``W`` single-threaded workers;
 - ``overhead``: the same machinery on members whose "solve" returns a ready-made 128^2 solution
   (no computation), on one single-threaded worker: the time per member is what the ensemble
   adds to a solve (task, transfer, taking the result apart, writing, committing). Below it the
@@ -32,11 +35,13 @@ from __future__ import annotations
 
 import argparse
 import functools
+import multiprocessing
 import os
 import platform
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +91,22 @@ def serial(records: list[dict], n: int) -> float:
     for record in records:
         solve(record, n)
     return time.perf_counter() - start
+
+
+def one_thread() -> None:
+    import numba
+
+    numba.set_num_threads(1)
+
+
+def processes(records: list[dict], n: int, workers: int) -> float:
+    """Seconds of the solves on a plain process pool (after a warm-up of every process)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread) as pool:
+        list(pool.map(functools.partial(solve, n=n), records[: 2 * workers]))
+        start = time.perf_counter()
+        list(pool.map(functools.partial(solve, n=n), records))
+        return time.perf_counter() - start
 
 
 def ensemble_run(function, records, workers, threads, chunk, folder: Path):
@@ -140,6 +161,11 @@ def main() -> None:
         best = args.members / seconds
         print(f"{'run':<32} {'members/s':>10} {'vs serial':>10} {'wall s':>8}")
         print(f"{'serial':<32} {best:>10.2f} {1.0:>10.2f} {seconds:>8.2f}")
+        for workers in sorted({int(layout.split("x")[0]) for layout in args.layouts} - {1}):
+            seconds = processes(records, args.n, workers)
+            name = f"processes {workers} x 1 (no Dask)"
+            rate = args.members / seconds
+            print(f"{name:<32} {rate:>10.2f} {rate / best:>10.2f} {seconds:>8.2f}")
         function = functools.partial(solve, n=args.n)
         for layout in args.layouts:
             workers, threads = (int(v) for v in layout.split("x"))
