@@ -44,35 +44,33 @@ def test_sweep_equals_serial_solves_bitwise(client, helpers, tmp_path):
     assert ds.x.attrs["axis"] == "X" and ds.state.attrs["flag_meanings"] == "pending done failed"
 
 
-def test_killed_worker_and_failing_members(helpers, tmp_path, log):
+def test_killed_worker_and_failing_members(client, helpers, tmp_path, log):
     """A worker killed through the cluster API while it solves a slow member, and members that
     raise: the others complete, the failures are recorded with their errors, the killed
-    worker's member is solved again elsewhere, and the store validates."""
-    from eulerflow.ensemble.cluster import close, local_client
+    worker's member is solved again elsewhere, and the store validates. (The nanny restarts
+    the killed worker afterwards.)"""
+    records = helpers.members(16, log=log, sleep=0.02, fail=True)
+    records[6]["sleep"] = 1.5  # the member the worker dies under
+    cluster = client.cluster
 
-    client = local_client(workers=2, threads=1)
+    def kill_the_worker_of_member_6():
+        deadline = time.monotonic() + 30
+        while not list(log.glob("start-6-*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        pid = int(next(log.glob("start-6-*")).name.split("-")[2])
+        for nanny in list(cluster.workers.values()):
+            if nanny.process is not None and nanny.process.pid == pid:
+                client.sync(nanny.kill, timeout=0.5)  # 0.4 s, then SIGKILL
+
+    killer = threading.Thread(target=kill_the_worker_of_member_6)
+    killer.start()
     try:
-        records = helpers.members(16, log=log, sleep=0.02, fail=True)
-        records[6]["sleep"] = 1.5  # the member the worker dies under
-        cluster = client.cluster
-
-        def kill_the_worker_of_member_6():
-            deadline = time.monotonic() + 30
-            while not list(log.glob("start-6-*")) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            pid = int(next(log.glob("start-6-*")).name.split("-")[2])
-            for nanny in list(cluster.workers.values()):
-                if nanny.process is not None and nanny.process.pid == pid:
-                    client.sync(nanny.kill, timeout=0.5)  # 0.4 s, then SIGKILL
-
-        killer = threading.Thread(target=kill_the_worker_of_member_6)
-        killer.start()
         summary = ensemble.run(
             helpers.counted, records, tmp_path / "f.zarr", client=client, chunk=1
         )
-        killer.join()
     finally:
-        close(client)
+        killer.join()
+        client.wait_for_workers(2, timeout=60)
     failing = [s for s in range(16) if s % 5 == 3]
     errors = ensemble.open(tmp_path / "f.zarr").error.values
     assert (summary.done, summary.failed) == (16 - len(failing), len(failing)), errors
