@@ -60,7 +60,8 @@ def local_client(workers: int | None = None, threads: int | None = None) -> Any:
     Parameters
     ----------
     workers, threads : int, optional
-        See :func:`sizing`.
+        Worker processes and threads per worker; by default one single-threaded worker per
+        core (``workers * threads`` equal to the cores when only one is given).
 
     Returns
     -------
@@ -70,15 +71,18 @@ def local_client(workers: int | None = None, threads: int | None = None) -> Any:
     distributed = require("dask.distributed")
     workers, threads = sizing(workers, threads)
     env = {"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
-    cluster = distributed.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=threads,
-        processes=True,
-        env=env,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": ":0"},  # no dashboard; any free port for /health
-        silence_logs=logging.ERROR,
-    )
+    # No dashboard, so nobody reads the workers' statistical profiler (a stack sample of every
+    # thread each 10 ms): off. The nannies pass this configuration on to the workers.
+    with require("dask").config.set({"distributed.worker.profile.enabled": False}):
+        cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=threads,
+            processes=True,
+            env=env,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},  # any free port for /health
+            silence_logs=logging.ERROR,
+        )
     client = distributed.Client(cluster)
     client._eulerflow_owns_cluster = True  # close the cluster with the client
     return client
