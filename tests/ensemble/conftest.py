@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import eulerflow as ef
@@ -54,6 +55,17 @@ def counted(p: dict):
     return result
 
 
+def transient(p: dict):
+    """``fokker_planck`` that raises while the file ``p["log"]/fail`` exists, and solves on a
+    32^2 grid for seed 5 (a result that does not fit the store)."""
+    if (Path(p["log"]) / "fail").exists() and p["seed"] % 2:
+        raise MemoryError(f"out of memory at seed {p['seed']}")
+    if p["seed"] == 5:
+        grid = ef.Grid((32, 32), ((-3.0, 3.0), (-3.0, 3.0)))
+        return ef.solve_fokker_planck(np.ones(grid.shape) / 36, grid, None, 0.01, progress=False)
+    return fokker_planck(p)
+
+
 def count(log: Path, what: str) -> dict[int, int]:
     """``{seed: number of files}`` of kind ``what`` ("start" or "done") in ``log``."""
     out: dict[int, int] = {}
@@ -84,7 +96,12 @@ def client():
 def helpers() -> SimpleNamespace:
     """The solve functions and member lists above."""
     return SimpleNamespace(
-        fokker_planck=fokker_planck, counted=counted, count=count, members=members, grid=GRID
+        fokker_planck=fokker_planck,
+        counted=counted,
+        transient=transient,
+        count=count,
+        members=members,
+        grid=GRID,
     )
 
 

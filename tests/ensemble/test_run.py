@@ -134,6 +134,26 @@ def test_damaged_flags_are_solved_again(client, helpers, tmp_path):
     assert ensemble.validate(store).damaged == ["rho[1]"]
 
 
+def test_retry_failed_and_results_that_do_not_fit(client, helpers, tmp_path, log):
+    """Members that failed for a passing reason are solved again with retry_failed=True; a
+    member whose result has another grid than the first member's is recorded as failed."""
+    store = tmp_path / "t.zarr"
+    records = helpers.members(6, log=log)
+    (log / "fail").touch()
+    first = ensemble.run(helpers.transient, records, store, client=client, chunk=2)
+    ds = ensemble.open(store)
+    assert (first.done, first.failed) == (3, 3)
+    assert "MemoryError: out of memory at seed 1" in str(ds.error[1].values)
+    (log / "fail").unlink()
+    assert ensemble.run(helpers.transient, records, store, client=client).solved == 0
+    again = ensemble.run(helpers.transient, records, store, client=client, retry_failed=True)
+    assert (again.solved, again.done, again.failed) == (3, 5, 1)
+    ds = ensemble.open(store)
+    np.testing.assert_array_equal(ds.rho[3].values, helpers.fokker_planck(records[3]).rho)
+    assert "does not fit the store: its grid differs" in str(ds.error[5].values)
+    assert ensemble.validate(store).ok
+
+
 # -- bad input ----------------------------------------------------------------------------------
 def test_unpicklable_solve_is_refused_before_anything_starts(helpers, tmp_path):
     lock = threading.Lock()
