@@ -128,13 +128,13 @@ class EnsembleStore:
                 "title": "eulerflow ensemble",
                 "source": f"eulerflow {__version__}",
                 "history": f"{now} created by eulerflow.ensemble.run",
-                "eulerflow_ensemble": LAYOUT_VERSION,
                 "eulerflow_version": __version__,
                 "fingerprint": fingerprint,
                 "solve": solve_name,
                 "n_members": n,
                 "chunk": int(chunk),
                 "token": uuid.uuid4().hex,
+                "parameters": list(columns),
             }
         )
         member = group.create_array(
@@ -150,6 +150,7 @@ class EnsembleStore:
         for name, dtype in BASE_META.items():
             _meta_array(group, name, n, (), np.empty((), dtype=dtype))
         _describe_base(group)
+        group.attrs["eulerflow_ensemble"] = LAYOUT_VERSION  # last: the store is complete
         self = cls(group)
         self.load_meta()
         return self
@@ -168,13 +169,16 @@ class EnsembleStore:
             return None
         try:
             group = zarr.open_group(store, mode=mode)
-        except (
-            FileNotFoundError,
-            zarr.errors.GroupNotFoundError,
-            zarr.errors.NodeTypeValidationError,
-        ):
-            if isinstance(store, str) and Path(store).is_dir() and not any(Path(store).iterdir()):
-                return None
+        except zarr.errors.GroupNotFoundError:
+            if not isinstance(store, str) or (
+                Path(store).is_dir() and not any(Path(store).iterdir())
+            ):
+                return None  # nothing there
+            raise ValueError(
+                f"store {store!r} holds something that is not a Zarr group; choose another "
+                "store, or pass overwrite=True to replace it"
+            ) from None
+        except (OSError, zarr.errors.BaseZarrError, zarr.errors.NodeTypeValidationError):
             raise ValueError(
                 f"store {store!r} holds something that is not a Zarr group; choose another "
                 "store, or pass overwrite=True to replace it"
@@ -182,7 +186,8 @@ class EnsembleStore:
         if group.attrs.get("eulerflow_ensemble") != LAYOUT_VERSION:
             raise ValueError(
                 f"store {store!r} is not an eulerflow ensemble (layout version "
-                f"{LAYOUT_VERSION}); choose another store, or pass overwrite=True to replace it"
+                f"{LAYOUT_VERSION}), or its creation was interrupted; choose another store, or "
+                "pass overwrite=True to replace it"
             )
         return cls(group)
 
@@ -252,9 +257,10 @@ class EnsembleStore:
         return {name: fill for name, (_, _, fill) in self._layout_shapes()[0].items()}
 
     def add_layout(self, output: MemberOutput) -> None:
-        """Lay out the results' arrays from the first solved member."""
+        """Lay out the results' arrays from the first solved member (over the remains of an
+        interrupted layout, if any)."""
         group, n = self.group, self.n
-        taken = set(group.array_keys())
+        taken = {*_RESERVED, *group.attrs["parameters"]}
         names = [*output.coords, *output.fields, *output.small]
         clash = taken & set(names)
         if clash:
@@ -265,7 +271,7 @@ class EnsembleStore:
         for name, (dims, values, attrs) in output.coords.items():
             array = group.create_array(
                 name, shape=values.shape, dtype=_zarr_dtype(values), dimension_names=dims,
-                compressors=_codecs(),
+                compressors=_codecs(), overwrite=True,
             )  # fmt: skip
             array[...] = values
             array.attrs.update(attrs | _axis_attrs(name))
@@ -273,7 +279,7 @@ class EnsembleStore:
             array = group.create_array(
                 name, shape=(n, *values.shape), chunks=(self.chunk, *values.shape),
                 dtype=values.dtype, fill_value=_fill(values.dtype),
-                dimension_names=("member", *dims), compressors=_codecs(),
+                dimension_names=("member", *dims), compressors=_codecs(), overwrite=True,
             )  # fmt: skip
             array.attrs["long_name"] = f"{name} of each member"
         for name, (dims, values) in output.small.items():
@@ -370,9 +376,11 @@ def _meta_array(
     array = group.create_array(
         name, shape=(n, *values.shape), chunks=(min(n, META_CHUNK), *values.shape), dtype=dtype,
         fill_value=fill, dimension_names=("member", *dims), compressors=_codecs(),
+        overwrite=True,
     )  # fmt: skip
-    if register:
-        group.attrs["meta"] = [*group.attrs.get("meta", []), name]
+    registered = group.attrs.get("meta", [])
+    if register and name not in registered:
+        group.attrs["meta"] = [*registered, name]
     return array
 
 
