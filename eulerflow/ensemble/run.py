@@ -179,7 +179,8 @@ def run(
                 f"chunk={chunk} differs from the store's chunk {existing.chunk}; omit chunk to "
                 "continue this ensemble (or overwrite=True to start again)"
             )
-    if isinstance(client, str):
+    connected = isinstance(client, str)  # a client made here is closed here
+    if connected:
         client = clusters.connect(client)
     own = client is None
     if own:
@@ -200,6 +201,8 @@ def run(
     finally:
         if own:
             clusters.close(client)
+        elif connected:
+            client.close()
 
 
 def _check_solve(solve: Any) -> str:

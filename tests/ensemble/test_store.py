@@ -39,7 +39,8 @@ def test_names_and_store_objects(client, helpers, tmp_path):
     with pytest.raises(ValueError, match="MemoryStore"):
         ensemble.run(helpers.fokker_planck, records, zarr.storage.MemoryStore())
     local = zarr.storage.LocalStore(tmp_path / "l.zarr")
-    summary = ensemble.run(helpers.fokker_planck, helpers.members(3), local, client=client)
+    address = client.scheduler.address  # a scheduler address: connected, and closed after
+    summary = ensemble.run(helpers.fokker_planck, helpers.members(3), local, client=address)
     assert summary.done == 3 and ensemble.open(local).rho.shape[0] == 3
     with pytest.raises(TypeError, match="store must be a path or a Zarr store"):
         ensemble.run(helpers.fokker_planck, records, 42)
