@@ -382,3 +382,46 @@ def test_step_budget_stops_with_status_one_and_the_state_reached():
     assert sol.status == 1 and "max_steps=100" in sol.message and sol.n_steps == 100
     assert 0 < sol.t[-1] < 1 and sol.t.size == 2
     np.testing.assert_allclose(sol.mass, sol.mass[0], rtol=1e-13)
+
+
+def test_error_controlled_steps_have_third_order_and_follow_rtol():
+    """With ``rtol`` the embedded SSP-RK3 estimate shortens the steps below the CFL bound: the
+    time error (against a run at ``cfl = 0.005``) falls like ``n_steps^-3`` and stays within a
+    factor 3 of ``rtol`` over three decades."""
+    grid = ef.Grid(32, (0, 1), periodic=True)
+    rho0 = 1 + 0.5 * np.sin(2 * np.pi * grid.centers[0])
+
+    def velocity(t, x):
+        return (1.0 + 0.5 * np.cos(2 * np.pi * x),)
+
+    def run(**kwargs):
+        return ef.solve_continuity(
+            rho0, grid, velocity, 1.0, steady=True, limiter="none", progress=False, **kwargs
+        )
+
+    reference = run(cfl=0.005).rho[-1]
+    rtols = np.array([1e-5, 1e-6, 1e-7, 1e-8])
+    errors, steps = [], []
+    for rtol in rtols:
+        sol = run(rtol=rtol, atol=0.0)
+        errors.append(np.abs(sol.rho[-1] - reference).sum() / np.abs(reference).sum())
+        steps.append(sol.n_steps)
+        assert sol.parameters["rtol"] == rtol
+    slope = -np.polyfit(np.log(steps), np.log(errors), 1)[0]
+    assert abs(slope - 3) < 0.3, (slope, steps, errors)
+    ratio = np.array(errors) / rtols
+    assert np.all((ratio > 1 / 3) & (ratio < 3)), ratio
+    assert run().n_steps < steps[0]  # the default: the CFL bound alone
+
+
+def test_tolerances_are_checked():
+    grid = ef.Grid(16, (0, 1), periodic=True)
+    rho0 = np.ones(16)
+
+    def velocity(t, x):
+        return (1.0 + 0 * x,)
+
+    with pytest.raises(ValueError, match="rtol"):
+        ef.solve_continuity(rho0, grid, velocity, 1.0, rtol=0.0)
+    with pytest.raises(ValueError, match="ssprk2' or 'ssprk3"):
+        ef.solve_continuity(rho0, grid, velocity, 1.0, stepper="ssprk1", rtol=1e-3)
