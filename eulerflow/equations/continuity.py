@@ -71,7 +71,7 @@ def solve_continuity(
         cell (the positivity bounds). Default: 80% of the bound.
     rtol, atol : float, optional
         Error-controlled steps below the CFL bound: the embedded SSP-RK estimate
-        (``ssprk2``/``ssprk3``, :data:`eulerflow.schemes.ssp.EMBEDDED_ERROR`) keeps the local
+        (``ssprk2``/``ssprk3``, ``eulerflow.schemes.ssp.EMBEDDED_ERROR``) keeps the local
         error under ``atol + rtol |rho|`` (aggregated in L1; ``scipy.integrate.solve_ivp``
         convention; ``rtol`` defaults to 1e-3 when only ``atol`` is given, ``atol`` to
         ``1e-3 rtol max|rho0|``). Without them (default) the step is the CFL bound alone, whose

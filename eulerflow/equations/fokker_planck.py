@@ -30,18 +30,18 @@ Time:
 Steps. Without ``dt``, BDF2 and implicit Euler choose their steps by a local error estimate
 (:class:`~eulerflow.equations.fokker_planck_implicit.ErrorControlledSteps`: the corrector
 against an explicit predictor of the same order), with local tolerances set so that the global
-relative L1 time error is about ``rtol`` (default :func:`default_rtol`: ``2e-4 (256 / n)^2``
-for ``n`` cells along the longest axis, below the spatial error of the grid on the standard
-problems). A step size that changes by less than 30 % reuses the nearest LU factorisation
-(a few sweeps of the simplified Newton iteration), and the step grows only fourfold at once, so
-that a run needs few factorisations. With ``dt`` (and always for Crank-Nicolson, default
-``t_final / 200``) the steps are uniform inside each interval between snapshot times (step
-``k`` starts at ``start + k * step``: times are not accumulated), BDF2 starts with one
-implicit-Euler step and uses the variable-step formula with the step ratio
-``w = dt_n / dt_{n-1}`` across intervals. Explicit steppers take the positivity bound times
-``cfl`` (their time error is then far below the spatial one); with ``rtol``/``atol`` an
-embedded SSP pair shortens the steps further when the tolerance asks for it. Accepted and
-rejected steps, factorisations and solves are in ``sol.n_steps`` and ``sol.diagnostics``.
+relative L1 time error is about ``rtol`` (default :func:`default_rtol` of this module: ``2e-4
+(256 / n)^2`` for ``n`` cells along the longest axis, below the spatial error of the grid on the
+standard problems). A step size that changes by less than 30 % reuses the nearest LU
+factorisation (a few sweeps of the simplified Newton iteration), and the step grows only
+fourfold at once, so that a run needs few factorisations. With ``dt`` (and always for
+Crank-Nicolson, default ``t_final / 200``) the steps are uniform inside each interval between
+snapshot times (step ``k`` starts at ``start + k * step``: times are not accumulated), BDF2
+starts with one implicit-Euler step and uses the variable-step formula with the step ratio ``w =
+dt_n / dt_{n-1}`` across intervals. Explicit steppers take the positivity bound times ``cfl``
+(their time error is then far below the spatial one); with ``rtol``/``atol`` an embedded SSP
+pair shortens the steps further when the tolerance asks for it. Accepted and rejected steps,
+factorisations and solves are in ``sol.n_steps`` and ``sol.diagnostics``.
 
 Properties: mass is conserved to round-off by every method (columns of ``L`` sum to zero);
 explicit steps under the bound and implicit-Euler steps keep ``rho >= 0`` (``I - dt L`` is an
@@ -154,10 +154,11 @@ def solve_fokker_planck(
     rtol, atol : float, optional
         Error-controlled steps (not with ``dt``). ``rtol`` is about the relative L1 error the
         time stepping may add over the run (default for BDF2 and implicit Euler:
-        :func:`default_rtol` of the grid); ``atol`` an absolute floor in the units of ``rho``
-        (default ``1e-3 rtol max|rho0|``), as in ``scipy.integrate.solve_ivp``. Explicit
-        ``ssprk2``/``ssprk3`` runs use them only when given (embedded estimate under the
-        positivity bound); Crank-Nicolson and ``ssprk1`` refuse them.
+        ``2e-4 (256 / n)^2`` for ``n`` cells along the longest axis); ``atol`` an absolute
+        floor in the units of ``rho`` (default ``1e-3 rtol max|rho0|``), as in
+        ``scipy.integrate.solve_ivp``. Explicit ``ssprk2``/``ssprk3`` runs use them only when
+        given (embedded estimate under the positivity bound); Crank-Nicolson and ``ssprk1``
+        refuse them.
     cfl : float, optional
         Explicit only: the fraction ``dt * max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a`` of the
         positivity bound, in ``(0, 1]``; default 0.8.
