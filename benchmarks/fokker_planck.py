@@ -24,6 +24,12 @@ time T) the eulerflow time is interpolated (log time linear in log error) on the
 of all eulerflow runs (those of part 1 and a few on coarser grids), and the ratio
 T / T_eulerflow printed (target >= 5).
 
+Part 4 (``--parts defaults``): ``solve_fokker_planck`` with no stepper, ``dt``, ``cfl`` or
+tolerance argument (error-controlled BDF2 with the grid's default ``rtol``) on
+``--default-sizes``; py-pde's time over eulerflow's at equal error is interpolated on the lower
+envelope of these default runs only (the user picks the grid, nothing else): target >= 10 at
+192^2 and above. Printed beside part 3's best-settings ratio when both parts run.
+
 Run from the repository root::
 
     PYTHONPATH=. python benchmarks/fokker_planck.py                    # about 5 minutes
@@ -51,6 +57,7 @@ S0 = np.array([[0.25, 0.1], [0.1, 0.3]])
 T_FINAL = 1.0
 BOX = 5.0
 TARGET = 5.0
+DEFAULTS_TARGET = 10.0
 
 
 def potential(x, y):
@@ -63,11 +70,15 @@ def ef_grid(n: int) -> ef.Grid:
 
 
 # -- eulerflow ------------------------------------------------------------------------------------
-def run_eulerflow(n: int, stepper: str, dt: float | None, backend: str) -> dict:
+def run_eulerflow(n: int, stepper: str, dt: float | None, backend: str, defaults=False) -> dict:
+    """One run; ``defaults=True``: no ``stepper``/``dt``/``cfl`` passed at all."""
     grid = ef_grid(n)
     rho0 = ornstein_uhlenbeck(grid, 0.0, A, CENTRE, EPS, M0, S0)
     exact = ornstein_uhlenbeck(grid, T_FINAL, A, CENTRE, EPS, M0, S0)
-    kwargs = {"dt": dt} if dt is not None else {"cfl": 1.0}
+    if defaults:
+        kwargs = {}
+    else:
+        kwargs = {"stepper": stepper, **({"dt": dt} if dt is not None else {"cfl": 1.0})}
     start = time.perf_counter()
     sol = ef.solve_fokker_planck(
         rho0,
@@ -75,7 +86,6 @@ def run_eulerflow(n: int, stepper: str, dt: float | None, backend: str) -> dict:
         t_final=T_FINAL,
         potential=potential,
         diffusion=EPS,
-        stepper=stepper,
         backend=backend,
         progress=False,
         **kwargs,
@@ -85,12 +95,13 @@ def run_eulerflow(n: int, stepper: str, dt: float | None, backend: str) -> dict:
     return {
         "tool": "eulerflow",
         "n": n,
-        "method": stepper,
+        "method": "defaults" if defaults else stepper,
         "dt": sol.diagnostics["dt_max"],
         "steps": sol.n_steps,
         "error": error,
         "time": wall,
-        "extra": f"{sol.diagnostics['n_factorizations']} LU",
+        "extra": f"{sol.diagnostics['n_factorizations']} LU"
+        + (f", rtol {sol.parameters['rtol']:.2g}" if defaults else ""),
     }
 
 
@@ -188,6 +199,16 @@ def main() -> None:
         help="coarser eulerflow grids (ssprk1, and BDF2 / Crank-Nicolson with dt = 0.025) that "
         "complete the error-time envelope, so that large errors are not compared with fine grids",
     )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["methods", "defaults"],
+        help="methods: every method and step (parts 1 and 3); defaults: eulerflow's default "
+        "arguments on --default-sizes (part 4); py-pde (part 2) runs with either",
+    )
+    parser.add_argument(
+        "--default-sizes", type=int, nargs="+", default=[96, 128, 192, 256, 384, 512]
+    )
     parser.add_argument("--backend", default="numba")
     parser.add_argument(
         "--threads",
@@ -215,10 +236,13 @@ def main() -> None:
     )
     run_eulerflow(32, "bdf2", 0.1, args.backend)  # warm-up: Numba JIT of the kernels
     run_eulerflow(32, "ssprk3", None, args.backend)
+    run_eulerflow(32, "", None, args.backend, defaults=True)  # the error-controlled path
 
     rows = []
-    print("\n== eulerflow: every method on the benchmark grids ==")
-    for n in args.sizes:
+    methods = "methods" in args.parts
+    if methods:
+        print("\n== eulerflow: every method on the benchmark grids ==")
+    for n in args.sizes if methods else []:
         for method in ("bdf2", "crank-nicolson", "implicit-euler"):
             for dt in args.dts:
                 rows.append(run_eulerflow(n, method, dt, args.backend))
@@ -227,8 +251,9 @@ def main() -> None:
             rows.append(run_eulerflow(n, method, None, args.backend))
             print_rows(rows[-1:])
 
-    print("\n== eulerflow: coarser grids (for the equal-error envelope) ==")
-    for n in args.envelope_sizes:
+    if methods:
+        print("\n== eulerflow: coarser grids (for the equal-error envelope) ==")
+    for n in args.envelope_sizes if methods else []:
         for method, dt in (("ssprk1", None), ("crank-nicolson", 0.025), ("bdf2", 0.025)):
             rows.append(run_eulerflow(n, method, dt, args.backend))
             print_rows(rows[-1:])
@@ -245,12 +270,26 @@ def main() -> None:
     except ImportError as err:
         print(f"py-pde: skipped: {err}")
 
+    default_rows = []
+    if "defaults" in args.parts:
+        print("\n== eulerflow with its default arguments (error-controlled BDF2) ==")
+        for n in args.default_sizes:
+            default_rows.append(run_eulerflow(n, "", None, args.backend, defaults=True))
+            print_rows(default_rows[-1:])
+
     print(f"\nload average at the end: {os.getloadavg()}")
     print("\n== all runs ==")
-    print_rows(rows + pde_rows)
+    print_rows(rows + pde_rows + default_rows)
+    if methods:
+        print("\n== time to reach the same L1 error (eulerflow: its best method at each error) ==")
+        compare(lower_envelope(rows), pde_rows, TARGET)
+    if default_rows:
+        print("\n== time to reach the same L1 error (eulerflow: default arguments, grid chosen) ==")
+        compare(lower_envelope(default_rows), pde_rows, DEFAULTS_TARGET)
 
-    print("\n== time to reach the same L1 error (eulerflow: its best method at each error) ==")
-    front = lower_envelope(rows)
+
+def compare(front, pde_rows, target: float) -> None:
+    """Print py-pde's time over eulerflow's at each py-pde run's error."""
     print(
         "eulerflow envelope: "
         + ", ".join(
@@ -260,7 +299,7 @@ def main() -> None:
     )
     print(
         f"{'L1 error':>10s} {'py-pde s':>9s} {'eulerflow s':>12s} {'ratio':>7s}  (target >= "
-        f"{TARGET:g})"
+        f"{target:g})"
     )
     for r in pde_rows:
         t_ef = time_to_reach(front, r["error"])

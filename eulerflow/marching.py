@@ -35,7 +35,8 @@ from .exceptions import StepBudgetWarning, UnstableSolutionError
 from .grid import Grid
 from .progress import progress_bar
 from .results import Solution
-from .schemes.ssp import Stage
+from .schemes.ssp import EMBEDDED_ERROR, ORDER, Stage, ssp_name
+from .schemes.step_control import ErrorControl, check_tolerances
 
 DEFAULT_MAX_STEPS = 1_000_000
 """Step budget of a run when ``max_steps=None``: far above any ordinary run, far below a run of
@@ -46,6 +47,10 @@ SNAP_FRACTION = 1e-9
 before a snapshot time lands on it: the rest is round-off, not a step to take."""
 SNAP_ULPS = 8
 
+MAX_REJECTIONS = 50
+"""An error-controlled run stops with :class:`~eulerflow.UnstableSolutionError` after this many
+rejected steps in a row (each shrinks the step by at least the controller's safety factor)."""
+
 
 class Integrator(Protocol):
     """The time integration of one solver, as :func:`solve_in_time` drives it."""
@@ -54,7 +59,9 @@ class Integrator(Protocol):
         """Largest stable step from ``t`` (``inf``: nothing moves)."""
 
     def advance(self, state, t: float, dt: float):
-        """One step from ``t`` to ``t + dt``; returns the new state (may update in place)."""
+        """One step from ``t`` to ``t + dt``; returns the new state (may update in place), or
+        ``None`` when an error-controlled step is rejected (``state`` untouched; the next
+        :meth:`max_step` then proposes a shorter step)."""
 
     def summary(self) -> dict[str, Any]:
         """Scalar diagnostics of the whole run (rejected steps, factorisations...)."""
@@ -122,6 +129,94 @@ def ssp_step(
     return True
 
 
+class EmbeddedErrorControl:
+    """Step control of an explicit SSP run by the embedded estimate of
+    :data:`eulerflow.schemes.ssp.EMBEDDED_ERROR`, under the solver's stability bound.
+
+    Use: ``dt = control.limit(stable)`` as the integrator's ``max_step``; before the step
+    :meth:`save` the state, after it :meth:`accept` (which restores the saved state and returns
+    ``False`` when the step is rejected).
+
+    Parameters
+    ----------
+    stepper : str
+        ``"ssprk2"`` or ``"ssprk3"`` (``"ssprk1"`` has no embedded method: ``ValueError``).
+    rtol, atol : float
+        Tolerances (:mod:`eulerflow.schemes.step_control`); ``atol=None`` is ``rtol`` times
+        ``atol_scale``.
+    atol_scale : float
+        The size of the state (for example ``max |rho0|``) that a relative default ``atol``
+        refers to.
+    xp : module
+        The array module of the state.
+    """
+
+    error_controlled = True
+
+    def __init__(self, stepper: str, rtol, atol, atol_scale: float, xp) -> None:
+        name = ssp_name(stepper)
+        if name not in EMBEDDED_ERROR:
+            raise ValueError(
+                f"rtol/atol need an embedded error estimate, which stepper={stepper!r} does "
+                "not have: use 'ssprk2' or 'ssprk3', or leave rtol and atol out"
+            )
+        rtol, atol = check_tolerances(rtol, atol)
+        if atol is None:
+            atol = ATOL_FRACTION * rtol * atol_scale
+        self.weights = EMBEDDED_ERROR[name]
+        self.control = ErrorControl(rtol, atol, ORDER[name])
+        self.xp = xp
+        self.h = math.inf
+        self._saved = None
+        self.rtol, self.atol = rtol, atol
+
+    @classmethod
+    def optional(cls, stepper: str, rtol, atol, state, xp) -> EmbeddedErrorControl | None:
+        """The control of an explicit run given ``rtol``/``atol`` (``None`` when both are
+        ``None``: steps set by the stability bound alone). A missing ``rtol`` is ``1e-3``;
+        the default ``atol`` refers to ``max |state|``."""
+        if rtol is None and atol is None:
+            return None
+        scale = float(xp.abs(state).max())
+        return cls(stepper, 1e-3 if rtol is None else rtol, atol, scale, xp)
+
+    def reject(self, state, dt: float) -> None:
+        """Restore the saved state after a step that failed for another reason (a stage that
+        broke a stability bound); the next try is half as long."""
+        state[...] = self._saved
+        self.h = 0.5 * dt
+
+    def limit(self, stable: float) -> float:
+        """The step to try: the controller's proposal, at most ``stable``."""
+        return min(stable, self.h)
+
+    def save(self, state) -> None:
+        """Keep ``u^n`` (for the estimate and to restore a rejected step)."""
+        if self._saved is None:
+            self._saved = self.xp.empty_like(state)
+        self._saved[...] = state
+
+    def accept(self, state, buffers, dt: float) -> bool:
+        """Judge the step just taken in place (``state`` = ``u^(s)``, ``buffers`` as
+        :func:`ssp_step` left them); a rejected step restores ``u^n``."""
+        stages = [self._saved, buffers[0], buffers[1], state][: len(self.weights) - 1]
+        stages.append(state)
+        error = sum(w * u for w, u in zip(self.weights, stages, strict=True) if w != 0)
+        err = self.control.norm(error, self._saved, state, self.xp)
+        self.h = dt * self.control.factor(err)
+        if err > 1:
+            state[...] = self._saved
+            return False
+        return True
+
+    def settings(self) -> dict:
+        return {"rtol": self.rtol, "atol": self.atol}
+
+
+ATOL_FRACTION = 1e-3
+"""A default ``atol`` is this fraction of ``rtol`` times the size of the initial state."""
+
+
 def _add(t: float, carry: float, dt: float) -> tuple[float, float]:
     """``(t + carry) + dt`` as a new pair ``(t, carry)``: ``t`` is the elapsed time rounded to
     the nearest float and ``carry`` the round-off it leaves (a two-sum), so ``t`` stays within an
@@ -143,6 +238,7 @@ class MarchRecord:
     snapshots: list = field(default_factory=list)
     times: list = field(default_factory=list)
     n_steps: int = 0
+    n_rejected: int = 0
     dt_min: float = math.inf
     dt_max: float = 0.0
     wall_time: float = 0.0
@@ -160,6 +256,7 @@ def march(
     description: str = "",
     max_steps: int | None = None,
     callback: Callable[[float, object], object] | None = None,
+    error_controlled: bool = False,
 ) -> MarchRecord:
     """Advance ``state`` from ``t = 0`` through all snapshot ``times``.
 
@@ -190,13 +287,18 @@ def march(
         says why.
     callback : callable ``(t, state)``, optional
         Called after every step.
+    error_controlled : bool
+        ``max_step`` proposes error-controlled steps (which may be rejected and grow): the
+        first one says nothing about the length of the run, so the up-front budget estimate is
+        skipped (the budget itself still holds).
     """
     budget = check_max_steps(max_steps)
     record = MarchRecord()
     t_final = float(times[-1])
     start = time.perf_counter()
     t, carry = 0.0, 0.0  # the elapsed time is t + carry (compensated sum of the steps)
-    estimated = False
+    estimated = error_controlled
+    rejections = 0  # rejected steps in a row
     with progress_bar(
         t_final,
         progress,
@@ -221,7 +323,18 @@ def march(
                 dt = min(stable, (target - t) - carry)
                 if not dt > 0:
                     raise UnstableSolutionError(f"time step collapsed to {dt!r} at t={t:.6g}")
-                state = advance(state, t, dt)
+                advanced = advance(state, t, dt)
+                if advanced is None:
+                    record.n_rejected += 1
+                    rejections += 1
+                    if rejections > MAX_REJECTIONS:
+                        raise UnstableSolutionError(
+                            f"{rejections} steps in a row were rejected by the error control "
+                            f"at t={t:.6g} (last dt={dt:.3g}): the solution is not smooth "
+                            "enough for the tolerance; loosen rtol/atol or give a fixed dt"
+                        )
+                    continue
+                state, rejections = advanced, 0
                 t_old = t
                 t, carry = _add(t, carry, dt)
                 if (target - t) - carry <= SNAP_FRACTION * dt + resolution:
@@ -335,7 +448,11 @@ def solve_in_time(
             snapshots = snapshots[::-1]
             t = terminal_time - solved[::-1]
             diagnostics = {name: values[::-1] for name, values in diagnostics.items()}
-        steps = {"dt_min": marched.dt_min, "dt_max": marched.dt_max}
+        steps = {
+            "dt_min": marched.dt_min,
+            "dt_max": marched.dt_max,
+            "n_rejected": marched.n_rejected,
+        }
         return Solution(
             t=t,
             values=stack_like(snapshots, like=like),
@@ -363,6 +480,7 @@ def solve_in_time(
             equation,
             max_steps,
             callback,
+            getattr(integrator, "error_controlled", False),
         )
     except UnstableSolutionError as err:
         if getattr(err, "record", None) is not None:

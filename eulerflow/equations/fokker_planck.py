@@ -27,14 +27,21 @@ Time:
   with device triangular solves on the GPU; four factorisations are kept, the least recently
   used evicted); a time-dependent drift is reassembled and refactorised at every step.
 
-Steps are uniform inside each interval between snapshot times (the interval is divided into
-``ceil(length / dt)`` equal steps, step ``k`` starting at ``start + k * step``: times are not
-accumulated, so they do not drift), so snapshot times are hit exactly. BDF2 starts with one
-implicit-Euler step (its local error ``O(dt^2)`` keeps the global order two, and it damps rough
-initial data); across snapshot intervals with different step sizes it uses the variable-step
-BDF2 formula with the step ratio ``w = dt_n / dt_{n-1}``,
-``((1 + 2w)/(1 + w)) rho^{n+1} - (1 + w) rho^n + (w^2/(1 + w)) rho^{n-1} = dt_n L rho^{n+1}``,
-and restarts with an implicit-Euler step when ``w > 2`` (zero stability needs ``w < 1 + sqrt 2``).
+Steps. Without ``dt``, BDF2 and implicit Euler choose their steps by a local error estimate
+(:class:`~eulerflow.equations.fokker_planck_implicit.ErrorControlledSteps`: the corrector
+against an explicit predictor of the same order), with local tolerances set so that the global
+relative L1 time error is about ``rtol`` (default :func:`default_rtol` of this module: ``2e-4
+(256 / n)^2`` for ``n`` cells along the longest axis, below the spatial error of the grid on the
+standard problems). A step size that changes by less than 30 % reuses the nearest LU
+factorisation (a few sweeps of the simplified Newton iteration), and the step grows only
+fourfold at once, so that a run needs few factorisations. With ``dt`` (and always for
+Crank-Nicolson, default ``t_final / 200``) the steps are uniform inside each interval between
+snapshot times (step ``k`` starts at ``start + k * step``: times are not accumulated), BDF2
+starts with one implicit-Euler step and uses the variable-step formula with the step ratio ``w =
+dt_n / dt_{n-1}`` across intervals. Explicit steppers take the positivity bound times ``cfl``
+(their time error is then far below the spatial one); with ``rtol``/``atol`` an embedded SSP
+pair shortens the steps further when the tolerance asks for it. Accepted and rejected steps,
+factorisations and solves are in ``sol.n_steps`` and ``sol.diagnostics``.
 
 Properties: mass is conserved to round-off by every method (columns of ``L`` sum to zero);
 explicit steps under the bound and implicit-Euler steps keep ``rho >= 0`` (``I - dt L`` is an
@@ -52,7 +59,7 @@ import numpy as np
 from ..backends import Backend, get_backend
 from ..checks import as_density, cell_values, check_grid, negative_or_nonfinite, positive_number
 from ..grid import Grid
-from ..marching import snapshot_times, solve_in_time, ssp_step
+from ..marching import ATOL_FRACTION, EmbeddedErrorControl, snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
 from ..schemes.choices import lookup
 from ..schemes.scharfetter_gummel import (
@@ -64,14 +71,32 @@ from ..schemes.scharfetter_gummel import (
     zero_wall_faces,
 )
 from ..schemes.ssp import STEPPER_ALIASES, ssp_stages
+from ..schemes.step_control import check_tolerances
 from .face_velocity import FaceVelocity
+from .fokker_planck_implicit import ErrorControlledSteps, FixedSteps
 
 IMPLICIT_STEPPERS = ("bdf2", "crank-nicolson", "implicit-euler")
 EXPLICIT_STEPPERS = ("ssprk3", "ssprk2", "ssprk1")
 DEFAULT_IMPLICIT_STEPS = 200
-"""Without ``dt``, an implicit run takes ``t_final / DEFAULT_IMPLICIT_STEPS`` as its step."""
+"""Without ``dt``, a Crank-Nicolson run takes ``t_final / DEFAULT_IMPLICIT_STEPS`` as its step."""
+RTOL_AT_256 = 2e-4
+"""The default ``rtol`` (about the relative L1 time error of the run) on a grid of 256 cells
+along its longest axis: below the spatial error on the Ornstein-Uhlenbeck benchmark."""
+
+
+def default_rtol(grid: Grid) -> float:
+    """The default ``rtol`` of an error-controlled implicit run on ``grid``.
+
+    ``RTOL_AT_256 (256 / n)^2`` for ``n`` cells along the longest axis, within
+    ``[1e-8, 1e-2]``: the spatial error of the scheme falls like ``n^-2``, and the time error
+    of an error-controlled run is about ``rtol``, so the time error stays below the spatial one
+    on every grid as it was measured to at 256 cells.
+    """
+    n = max(grid.shape)
+    return float(min(1e-2, max(1e-8, RTOL_AT_256 * (256.0 / n) ** 2)))
+
+
 DEFAULT_CFL = 0.8
-_MAX_FACTORIZATIONS = 4
 
 
 def solve_fokker_planck(
@@ -85,6 +110,8 @@ def solve_fokker_planck(
     t_eval: Sequence[float] | None = None,
     stepper: str = "bdf2",
     dt: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
     cfl: float | None = None,
     steady: bool = False,
     max_steps: int | None = None,
@@ -119,10 +146,19 @@ def solve_fokker_planck(
         Implicit ``"bdf2"``, ``"crank-nicolson"``, ``"implicit-euler"``, or explicit
         ``"ssprk3"``, ``"ssprk2"``, ``"ssprk1"`` (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
     dt : float, optional
-        Implicit: the step (default ``t_final / 200``), shortened so that every snapshot
-        interval holds a whole number of equal steps. Explicit: the largest step, which must
-        satisfy the positivity bound (otherwise a ``ValueError`` says the largest stable value);
-        by default the bound times ``cfl``.
+        Fixed steps. Implicit: the step, shortened so that every snapshot interval holds a whole
+        number of equal steps (default: error-controlled steps for BDF2 and implicit Euler,
+        ``t_final / 200`` for Crank-Nicolson). Explicit: the largest step, which must satisfy
+        the positivity bound (otherwise a ``ValueError`` says the largest stable value); by
+        default the bound times ``cfl``.
+    rtol, atol : float, optional
+        Error-controlled steps (not with ``dt``). ``rtol`` is about the relative L1 error the
+        time stepping may add over the run (default for BDF2 and implicit Euler:
+        ``2e-4 (256 / n)^2`` for ``n`` cells along the longest axis); ``atol`` an absolute
+        floor in the units of ``rho`` (default ``1e-3 rtol max|rho0|``), as in
+        ``scipy.integrate.solve_ivp``. Explicit ``ssprk2``/``ssprk3`` runs use them only when
+        given (embedded estimate under the positivity bound); Crank-Nicolson and ``ssprk1``
+        refuse them.
     cfl : float, optional
         Explicit only: the fraction ``dt * max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a`` of the
         positivity bound, in ``(0, 1]``; default 0.8.
@@ -142,8 +178,9 @@ def solve_fokker_planck(
     -------
     Solution
         ``sol.t``, ``sol.rho`` (snapshots, array type of ``rho0``), ``sol.mass`` and
-        ``sol.diagnostics["min"]`` per snapshot; ``sol.parameters`` records the stepper and
-        ``sol.diagnostics`` the ``dt`` range, the bound and the number of factorisations.
+        ``sol.diagnostics["min"]`` per snapshot; ``sol.parameters`` records the stepper, ``dt``,
+        ``rtol`` and ``atol``, ``sol.n_steps`` the accepted steps and ``sol.diagnostics`` the
+        ``dt`` range, ``n_rejected``, ``n_factorizations`` and ``n_solves``.
 
     Raises
     ------
@@ -165,6 +202,8 @@ def solve_fokker_planck(
        oscillator", IEEE Trans. Electron Devices 16 (1969) 64-77.
     .. [2] J. S. Chang and G. Cooper, "A practical difference scheme for Fokker-Planck
        equations", J. Comput. Phys. 6 (1970) 1-16.
+    .. [3] E. Hairer, S. P. Norsett and G. Wanner, *Solving Ordinary Differential Equations I*,
+       2nd ed., Springer 1993, sections II.4 and III.5 (step size control, variable-step BDF).
 
     Examples
     --------
@@ -186,15 +225,19 @@ def solve_fokker_planck(
     be = get_backend(backend, like=rho0, size=grid.size)
     rho, dtype = as_density(rho0, grid, be, "rho0")
     operator = _Operator(grid, potential, drift, eps, dtype, steady)
+    device = _DeviceWeights(operator, be)
+    if dt is not None and (rtol is not None or atol is not None):
+        raise ValueError("give either dt (fixed steps) or rtol/atol (error control), not both")
     if stepper in EXPLICIT_STEPPERS:
-        integrator = _ExplicitIntegrator(operator, be, stepper, dt, cfl)
+        control = EmbeddedErrorControl.optional(stepper, rtol, atol, rho, be.xp)
+        integrator = _ExplicitIntegrator(operator, device, be, stepper, dt, cfl, control)
     else:
         if cfl is not None:
             raise ValueError(
                 f"cfl applies to the explicit steppers (ssprk1-3) only; stepper={stepper!r} "
-                "takes dt"
+                "takes dt or rtol/atol"
             )
-        integrator = _ImplicitIntegrator(operator, be, stepper, _implicit_dt(dt, t_final), times)
+        integrator = _implicit_integrator(operator, device, be, stepper, dt, rtol, atol, rho, times)
 
     def check(state) -> str | None:
         if integrator.positive:
@@ -236,12 +279,26 @@ def _check_stepper(stepper: str) -> str:
     return lookup(names, stepper, "stepper")
 
 
-def _implicit_dt(dt, t_final: float) -> float:
-    if dt is None:
-        return float(t_final) / DEFAULT_IMPLICIT_STEPS
-    if not (isinstance(dt, int | float | np.floating) and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive number, got {dt!r}")
-    return float(dt)
+def _implicit_integrator(operator, device, be, stepper, dt, rtol, atol, rho, times):
+    """Fixed steps when ``dt`` is given (or for Crank-Nicolson), else error-controlled."""
+    t_final = float(times[-1])
+    if stepper == "crank-nicolson":
+        if rtol is not None or atol is not None:
+            raise ValueError(
+                "stepper='crank-nicolson' runs with fixed steps (dt=...): use 'bdf2' or "
+                "'implicit-euler' for error control with rtol/atol"
+            )
+        if dt is None:
+            dt = t_final / DEFAULT_IMPLICIT_STEPS
+    if dt is not None:
+        if not (isinstance(dt, int | float | np.floating) and math.isfinite(dt) and dt > 0):
+            raise ValueError(f"dt must be a positive number, got {dt!r}")
+        return FixedSteps(operator, device, be, stepper, float(dt), times)
+    rtol = default_rtol(operator.grid) if rtol is None else rtol
+    rtol, atol = check_tolerances(rtol, atol)
+    if atol is None:
+        atol = ATOL_FRACTION * rtol * float(be.xp.abs(rho).max())
+    return ErrorControlledSteps(operator, device, be, stepper, rtol, atol, rho, times)
 
 
 # -- the operator ---------------------------------------------------------------------------------
@@ -329,11 +386,13 @@ class _DeviceWeights:
 class _ExplicitIntegrator:
     positive = True
 
-    def __init__(self, operator: _Operator, be, stepper: str, dt, cfl) -> None:
+    def __init__(self, operator: _Operator, device, be, stepper: str, dt, cfl, control) -> None:
         self.operator = operator
         self.be = be
         self.stages = ssp_stages(stepper)
-        self.device = _DeviceWeights(operator, be)
+        self.device = device
+        self.control = control
+        self.error_controlled = control is not None
         if dt is not None and cfl is not None:
             raise ValueError("give either dt or cfl for an explicit run, not both")
         if dt is not None and not (
@@ -371,7 +430,8 @@ class _ExplicitIntegrator:
             if self._steady_rate is None:
                 self._check_dt(rate, t)
             return self.dt
-        return self.cfl / rate if rate > 0 else np.inf
+        stable = self.cfl / rate if rate > 0 else np.inf
+        return stable if self.control is None else self.control.limit(stable)
 
     def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> None:
         grid = self.operator.grid
@@ -392,125 +452,17 @@ class _ExplicitIntegrator:
     def advance(self, rho_n, t: float, dt: float):
         if self._buffers is None:
             self._buffers = (self.be.xp.empty_like(rho_n), self.be.xp.empty_like(rho_n))
+        if self.control is not None:
+            self.control.save(rho_n)
         ssp_step(self.stages, self._stage, rho_n, t, dt, self._buffers)
+        if self.control is not None and not self.control.accept(rho_n, self._buffers, dt):
+            return None
         return rho_n
 
     def settings(self) -> dict:
-        return {"cfl": self.cfl, "dt": self.dt}
+        control = {"rtol": None, "atol": None} if self.control is None else self.control.settings()
+        return {"cfl": self.cfl, "dt": self.dt, **control}
 
     def summary(self) -> dict:
         bound = self._steady_rate
         return {"dt_bound": np.nan if not bound else 1.0 / bound, "n_factorizations": 0}
-
-
-# -- implicit: implicit Euler, Crank-Nicolson, BDF2 -----------------------------------------------
-class _ImplicitIntegrator:
-    def __init__(self, operator: _Operator, be, stepper: str, dt: float, times) -> None:
-        self.operator = operator
-        self.be = be
-        self.stepper = stepper
-        self.positive = stepper == "implicit-euler"
-        self.device = _DeviceWeights(operator, be)
-        # Uniform steps inside each snapshot interval: step k of interval i runs from
-        # starts[i] + k * steps[i] to starts[i] + (k + 1) * steps[i] (the last one to times[i]),
-        # computed from (i, k), never accumulated, so that no round-off drift creeps in.
-        starts = np.concatenate(([0.0], times[:-1]))
-        lengths = times - starts
-        counts = np.where(lengths > 0, np.maximum(np.ceil(lengths / dt * (1 - 1e-12)), 1), 0)
-        self.times = times
-        self.starts = starts
-        self.counts = counts.astype(np.int64)
-        self.steps = np.where(lengths > 0, lengths / np.maximum(counts, 1), np.inf)
-        self._interval = 0
-        self._k = 0  # steps taken in the current interval
-        self._solvers: dict[float, Callable] = {}  # least recently used first
-        self._identity = None
-        self._matrix = None
-        self.n_factorizations = 0
-        self._previous = None  # (rho^{n-1}, dt_{n-1}) for BDF2
-
-    def _current(self) -> int:
-        """Index of the interval holding the next step (finished intervals skipped)."""
-        while self._interval < len(self.counts) and self._k >= self.counts[self._interval]:
-            self._interval += 1
-            self._k = 0
-        return self._interval
-
-    def max_step(self, t: float, state) -> float:
-        i = self._current()
-        return float(self.steps[i]) if i < len(self.steps) else math.inf
-
-    def _solve(self, gamma: float, rhs, t_new: float):
-        """``(I - gamma L(t_new))^{-1} rhs`` with cached factorisations."""
-        op = self.operator
-        key = float(f"{gamma:.12e}")
-        solve = None if op.time_dependent else self._solvers.pop(key, None)
-        if solve is not None:
-            self._solvers[key] = solve  # now the most recently used
-        if solve is None:
-            import scipy.sparse
-
-            if self._matrix is None or op.time_dependent:
-                self._matrix = op.matrix(t_new)
-            identity = scipy.sparse.identity(op.grid.size, dtype=op.dtype, format="csr")
-            solve = self.be.sparse_factorized((identity - gamma * self._matrix).tocsc())
-            self.n_factorizations += 1
-            if not op.time_dependent:
-                if len(self._solvers) >= _MAX_FACTORIZATIONS:  # evict the least recently used
-                    self._solvers.pop(next(iter(self._solvers)))
-                self._solvers[key] = solve
-        x = solve(rhs.ravel())
-        return x.reshape(rhs.shape).astype(rhs.dtype, copy=False)
-
-    def _apply(self, rho, t: float, c: float):
-        """``rho + c L(t) rho`` with the backend kernel."""
-        grid = self.operator.grid
-        forwards, backwards = self.device(t)
-        return self.be.fokker_planck_update(
-            rho, rho, forwards, backwards, grid.spacing, grid.periodic, 0.0, 1.0, c
-        )
-
-    def advance(self, rho_n, t: float, dt: float):
-        i = self._current()
-        step, k = float(self.steps[i]), self._k
-        if not abs(dt - step) <= 1e-6 * step + 16 * math.ulp(float(self.times[i])):
-            raise RuntimeError(
-                f"internal error: the marching driver asked for dt={dt!r} at t={t!r}, "
-                f"but interval {i} is divided into steps of {step!r}"
-            )
-        dt = step  # the driver's dt and t differ from the exact ones by round-off only
-        t = float(self.starts[i] + k * step)
-        last = k + 1 == self.counts[i]
-        t_new = float(self.times[i]) if last else float(self.starts[i] + (k + 1) * step)
-        self._k += 1
-        if self.stepper == "implicit-euler":
-            new = self._solve(dt, rho_n, t_new)
-        elif self.stepper == "crank-nicolson":
-            new = self._solve(0.5 * dt, self._apply(rho_n, t, 0.5 * dt), t_new)
-        else:
-            new = self._bdf2(rho_n, t_new, dt)
-        rho_n[...] = new
-        return rho_n
-
-    def _bdf2(self, rho_n, t_new: float, dt: float):
-        previous = self._previous
-        current = rho_n.copy()
-        if previous is None or dt / previous[1] > 2.0:
-            new = self._solve(dt, rho_n, t_new)  # implicit-Euler start (or restart)
-        else:
-            rho_old, dt_old = previous
-            w = dt / dt_old
-            if abs(w - 1) < 1e-9:
-                w = 1.0
-            alpha = (1 + 2 * w) / (1 + w)
-            rhs = ((1 + w) * rho_n - (w * w / (1 + w)) * rho_old) / alpha
-            new = self._solve(dt / alpha, rhs, t_new)
-        self._previous = (current, dt)
-        return new
-
-    def settings(self) -> dict:
-        finite = self.steps[np.isfinite(self.steps)]
-        return {"dt": float(finite.max()) if finite.size else None}
-
-    def summary(self) -> dict:
-        return {"n_factorizations": self.n_factorizations}

@@ -55,7 +55,7 @@ from ..checks import as_density, check_grid, negative_or_nonfinite
 from ..energies.base import Energy
 from ..exceptions import UnstableSolutionError
 from ..grid import Grid
-from ..marching import snapshot_times, solve_in_time, ssp_step
+from ..marching import EmbeddedErrorControl, snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
 from ..schemes.cfl import check_cfl, max_courant
 from ..schemes.limiters import limiter_code
@@ -110,6 +110,8 @@ def solve_gradient_flow(
     limiter: str = "minmod",
     stepper: str = "ssprk3",
     cfl: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
     max_steps: int | None = None,
     backend: str | Backend = "auto",
     progress: bool | None = None,
@@ -139,6 +141,13 @@ def solve_gradient_flow(
         Courant number: ``dt`` is ``cfl`` over the larger of ``sum_a max|u_a| / h_a`` and
         ``sum_a max D / h_a^2`` (see above); at most 1/2 (1 for ``limiter="none"``), default
         80% of the bound.
+    rtol, atol : float, optional
+        Error-controlled steps below the CFL bound: the embedded SSP-RK estimate
+        (``ssprk2``/``ssprk3``, ``eulerflow.schemes.ssp.EMBEDDED_ERROR``) keeps the local
+        error under ``atol + rtol |rho|`` (aggregated in L1; ``scipy.integrate.solve_ivp``
+        convention; ``rtol`` defaults to 1e-3 when only ``atol`` is given, ``atol`` to
+        ``1e-3 rtol max|rho0|``). Without them (default) the step is the CFL bound alone, whose
+        time error is already far below the spatial error of the scheme.
     max_steps : int, optional
         Step budget (see :func:`eulerflow.solve_continuity`).
     backend : {"auto", "numba", "numpy", "cupy"} or Backend
@@ -196,7 +205,8 @@ def solve_gradient_flow(
     times = snapshot_times(t_final, t_eval)
     be = get_backend(backend, like=rho0, size=grid.size)
     rho, dtype = as_density(rho0, grid, be, "rho0")
-    integrator = _GradientFlowIntegrator(energy, grid, be, limiter, stepper, cfl, rho)
+    control = EmbeddedErrorControl.optional(stepper, rtol, atol, rho, be.xp)
+    integrator = _GradientFlowIntegrator(energy, grid, be, limiter, stepper, cfl, rho, control)
 
     def record(state) -> dict[str, float]:
         return {
@@ -219,6 +229,8 @@ def solve_gradient_flow(
             "limiter": limiter,
             "stepper": stepper,
             "cfl": cfl,
+            "rtol": None if control is None else control.rtol,
+            "atol": None if control is None else control.atol,
             "dtype": str(np.dtype(dtype)),
         },
         backend=be.name,
@@ -234,8 +246,12 @@ class _GradientFlowIntegrator:
     """SSP stages of the Carrillo-Chertock-Huang rate; a step whose stage breaks the Courant
     bound is redone as two half steps."""
 
-    def __init__(self, energy: Energy, grid: Grid, be, limiter, stepper, cfl, like) -> None:
+    def __init__(
+        self, energy: Energy, grid: Grid, be, limiter, stepper, cfl, like, control
+    ) -> None:
         self.energy = energy
+        self.control = control
+        self.error_controlled = control is not None
         self.grid = grid
         self.be = be
         self.limiter = limiter
@@ -274,7 +290,8 @@ class _GradientFlowIntegrator:
                 f"the first variation of {self.energy!r} is not finite at t={t:.6g}; check the "
                 "energy"
             )
-        return self.cfl / rate if rate > 0 else np.inf
+        stable = self.cfl / rate if rate > 0 else np.inf
+        return stable if self.control is None else self.control.limit(stable)
 
     def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> bool:
         if self.faces_of is not rho_k and not self.courant_rate(rho_k) * dt <= self.bound:
@@ -296,6 +313,8 @@ class _GradientFlowIntegrator:
     def advance(self, rho_n, t: float, dt: float, depth: int = 0):
         if self.faces_of is not rho_n:
             self.courant_rate(rho_n)
+        if self.control is not None:
+            return self._controlled(rho_n, t, dt)
         if ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers):
             self.faces_of = None
             return rho_n
@@ -308,6 +327,18 @@ class _GradientFlowIntegrator:
         half = 0.5 * dt
         self.advance(rho_n, t, half, depth + 1)
         return self.advance(rho_n, t + half, half, depth + 1)
+
+    def _controlled(self, rho_n, t: float, dt: float):
+        """An error-controlled step: rejected (``None``) when a stage breaks the Courant bound
+        or the embedded estimate exceeds the tolerance."""
+        self.control.save(rho_n)
+        done = ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers)
+        self.faces_of = None
+        if not done:
+            self.rejected += 1
+            self.control.reject(rho_n, dt)
+            return None
+        return rho_n if self.control.accept(rho_n, self.buffers, dt) else None
 
     def summary(self) -> dict:
         return {"rejected_steps": self.rejected}

@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike
 
 from ..grid import Grid
 from ._validation import as_square_matrix, as_vector, check_grid, check_time
-from .quadrature import gaussian_density
+from .quadrature import cell_average, gaussian_density, sample_kind
 
 
 def _check_diffusion(diffusion) -> float:
@@ -145,8 +145,10 @@ def ornstein_uhlenbeck(
     mean0: ArrayLike,
     cov0: ArrayLike,
     quadrature: int = 3,
+    kind: str = "average",
 ) -> np.ndarray:
-    """Cell averages of the Ornstein-Uhlenbeck law ``N(m(t), S(t))`` of :func:`ou_moments`.
+    """Cell averages (or centre values) of the Ornstein-Uhlenbeck law ``N(m(t), S(t))`` of
+    :func:`ou_moments`.
 
     This is the solution of ``d_t rho = div(A (x - b) rho) + eps Laplace rho`` on ``R^d`` from
     the Gaussian ``N(mean0, cov0)`` (not renormalised on the box: the mass outside is lost).
@@ -171,11 +173,14 @@ def ornstein_uhlenbeck(
         The covariance ``S(t)`` must be positive definite, e.g. ``t > 0`` and ``eps > 0``.
     quadrature : int, default 3
         Gauss-Legendre points per axis (see :func:`~eulerflow.exact.cell_average`).
+    kind : {"average", "point"}, default "average"
+        Cell averages, or the density at the cell centres (see
+        :func:`~eulerflow.exact.gaussian_density`).
 
     Returns
     -------
     numpy.ndarray
-        Cell averages of ``N(m(t), S(t))``, shape ``grid.shape``.
+        Cell averages (or centre values) of ``N(m(t), S(t))``, shape ``grid.shape``.
 
     Examples
     --------
@@ -192,14 +197,20 @@ def ornstein_uhlenbeck(
     mean, cov = ou_moments(t, A, b, diffusion, mean0, cov0)
     if mean.size != grid.ndim:
         raise ValueError(f"A must be ({grid.ndim}, {grid.ndim}) for this grid, got d={mean.size}")
-    return gaussian_density(grid, mean, cov, quadrature)
+    return gaussian_density(grid, mean, cov, quadrature, kind)
 
 
 def heat_kernel(
-    grid: Grid, t: float, diffusion: float, x0: ArrayLike, quadrature: int = 3
+    grid: Grid,
+    t: float,
+    diffusion: float,
+    x0: ArrayLike,
+    quadrature: int = 3,
+    kind: str = "average",
 ) -> np.ndarray:
-    """Cell averages of ``N(x0, 2 eps t I)``: the heat kernel of ``d_t rho = eps Laplace rho``
-    started from a unit point mass at ``x0`` (``t > 0``, ``eps > 0``).
+    """Cell averages (or centre values) of ``N(x0, 2 eps t I)``: the heat kernel of
+    ``d_t rho = eps Laplace rho`` started from a unit point mass at ``x0`` (``t > 0``,
+    ``eps > 0``).
 
     Parameters
     ----------
@@ -213,12 +224,13 @@ def heat_kernel(
         Position of the initial point mass (a scalar is accepted on a 1D grid).
     quadrature : int, default 3
         Gauss-Legendre points per axis (see :func:`~eulerflow.exact.cell_average`).
+    kind : {"average", "point"}, default "average"
+        Cell averages, or the density at the cell centres.
 
     Returns
     -------
     numpy.ndarray
-        Cell averages of the heat kernel at time ``t``, shape ``grid.shape`` (not renormalised
-        on the box).
+        The heat kernel at time ``t``, shape ``grid.shape`` (not renormalised on the box).
     """
     check_grid(grid)
     t = check_time(t, "t")
@@ -228,18 +240,24 @@ def heat_kernel(
             f"the heat kernel needs t > 0 and diffusion > 0, got t={t!r}, diffusion={diffusion!r}"
         )
     x0 = as_vector(x0, grid.ndim, "x0")
-    return gaussian_density(grid, x0, 2 * diffusion * t * np.eye(grid.ndim), quadrature)
+    return gaussian_density(grid, x0, 2 * diffusion * t * np.eye(grid.ndim), quadrature, kind)
 
 
 def gibbs_state(
-    grid: Grid, V: Callable | ArrayLike, diffusion: float, mass: float = 1.0
+    grid: Grid,
+    V: Callable | ArrayLike,
+    diffusion: float,
+    mass: float = 1.0,
+    kind: str = "point",
+    quadrature: int = 3,
 ) -> np.ndarray:
     """``rho_i = mass exp(-V_i / eps) / (sum_j exp(-V_j / eps) |cell|)`` at the cell centres.
 
     The Gibbs state of ``d_t rho = div(eps grad rho + rho grad V)``, normalised to ``mass``
-    (``grid.integrate(rho) = mass``). Sampled at the cell centres, not averaged: it is then the
-    exact discrete steady state of the Scharfetter-Gummel scheme (zero flux through every face,
-    on walled and, for a periodic ``V``, on periodic axes).
+    (``grid.integrate(rho) = mass``). By default sampled at the cell centres, not averaged: it
+    is then the exact discrete steady state of the Scharfetter-Gummel scheme (zero flux through
+    every face, on walled and, for a periodic ``V``, on periodic axes); its cell averages
+    (``kind="average"``) differ from it by ``O(h^2)``.
 
     Parameters
     ----------
@@ -251,6 +269,11 @@ def gibbs_state(
         Diffusion coefficient, ``eps > 0`` in the formulas.
     mass : float, default 1
         Total mass ``> 0``.
+    kind : {"point", "average"}, default "point"
+        Values at the cell centres, or cell averages of ``exp(-V / eps)`` (``V`` callable)
+        normalised the same way.
+    quadrature : int, default 3
+        Gauss-Legendre points per axis for ``kind="average"``.
 
     Returns
     -------
@@ -265,9 +288,15 @@ def gibbs_state(
     mass = check_time(mass, "mass")
     if mass <= 0:
         raise ValueError(f"mass must be > 0, got {mass!r}")
+    if sample_kind(kind) == "average" and not callable(V):
+        raise ValueError("kind='average' needs V as a callable V(*coords), not an array")
     values = V(*grid.centers) if callable(V) else V
     values = np.broadcast_to(np.asarray(values, dtype=float), grid.shape)
     if not np.all(np.isfinite(values)):
         raise ValueError("V must be finite at the cell centres")
-    weights = np.exp(-(values - values.min()) / diffusion)
+    low = float(values.min())
+    if kind == "average":
+        weights = cell_average(lambda *x: np.exp(-(V(*x) - low) / diffusion), grid, quadrature)
+    else:
+        weights = np.exp(-(values - low) / diffusion)
     return weights * (mass / (weights.sum() * grid.cell_volume))

@@ -38,6 +38,18 @@ methods."""
 
 ORDER = {"ssprk1": 1, "ssprk2": 2, "ssprk3": 3}
 
+EMBEDDED_ERROR: dict[str, tuple[float, ...]] = {
+    "ssprk2": (0.0, -1.0, 1.0),
+    "ssprk3": (1.0, 0.0, -2.0, 1.0),
+}
+"""Local error estimates from the stages: the coefficients of ``(u^n, u^(1), .., u^(s))`` in
+``u^(s) - u_low``, with ``u_low`` an embedded method of one order less built from the same
+stages. SSPRK2: ``u_low = u^(1)`` (forward Euler). SSPRK3: ``u_low = 2 u^(2) - u^n``, which is
+``(u^n + (u^(1) + dt L(u^(1)))) / 2``, Heun's SSPRK2 (Conde, Fekete and Shadid, "Embedded pairs
+for optimal explicit strong stability preserving Runge-Kutta methods", J. Comput. Appl. Math.
+412, 2022, use such pairs for step control). Both estimates are ``O(dt^(p))`` for the order
+``p`` of the method."""
+
 
 def ssp_name(stepper: str) -> str:
     """The canonical name (``"ssprk1"`` .. ``"ssprk3"``) of an SSP stepper or of its alias.

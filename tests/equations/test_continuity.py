@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+import scipy.linalg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -382,3 +383,56 @@ def test_step_budget_stops_with_status_one_and_the_state_reached():
     assert sol.status == 1 and "max_steps=100" in sol.message and sol.n_steps == 100
     assert 0 < sol.t[-1] < 1 and sol.t.size == 2
     np.testing.assert_allclose(sol.mass, sol.mass[0], rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("stepper", "order", "rtols"),
+    [("ssprk3", 3, [1e-5, 1e-6, 1e-7, 1e-8]), ("ssprk2", 2, [1e-3, 1e-4, 1e-5, 1e-6])],
+)
+def test_error_controlled_steps_have_the_order_and_follow_rtol(stepper, order, rtols):
+    """With ``rtol`` the embedded SSP-RK estimate shortens the steps below the CFL bound: the
+    time error (against the exact solution of the semi-discrete system) falls like
+    ``n_steps^-order`` and stays within a factor 3 of ``rtol`` over three decades."""
+    grid = ef.Grid(32, (0, 1), periodic=True)
+    rho0 = 1 + 0.5 * np.sin(2 * np.pi * grid.centers[0])
+
+    def velocity(t, x):
+        return (1.0 + 0.5 * np.cos(2 * np.pi * x),)
+
+    def run(t_final=1.0, start=rho0, **kwargs):
+        return ef.solve_continuity(
+            start, grid, velocity, t_final, steady=True, limiter="none", progress=False, **kwargs
+        )
+
+    # Donor cell is linear: d rho / dt = L rho, with the columns of L from one forward-Euler
+    # step of each unit vector; the semi-discrete solution is expm(L) rho0.
+    h = 1e-3
+    columns = [
+        (run(stepper="ssprk1", t_final=h, start=e).rho[-1] - e) / h for e in np.eye(grid.shape[0])
+    ]
+    reference = scipy.linalg.expm(np.array(columns).T) @ rho0
+    rtols = np.array(rtols)
+    errors, steps = [], []
+    for rtol in rtols:
+        sol = run(stepper=stepper, rtol=rtol, atol=0.0)
+        errors.append(np.abs(sol.rho[-1] - reference).sum() / np.abs(reference).sum())
+        steps.append(sol.n_steps)
+        assert sol.parameters["rtol"] == rtol
+    slope = -np.polyfit(np.log(steps), np.log(errors), 1)[0]
+    assert abs(slope - order) < 0.3, (slope, steps, errors)
+    ratio = np.array(errors) / rtols
+    assert np.all((ratio > 1 / 3) & (ratio < 3)), ratio
+    assert run(stepper=stepper).n_steps < steps[0]  # the default: the CFL bound alone
+
+
+def test_tolerances_are_checked():
+    grid = ef.Grid(16, (0, 1), periodic=True)
+    rho0 = np.ones(16)
+
+    def velocity(t, x):
+        return (1.0 + 0 * x,)
+
+    with pytest.raises(ValueError, match="rtol"):
+        ef.solve_continuity(rho0, grid, velocity, 1.0, rtol=0.0)
+    with pytest.raises(ValueError, match="ssprk2' or 'ssprk3"):
+        ef.solve_continuity(rho0, grid, velocity, 1.0, stepper="ssprk1", rtol=1e-3)

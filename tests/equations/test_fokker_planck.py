@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import eulerflow as ef
+from eulerflow.equations.fokker_planck import default_rtol
 from eulerflow.exact import gibbs_state, ornstein_uhlenbeck, ou_moments
 
 # Anisotropic, non-diagonal symmetric positive definite A: V = (x - b)^T A (x - b) / 2.
@@ -280,8 +281,9 @@ def test_solution_metadata():
     sol = ef.solve_fokker_planck(rho0, grid, t_final=0.1, potential=lambda x: x**2, diffusion=0.5)
     assert sol.equation == "fokker-planck" and sol.field == "rho"
     assert sol.parameters["stepper"] == "bdf2"
-    assert sol.n_steps == 200  # default dt = t_final / 200
-    assert set(sol.diagnostics) >= {"mass", "min"}
+    assert sol.parameters["rtol"] == default_rtol(grid)  # error control by default
+    assert sol.parameters["dt"] is None
+    assert set(sol.diagnostics) >= {"mass", "min", "n_rejected", "n_factorizations", "n_solves"}
 
 
 def test_stationary_limit_of_the_nonsymmetric_ou():

@@ -318,3 +318,22 @@ def test_very_long_run_is_refused_before_any_work():
     energy = en.PorousMedium(2) + en.Potential(lambda x: 0.5 * x**2)
     with pytest.raises(ValueError, match="time steps .* more than max_steps"):
         solve(rho0, grid, energy, 1e4)
+
+
+def test_error_controlled_steps_follow_rtol():
+    """With ``rtol`` the embedded SSP-RK3 estimate shortens the steps below the CFL bound; the
+    time error (against a run at ``cfl = 0.002``) falls with ``rtol`` like it, within a factor
+    10, and steps rejected by the estimate or the Courant bound are counted."""
+    grid = ef.Grid(24, (-3, 3))
+    rho0 = exact.gaussian_density(grid, 0.5, 0.3)
+    energy = en.PorousMedium(2) + en.Potential(lambda x: 0.5 * x**2)
+    reference = ef.solve_gradient_flow(rho0, grid, energy, 0.5, cfl=0.002, progress=False).rho[-1]
+    rtols = np.array([1e-5, 1e-6, 1e-7, 1e-8])
+    errors = []
+    for rtol in rtols:
+        sol = ef.solve_gradient_flow(rho0, grid, energy, 0.5, rtol=rtol, atol=0.0, progress=False)
+        errors.append(np.abs(sol.rho[-1] - reference).sum() / np.abs(reference).sum())
+        assert np.all(np.diff(sol.diagnostics["energy"]) <= 0)
+    ratio = np.array(errors) / rtols
+    assert np.all((ratio > 0.1) & (ratio < 10)), ratio
+    assert sol.diagnostics["n_rejected"] >= 1
