@@ -172,6 +172,7 @@ def run(
     target = store_argument(store)
     key = fingerprint(solve_name, fingerprint_text(records))
     existing = None if overwrite else EnsembleStore.open(target)
+    driver = None
     if existing is not None:
         existing.check_problem(key, solve_name, len(records))
         if chunk is not None and chunk != existing.chunk:
@@ -179,6 +180,11 @@ def run(
                 f"chunk={chunk} differs from the store's chunk {existing.chunk}; omit chunk to "
                 "continue this ensemble (or overwrite=True to start again)"
             )
+        existing.load_meta()
+        _check_fields(existing)
+        driver = _Driver(existing, solve, records, target, progress, retry_failed)
+        if not len(driver.todo):  # nothing to do: no cluster needed
+            return driver.run(None, started)
     connected = isinstance(client, str)  # a client made here is closed here
     if connected:
         client = clusters.connect(client)
@@ -186,18 +192,14 @@ def run(
     if own:
         client = clusters.local_client(workers, threads)
     try:
-        if existing is None:
+        if driver is None:
             chunk = chunk or _auto_chunk(len(records), clusters.total_threads(client))
             ensemble = EnsembleStore.create(
                 target, fingerprint=key, solve_name=solve_name, columns=columns(records),
                 chunk=chunk,
             )  # fmt: skip
-        else:
-            ensemble = existing
-            ensemble.load_meta()
-            _check_fields(ensemble)
-        driver = _Driver(client, ensemble, solve, records, target, progress, retry_failed)
-        return driver.run(started)
+            driver = _Driver(ensemble, solve, records, target, progress, retry_failed)
+        return driver.run(client, started)
     finally:
         if own:
             clusters.close(client)
@@ -280,8 +282,9 @@ def _first_done(distributed: Any, running: dict) -> set:
 class _Driver:
     """One run: the chunks to do, the tasks in flight, the commits."""
 
-    def __init__(self, client, ensemble, solve, records, target, progress, retry_failed) -> None:
-        self.client, self.ensemble, self.records, self.target = client, ensemble, records, target
+    def __init__(self, ensemble, solve, records, target, progress, retry_failed) -> None:
+        self.client: Any = None
+        self.ensemble, self.records, self.target = ensemble, records, target
         state = ensemble.meta["state"]
         todo = (state == PENDING) | ((state == FAILED) if retry_failed else False)
         self.todo = np.flatnonzero(todo)
@@ -294,7 +297,9 @@ class _Driver:
         self._settled: list[tuple[Any, int]] = []  # finished tasks whose retries are not counted
 
     # -- the loop ---------------------------------------------------------------------------------
-    def run(self, started: float) -> Summary:
+    def run(self, client: Any, started: float) -> Summary:
+        """Solve the pending members on ``client``'s cluster (``None`` when there are none)."""
+        self.client = client
         first = time.perf_counter()
         try:
             with self.bar, self.interrupts:
