@@ -15,6 +15,8 @@ from ..results import Result
 
 SHARED_ATTRS = ("eulerflow_result", "eulerflow_version", "grid", "backend", "equation", "field")
 """Attributes of a result that must be the same for every member (they go to the dataset)."""
+ITERATION_DIM = "iteration"
+"""Per-iteration histories (dims ``(iteration,)``) are stored as their final value only."""
 _PER_MEMBER_TEXT = {"message": "message", "parameters": "solver_parameters"}
 _RENAMED = {"status": "solver_status", "wall_time": "solver_wall_time"}
 
@@ -24,8 +26,9 @@ class MemberOutput:
     """One solved member, taken apart.
 
     ``fields`` are the variables with a grid axis (written by the worker), ``small`` the other
-    variables and the per-member numbers and texts of the result (written by the driver);
-    ``coords`` and ``attrs`` are shared by all members.
+    variables and the per-member numbers and texts of the result (written by the driver), a
+    per-iteration history as its final value ``<name>_final``; ``coords`` and ``attrs`` are
+    shared by all members.
     """
 
     fields: dict[str, tuple[tuple[str, ...], np.ndarray]]
@@ -45,11 +48,16 @@ def take_apart(result: Any) -> MemberOutput:
     grid_axes = set(result.grid.axis_names) if result.grid is not None else set()
     fields, small = {}, {}
     for name, var in ds.data_vars.items():
+        values = np.asarray(var.values)
+        if var.dims == (ITERATION_DIM,):  # its length varies from member to member: keep the end
+            small[f"{name}_final"] = ((), values[-1] if values.size else np.asarray(np.nan))
+            continue
         target = fields if grid_axes & set(var.dims) else small
-        target[str(name)] = (tuple(str(d) for d in var.dims), np.asarray(var.values))
+        target[str(name)] = (tuple(str(d) for d in var.dims), values)
     coords = {
         str(name): (tuple(str(d) for d in c.dims), np.asarray(c.values), dict(c.attrs))
         for name, c in ds.coords.items()
+        if c.dims != (ITERATION_DIM,)
     }
     attrs = {}
     for key, value in ds.attrs.items():

@@ -205,10 +205,3 @@ def test_scheduler_that_does_not_answer(helpers, tmp_path):
     with pytest.raises(ConnectionError, match="no Dask scheduler answered at 'tcp://127.0.0.1:9'"):
         ensemble.connect("tcp://127.0.0.1:9", timeout=1.0)
     assert time.monotonic() - start < 10
-
-
-def test_result_that_is_not_an_eulerflow_result(client, tmp_path):
-    with pytest.raises(TypeError, match="solve returned a dict"):
-        from eulerflow.ensemble.output import take_apart
-
-        take_apart({"rho": 1})
