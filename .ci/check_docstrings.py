@@ -25,6 +25,8 @@ MODULES = (
     "eulerflow.particles",
     "eulerflow.metrics",
     "eulerflow.problems",
+    "eulerflow.sets",
+    "eulerflow.systems",
     "eulerflow.validation",
 )
 CHECKS = ("GL08", "PR01", "PR02", "RT01")

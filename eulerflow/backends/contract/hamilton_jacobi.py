@@ -9,6 +9,12 @@ abstract kernels each backend implements.
     ``out = a phi_n + b phi_k - c Hhat(D^- phi_k, D^+ phi_k)`` for ``H = |p|^q / q + U(x)`` with a
     numerical Hamiltonian of :mod:`eulerflow.schemes.hj_fluxes`, fused (the derivatives are not
     stored).
+``hj_update_point(phi_n, phi_k, spacing, periodic, scheme, flux, hamiltonian, coords, t, alphas,
+tube, a, b, c)``
+    ``out = a phi_n + b phi_k - c Hhat`` for a pointwise Hamiltonian ``H(t, x, p)`` with its
+    dissipation bound (control-affine dynamics, a compiled scalar ``H``), Lax-Friedrichs
+    ``Hhat`` of :mod:`eulerflow.schemes.hj_point` (``min(0, Hhat)`` for a tube), fused; also
+    returns the largest bound per axis (the CFL rate), so that no separate pass is needed.
 
 Implementations: :mod:`eulerflow.backends.numpy_backend` (the reference),
 :mod:`eulerflow.backends.numba.hamilton_jacobi`, :mod:`eulerflow.backends.cupy.hamilton_jacobi`.
@@ -20,12 +26,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from types import ModuleType
 
+import numpy as np
+
 from ...schemes.hj_derivatives import scheme_code
 from ...schemes.hj_fluxes import flux_code
+from ...schemes.hj_point import point_numerical_hamiltonian
+
+POINT_FLUXES = ("lax-friedrichs", "local-lax-friedrichs")
+"""The numerical Hamiltonians of ``hj_update_point``."""
 
 
 class HamiltonJacobiKernels(ABC):
-    """``hj_derivatives`` and ``hj_update`` (part of :class:`~eulerflow.backends.Backend`)."""
+    """``hj_derivatives``, ``hj_update`` and ``hj_update_point`` (part of
+    :class:`~eulerflow.backends.Backend`)."""
 
     xp: ModuleType
 
@@ -117,6 +130,105 @@ class HamiltonJacobiKernels(ABC):
         )
         return out
 
+    def hj_update_point(
+        self,
+        phi_n,
+        phi_k,
+        spacing: Sequence[float],
+        periodic: Sequence[bool],
+        scheme: str,
+        flux: str,
+        hamiltonian,
+        coords: Sequence,
+        t: float,
+        alphas: Sequence[float],
+        tube: bool,
+        a: float,
+        b: float,
+        c: float,
+        out=None,
+    ) -> tuple:
+        """``out = a phi_n + b phi_k - c Hhat``, ``Hhat`` the Lax-Friedrichs Hamiltonian of a point
+        Hamiltonian ``H(t, x, p)`` (:func:`eulerflow.schemes.hj_point.point_numerical_hamiltonian`).
+
+        Parameters
+        ----------
+        phi_n, phi_k : array
+            Same shape and floating dtype.
+        spacing, periodic, scheme
+            As in :meth:`hj_derivatives`.
+        flux : {"lax-friedrichs", "local-lax-friedrichs"}
+            Global (``alphas``) or local (the bound at each point) dissipation.
+        hamiltonian : point Hamiltonian
+            ``hamiltonian(coords, p, xp, t=t)`` and ``hamiltonian.dissipation(coords, low, high,
+            xp, t=t)`` on arrays, and ``hamiltonian.scalar_kernel()``: a Numba-compiled
+            ``point(t, x, p, low, high, alpha) -> H(t, x, p)`` on scalars (``x``, ``p``, ``low``,
+            ``high`` tuples of one float per axis) that writes ``alpha[a] >= |dH/dp_a|`` over the
+            box ``low <= p <= high``. ``hamiltonian.ndim`` is the number of axes.
+        coords : sequence of numpy.ndarray
+            The cell-centre coordinates along each axis (1D, one per axis).
+        t : float
+            Time of ``H(t, x, p)``.
+        alphas : sequence of float
+            Global dissipation per axis (read by ``"lax-friedrichs"`` only).
+        tube : bool
+            Use ``min(0, Hhat)`` (a reachable tube).
+        a, b, c : float
+            Coefficients of the combination.
+        out : array, optional
+            Output (may alias ``phi_n``, not ``phi_k``).
+
+        Returns
+        -------
+        out : array
+            The combination.
+        maxima : tuple of float
+            ``max_x alpha_a(t, x)`` per axis over the grid (the bound at each point over the box
+            of its one-sided derivatives).
+        """
+        spacing, periodic = _check_axes(phi_k, spacing, periodic)
+        if tuple(phi_n.shape) != tuple(phi_k.shape) or phi_n.dtype != phi_k.dtype:
+            raise ValueError("phi_n and phi_k must have the same shape and dtype")
+        if flux not in POINT_FLUXES:
+            raise ValueError(
+                f"flux must be one of {POINT_FLUXES} for a point Hamiltonian, got {flux!r}"
+            )
+        ndim = len(phi_k.shape)
+        if getattr(hamiltonian, "ndim", None) != ndim:
+            raise ValueError(
+                f"hamiltonian is for {getattr(hamiltonian, 'ndim', None)} axes, phi has {ndim}"
+            )
+        coords = tuple(coords)
+        if len(coords) != ndim or any(
+            len(x) != n for x, n in zip(coords, phi_k.shape, strict=True)
+        ):
+            raise ValueError("coords needs one 1D array of cell centres per axis of phi")
+        alphas = tuple(float(x) for x in alphas)
+        if len(alphas) != ndim:
+            raise ValueError(f"alphas needs one value per axis ({ndim})")
+        if out is None:
+            out = self.xp.empty(tuple(phi_k.shape), dtype=phi_k.dtype)
+        elif out is phi_k:
+            raise ValueError("out must not be the same array as phi_k")
+        maxima = self._hj_update_point(
+            phi_n,
+            phi_k,
+            spacing,
+            periodic,
+            scheme_code(scheme),
+            flux == "local-lax-friedrichs",
+            hamiltonian,
+            coords,
+            float(t),
+            alphas,
+            bool(tube),
+            a,
+            b,
+            c,
+            out,
+        )
+        return out, maxima
+
     @abstractmethod
     def _hj_derivatives(self, phi, spacing, periodic, scheme_code) -> tuple:
         """Kernel of :meth:`hj_derivatives` on validated arguments."""
@@ -140,6 +252,28 @@ class HamiltonJacobiKernels(ABC):
     ) -> None:
         """Kernel of :meth:`hj_update` on validated arguments; writes ``out``."""
 
+    @abstractmethod
+    def _hj_update_point(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        local,
+        hamiltonian,
+        coords,
+        t,
+        alphas,
+        tube,
+        a,
+        b,
+        c,
+        out,
+    ) -> tuple:
+        """Kernel of :meth:`hj_update_point` on validated arguments; writes ``out``, returns the
+        maxima of the bounds per axis."""
+
 
 def _check_axes(phi, spacing, periodic):
     ndim = len(phi.shape)
@@ -149,3 +283,39 @@ def _check_axes(phi, spacing, periodic):
     if not len(spacing) == len(periodic) == ndim:
         raise ValueError(f"need one spacing and periodic flag per axis ({ndim})")
     return tuple(float(h) for h in spacing), tuple(bool(p) for p in periodic)
+
+
+def hj_update_point_arrays(
+    be,
+    phi_n,
+    phi_k,
+    spacing,
+    periodic,
+    scheme_code,
+    local,
+    hamiltonian,
+    coords,
+    t,
+    alphas,
+    tube,
+    a,
+    b,
+    c,
+    out,
+):
+    """``hj_update_point`` by array expressions on backend ``be`` (the NumPy reference and the
+    CuPy backend's path): derivatives by ``be.hj_derivatives``, ``Hhat`` by
+    :func:`~eulerflow.schemes.hj_point.point_numerical_hamiltonian` with ``be.xp``."""
+    xp = be.xp
+    minus, plus = be._hj_derivatives(phi_k, spacing, periodic, scheme_code)
+    ndim = len(coords)
+    grids = []
+    for axis, x in enumerate(coords):
+        shape = [1] * ndim
+        shape[axis] = len(x)
+        grids.append(xp.asarray(np.asarray(x, dtype=phi_k.dtype).reshape(shape)))
+    hhat, maxima = point_numerical_hamiltonian(
+        hamiltonian, t, tuple(grids), minus, plus, local, alphas, tube, xp
+    )
+    out[...] = a * phi_n + b * phi_k - c * hhat
+    return maxima
