@@ -331,13 +331,16 @@ class _HamiltonJacobiIntegrator:
 
         By the mean value theorem ``(H(.., p^+_a, ..) - H(.., p^-_a, ..)) / (p^+_a - p^-_a)`` is
         ``dH/dp_a`` somewhere in the box of the one-sided derivatives, so it must not exceed the
-        bound.
+        bound. Steps below ``1e-6 |p|`` are skipped: there the round-off of ``H`` (of the size of
+        its terms, ``|p|`` times the rest) dominates the quotient.
         """
         xp = self.be.xp
         mean = [0.5 * (m + p) for m, p in zip(minus, plus, strict=True)]
+        size = sum(xp.abs(m) + xp.abs(p) for m, p in zip(minus, plus, strict=True))
         for axis, bound in enumerate(bounds):
             step = plus[axis] - minus[axis]
             moved = xp.abs(step) > 1e-8 * (xp.abs(plus[axis]) + xp.abs(minus[axis]) + 1e-300)
+            moved &= xp.abs(step) > 1e-6 * size  # else the round-off of H dominates the quotient
             if not bool(xp.any(moved)):
                 continue
             upper = [*mean[:axis], plus[axis], *mean[axis + 1 :]]

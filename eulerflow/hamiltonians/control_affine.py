@@ -24,6 +24,7 @@ using NumPy functions (``np.cos``, ...) and no branches on values: the same code
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -98,8 +99,6 @@ class ControlAffine(Hamiltonian):
         disturbance_set: ControlSet | None = None,
         mode: str = "reach",
         ndim: int | None = None,
-        *,
-        _sign: float = 1.0,
     ) -> None:
         for name, fn in (("drift", drift), ("control_matrix", control_matrix)):
             if not callable(fn):
@@ -120,14 +119,18 @@ class ControlAffine(Hamiltonian):
         self.disturbance_matrix = disturbance_matrix
         self.control_set, self.disturbance_set = control_set, disturbance_set
         self.mode = mode
-        self.sign = float(_sign)
+        self.sign = 1.0
         self.ndim = _infer_ndim(drift) if ndim is None else int(ndim)
         self._check_shapes()
         self._kernel = None
+        self._reflected: ControlAffine | None = None
 
     def _check_shapes(self) -> None:
         x = (0.0,) * self.ndim
-        f = self.drift(0.0, x)
+        try:
+            f = self.drift(0.0, x)
+        except (IndexError, TypeError, ValueError) as err:
+            raise ValueError(f"drift(t, x) fails for a state x of ndim={self.ndim}: {err}") from err
         if len(f) != self.ndim:
             raise ValueError(f"drift returned {len(f)} values for ndim={self.ndim}")
         pairs = [("control_matrix", self.control_matrix, self.control_set)]
@@ -184,17 +187,13 @@ class ControlAffine(Hamiltonian):
         return self._kernel
 
     def reflected(self) -> ControlAffine:
-        """``H(t, x, -p)``: the game with the momenta negated (for ``direction="backward"``)."""
-        return ControlAffine(
-            self.drift,
-            self.control_matrix,
-            self.disturbance_matrix,
-            self.control_set,
-            self.disturbance_set,
-            self.mode,
-            self.ndim,
-            _sign=-self.sign,
-        )
+        """``H(t, x, -p)``: the game with the momenta negated (for ``direction="backward"``); the
+        same object on every call, so that its compiled kernel is reused."""
+        if self._reflected is None:
+            flipped = copy.copy(self)
+            flipped.sign, flipped._kernel, flipped._reflected = -self.sign, None, self
+            self._reflected = flipped
+        return self._reflected
 
     def __repr__(self) -> str:
         flip = ", reflected" if self.sign < 0 else ""

@@ -8,6 +8,7 @@ temporaries per stage) and the array backends call them on arrays.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -60,8 +61,6 @@ class ScalarHamiltonian(Hamiltonian):
         dissipation: Callable,
         ndim: int,
         even: bool = False,
-        *,
-        _sign: float = 1.0,
     ) -> None:
         if not (callable(hamiltonian) and callable(dissipation)):
             raise TypeError("hamiltonian and dissipation must be callables of (t, x, p...)")
@@ -70,8 +69,9 @@ class ScalarHamiltonian(Hamiltonian):
         self.hamiltonian, self._dissipation = hamiltonian, dissipation
         self.ndim = int(ndim)
         self.is_even = bool(even)
-        self.sign = float(_sign)
+        self.sign = 1.0
         self._kernel = None
+        self._reflected: ScalarHamiltonian | None = None
 
     def __call__(self, coords, p, xp=np, t=0.0):
         return self.hamiltonian(t, tuple(coords), tuple(self.sign * pa for pa in p))
@@ -88,10 +88,14 @@ class ScalarHamiltonian(Hamiltonian):
         return self._kernel
 
     def reflected(self) -> Hamiltonian:
-        """``H(t, x, -p)``."""
+        """``H(t, x, -p)`` (the same object on every call: its kernel is compiled once)."""
         if self.is_even:
             return self
-        return ScalarHamiltonian(self.hamiltonian, self._dissipation, self.ndim, _sign=-self.sign)
+        if self._reflected is None:
+            flipped = copy.copy(self)
+            flipped.sign, flipped._kernel, flipped._reflected = -self.sign, None, self
+            self._reflected = flipped
+        return self._reflected
 
     def __repr__(self) -> str:
         return f"ScalarHamiltonian({getattr(self.hamiltonian, '__name__', 'H')})"
