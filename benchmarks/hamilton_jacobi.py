@@ -9,6 +9,9 @@ Part 2 solves a smooth 2D problem with eulerflow and with hj_reachability (JAX o
 optional import, skipped when not installed) on the same grids, and compares the wall time of the
 two at equal accuracy, measured against a closed-form solution. See ``benchmarks/README.md``.
 
+Part 3 computes the air3d reachable tube with both tools on hj_reachability's nodes
+(:mod:`hj_air3d`): wall time, value difference and the fraction of nodes whose sign differs.
+
 Run from the repository root::
 
     PYTHONPATH=. python benchmarks/hamilton_jacobi.py
@@ -26,6 +29,7 @@ import sys
 import time
 
 import numpy as np
+from hj_air3d import run_air3d
 
 import eulerflow
 from eulerflow import Grid, solve_hamilton_jacobi
@@ -679,6 +683,15 @@ def main(argv=None) -> int:
         help="retries of a disturbed measurement (the least disturbed one is reported)",
     )
     parser.add_argument(
+        "--air3d",
+        nargs="*",
+        default=["51x40x50", "101x79x100"],
+        help="grids n0xn1xn2 of part 3, air3d against hj_reachability (none: skip part 3)",
+    )
+    parser.add_argument(
+        "--air3d-cfl", type=float, default=0.75, help="Courant number of part 3 (both tools)"
+    )
+    parser.add_argument(
         "--no-hopf-lax-check",
         dest="hopf_lax_check",
         action="store_false",
@@ -701,6 +714,9 @@ def main(argv=None) -> int:
         run_kernels(args, backends)
     if args.hjr_sizes:
         run_comparison(args)
+    if args.air3d:
+        shapes = [tuple(int(n) for n in text.split("x")) for text in args.air3d]
+        run_air3d(shapes, args.air3d_cfl, load_hj_reachability, CpuMeter)
     return 0
 
 

@@ -149,7 +149,7 @@ class HamiltonJacobiKernels(ABC):
         out=None,
     ) -> tuple:
         """``out = a phi_n + b phi_k - c Hhat``, ``Hhat`` the Lax-Friedrichs Hamiltonian of a point
-        Hamiltonian ``H(t, x, p)`` (:func:`eulerflow.schemes.hj_point.point_numerical_hamiltonian`).
+        Hamiltonian ``H(t, x, p)`` (``eulerflow.schemes.hj_point.point_numerical_hamiltonian``).
 
         Parameters
         ----------
