@@ -245,9 +245,10 @@ class _HamiltonJacobiIntegrator:
     and the compiled (point) Hamiltonians, array expressions for a user callable.
 
     ``clock = (t0, direction)`` maps the time ``s`` of the march to the time ``t0 + direction s``
-    of the Hamiltonian and the constraints. On the point path the CFL reduction is fused into
-    the first stage: ``max_step`` computes ``rate = Hhat(phi_n)`` and the bounds in one pass, and
-    the first stage ``a phi_n + b phi_n - c rate`` reuses it.
+    of the Hamiltonian and the constraints. The CFL reduction is fused into the first stage
+    (point Hamiltonians; power Hamiltonians with the Godunov or local Lax-Friedrichs flux):
+    ``max_step`` computes ``rate = Hhat(phi_n)`` and the bounds in one pass, and the first stage
+    ``a phi_n + b phi_n - c rate`` reuses it.
     """
 
     def __init__(
@@ -278,10 +279,34 @@ class _HamiltonJacobiIntegrator:
         self.axis_coords = tuple(grid.axis_centers(a) for a in range(grid.ndim))
         self.alphas: tuple = ()
         self.buffers = (be.xp.empty_like(like), be.xp.empty_like(like))
-        self.rate = be.xp.empty_like(like) if self.point else None
+        # the CFL reduction fused into the first stage (not for global Lax-Friedrichs, whose
+        # Hhat needs the bounds, nor for a tube of a power Hamiltonian, computed by arrays)
+        self.fused_rate = self.fused and not tube and flux in ("godunov", "local-lax-friedrichs")
+        self.rate = be.xp.empty_like(like) if self.point or self.fused_rate else None
         self.rate_time: float | None = None
         self.n_steps = 0
         self.warned = False
+
+    def _fused_update(self, phi_n, phi_k, a, b, c, out, maxima=False):
+        """One ``hj_update`` of a power Hamiltonian; the derivative maxima when ``maxima``."""
+        grid = self.grid
+        result = self.be.hj_update(
+            phi_n,
+            phi_k,
+            grid.spacing,
+            grid.periodic,
+            self.scheme,
+            self.flux,
+            self.hamiltonian.kernel_power,
+            self.potential,
+            self.alphas or (0.0,) * grid.ndim,  # read by global Lax-Friedrichs only
+            a,
+            b,
+            c,
+            out=out,
+            maxima=maxima,
+        )
+        return result[1] if maxima else None
 
     def _time(self, s: float) -> float:
         return self.clock[0] + self.clock[1] * s
@@ -388,6 +413,11 @@ class _HamiltonJacobiIntegrator:
             self.rate_time = t
         elif self.point:  # global Lax-Friedrichs: the bounds first, then the stages
             self.alphas = self._point_update(phi_n, phi_n, t, 0.0, 0.0, 0.0, self.buffers[0])
+        elif self.fused_rate:  # one pass: rate = Hhat(phi_n) and max |D^+- phi_n|
+            big = self._fused_update(phi_n, phi_n, 0.0, 0.0, -1.0, self.rate, maxima=True)
+            power = self.hamiltonian.kernel_power
+            self.alphas = tuple(float(x) for x in power_dissipation(big, power, np))
+            self.rate_time = t
         else:
             self.alphas = self._dissipation_bounds(phi_n, t)
         self.n_steps += 1
@@ -399,11 +429,11 @@ class _HamiltonJacobiIntegrator:
     def _stage(self, phi_n, phi_k, t_stage: float, stage, dt: float, out) -> None:
         be, grid = self.be, self.grid
         a, b, c = stage.a, stage.b, stage.b * dt
+        if phi_k is phi_n and self.rate_time == t_stage:  # the first stage: rate is known
+            out[...] = (a + b) * phi_n - c * self.rate
+            return
         if self.point:
-            if phi_k is phi_n and self.rate_time == t_stage:  # the first stage: rate is known
-                out[...] = (a + b) * phi_n - c * self.rate
-            else:
-                self._point_update(phi_n, phi_k, t_stage, a, b, c, out)
+            self._point_update(phi_n, phi_k, t_stage, a, b, c, out)
             return
         if self.fused and self.tube:
             minus, plus = be.hj_derivatives(phi_k, grid.spacing, grid.periodic, self.scheme)
@@ -419,21 +449,7 @@ class _HamiltonJacobiIntegrator:
             out[...] = a * phi_n + b * phi_k - c * be.xp.minimum(hhat, 0)
             return
         if self.fused:
-            be.hj_update(
-                phi_n,
-                phi_k,
-                grid.spacing,
-                grid.periodic,
-                self.scheme,
-                self.flux,
-                self.hamiltonian.kernel_power,
-                self.potential,
-                self.alphas,
-                a,
-                b,
-                c,
-                out=out,
-            )
+            self._fused_update(phi_n, phi_k, a, b, c, out)
             return
         minus, plus = be.hj_derivatives(phi_k, grid.spacing, grid.periodic, self.scheme)
         local = self.flux == "local-lax-friedrichs"

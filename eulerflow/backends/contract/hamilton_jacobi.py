@@ -8,7 +8,7 @@ abstract kernels each backend implements.
 ``hj_update(phi_n, phi_k, spacing, periodic, scheme, flux, power, potential, alphas, a, b, c)``
     ``out = a phi_n + b phi_k - c Hhat(D^- phi_k, D^+ phi_k)`` for ``H = |p|^q / q + U(x)`` with a
     numerical Hamiltonian of :mod:`eulerflow.schemes.hj_fluxes`, fused (the derivatives are not
-    stored).
+    stored); optionally also the maxima of ``|D^+- phi_k|`` per axis (the CFL reduction).
 ``hj_update_point(phi_n, phi_k, spacing, periodic, scheme, flux, hamiltonian, coords, t, alphas,
 tube, a, b, c)``
     ``out = a phi_n + b phi_k - c Hhat`` for a pointwise Hamiltonian ``H(t, x, p)`` with its
@@ -72,6 +72,7 @@ class HamiltonJacobiKernels(ABC):
         b: float,
         c: float,
         out=None,
+        maxima: bool = False,
     ):
         """``out = a phi_n + b phi_k - c Hhat(D^- phi_k, D^+ phi_k)``, ``H = |p|^q / q + U``.
 
@@ -93,6 +94,14 @@ class HamiltonJacobiKernels(ABC):
             Coefficients of the combination.
         out : array, optional
             Output (may alias ``phi_n``, not ``phi_k``).
+        maxima : bool, default False
+            Also return ``max(|D^-_a phi_k|, |D^+_a phi_k|)`` over the grid per axis, the CFL
+            reduction of the power Hamiltonians, from the same pass (fused on Numba).
+
+        Returns
+        -------
+        array or tuple
+            ``out``, or ``(out, maxima)`` with ``maxima`` a tuple of floats.
         """
         spacing, periodic = _check_axes(phi_k, spacing, periodic)
         if tuple(phi_n.shape) != tuple(phi_k.shape) or phi_n.dtype != phi_k.dtype:
@@ -113,7 +122,7 @@ class HamiltonJacobiKernels(ABC):
             out = self.xp.empty(tuple(phi_k.shape), dtype=phi_k.dtype)
         elif out is phi_k:
             raise ValueError("out must not be the same array as phi_k")
-        self._hj_update(
+        found = self._hj_update(
             phi_n,
             phi_k,
             spacing,
@@ -127,8 +136,9 @@ class HamiltonJacobiKernels(ABC):
             b,
             c,
             out,
+            bool(maxima),
         )
-        return out
+        return (out, found) if maxima else out
 
     def hj_update_point(
         self,
@@ -249,8 +259,10 @@ class HamiltonJacobiKernels(ABC):
         b,
         c,
         out,
-    ) -> None:
-        """Kernel of :meth:`hj_update` on validated arguments; writes ``out``."""
+        maxima,
+    ) -> tuple | None:
+        """Kernel of :meth:`hj_update` on validated arguments; writes ``out`` and returns the
+        maxima of the one-sided derivatives per axis when ``maxima`` (else ``None``)."""
 
     @abstractmethod
     def _hj_update_point(
@@ -319,3 +331,11 @@ def hj_update_point_arrays(
     )
     out[...] = a * phi_n + b * phi_k - c * hhat
     return maxima
+
+
+def derivative_maxima(minus, plus, xp) -> tuple:
+    """``max(|D^-_a|, |D^+_a|)`` over the grid per axis (the reference of ``maxima=True``)."""
+    return tuple(
+        max(float(xp.abs(m).max()), float(xp.abs(p).max()))
+        for m, p in zip(minus, plus, strict=True)
+    )

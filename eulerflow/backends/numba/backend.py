@@ -60,8 +60,9 @@ class NumbaBackend(Backend):
         b,
         c,
         out,
+        maxima,
     ):
-        hamilton_jacobi.hj_update(
+        return hamilton_jacobi.hj_update(
             phi_n,
             phi_k,
             spacing,
@@ -75,6 +76,7 @@ class NumbaBackend(Backend):
             b,
             c,
             out,
+            maxima,
         )
 
     def _hj_update_point(

@@ -307,6 +307,20 @@ def _update_row(pn, pk, pot, has_pot, der, nax, flux, qs, qm, half_alphas, a, b,
             out[i] = a * pn[i] + b * pk[i] - c * hh[i]
 
 
+@njit(**JIT)
+def _record_maxima(der, nax, chunk_max):
+    """``chunk_max[s] = max(chunk_max[s], |D^-_s|, |D^+_s|)`` over one row (NaN skipped)."""
+    for s in range(nax):
+        m = der[2 * s]
+        p = der[2 * s + 1]
+        top = chunk_max[s]
+        for i in range(m.shape[0]):
+            v = max(abs(m[i]), abs(p[i]))
+            if v > top:
+                top = v
+        chunk_max[s] = top
+
+
 @njit(inline="always", **JIT)
 def _targets(der, derivs, write_derivs, s, r, j):
     """The rows receiving ``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)``."""
@@ -339,11 +353,15 @@ def hj_sweep(
     out,
     derivs,
     write_derivs,
+    maxima,
+    record,
     n_chunks,
 ):  # pragma: no cover - compiled
     """One pass over ``(n0, n1, n2)`` arrays: the derivatives of ``phi_k`` and either
     ``out = a phi_n + b phi_k - c Hhat`` (``write_derivs`` false) or ``derivs[2 s] = D^-``,
-    ``derivs[2 s + 1] = D^+`` of data axis ``s`` (``write_derivs`` true; ``out`` unused)."""
+    ``derivs[2 s + 1] = D^+`` of data axis ``s`` (``write_derivs`` true; ``out`` unused).
+    With ``record``, chunk ``q`` also writes ``maxima[q, s] = max(|D^-_s|, |D^+_s|)`` over its
+    cells (the CFL reduction, fused)."""
     n0, n1, n2 = phi_k.shape
     dtype = phi_k.dtype
     z = k[K_ZERO]
@@ -429,6 +447,8 @@ def hj_sweep(
                     else:
                         _fill(dm, zero_deriv)
                         _fill(dp, zero_deriv)
+                if record:
+                    _record_maxima(der, nax, maxima[chunk])
                 if not write_derivs:
                     _update_row(
                         phi_n[r, j],
@@ -502,6 +522,8 @@ def hj_derivatives(phi, spacing, periodic, scheme_code):
             phi3,
             derivs,
             True,
+            np.zeros((1, 3)),
+            False,
             default_chunks(shape3[0]),
         )
     shape = tuple(phi.shape)
@@ -524,9 +546,11 @@ def hj_update(
     b,
     c,
     out,
-) -> None:
+    maxima: bool = False,
+):
     """``out = a phi_n + b phi_k - c Hhat`` on validated NumPy arguments (the Numba backend's
-    ``_hj_update``): one fused :func:`hj_sweep`."""
+    ``_hj_update``): one fused :func:`hj_sweep`. With ``maxima``, returns
+    ``max(|D^-_a phi_k|, |D^+_a phi_k|)`` per axis from the same pass (else ``None``)."""
     shape3, slot, periodic3, h3, k, gc = _view(phi_k, spacing, periodic)
     dtype = np.dtype(phi_k.dtype)
     if not isinstance(out, np.ndarray) or out.shape != phi_k.shape or out.dtype != dtype:
@@ -546,6 +570,8 @@ def hj_update(
     qs = (scalar(q), scalar(0.5 * q), scalar(q - 2), scalar(q - 1))
     qm = (int(q == 2.0), int(q > 2.0), pow_mode(0.5 * q), pow_mode(q - 2), pow_mode(q - 1))
     half_alphas = tuple(scalar(0.5 * x) for x in alphas) + (scalar(0),) * (3 - len(alphas))
+    n_chunks = default_chunks(shape3[0])
+    chunk_maxima = np.zeros((n_chunks, 3))
     if pk.size:
         hj_sweep(
             pn,
@@ -569,7 +595,12 @@ def hj_update(
             target,
             np.empty((1, 1, 1, 1), dtype=dtype),
             False,
-            default_chunks(shape3[0]),
+            chunk_maxima,
+            bool(maxima),
+            n_chunks,
         )
     if not direct:
         out[...] = target.reshape(out.shape)
+    if maxima:
+        return tuple(float(x) for x in chunk_maxima.max(axis=0)[: phi_k.ndim])
+    return None
