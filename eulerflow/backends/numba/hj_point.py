@@ -22,6 +22,8 @@ from numba import njit, prange
 
 from ..view3d import AXES_IN_3D
 from .hamilton_jacobi import (
+    K_HALF,
+    K_ZERO,
     _derivative_pair,
     _difference_line,
     _differences_in_row,
@@ -82,8 +84,8 @@ def _make_sweep(point, data_tuple, view_tuple):
     def update_row(
         pn, pk, der, nax, t, x0, x1, cv2, local, tube, half_alphas, a, b, c, k, alpha, maxima, out
     ):
-        half = k[1]
-        zero = k[0]
+        half = k[K_HALF]
+        zero = k[K_ZERO]
         for i in range(out.shape[0]):
             m0, p0 = der[0, i], der[1, i]
             m1, p1 = (der[2, i], der[3, i]) if nax > 1 else (zero, zero)
@@ -132,7 +134,7 @@ def _make_sweep(point, data_tuple, view_tuple):
     ):
         n0, n1, n2 = phi_k.shape
         dtype = phi_k.dtype
-        z = k[0]
+        z = k[K_ZERO]
         zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
         use0 = slot[0] >= 0 and n0 > 1
         use1 = slot[1] >= 0 and n1 > 1
