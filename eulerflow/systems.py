@@ -177,6 +177,7 @@ class Air3d(ReachabilitySystem):
             ControlBox([-pursuer_max_turn_rate], [pursuer_max_turn_rate]),
             mode="avoid",
             ndim=3,
+            time_invariant=True,
         )
 
     def target(self, grid: Grid) -> np.ndarray:
@@ -225,6 +226,7 @@ class DubinsCar(ReachabilitySystem):
             control_set=ControlBox([-max_turn_rate], [max_turn_rate]),
             mode="reach",
             ndim=3,
+            time_invariant=True,
         )
 
     def target(self, grid: Grid) -> np.ndarray:
@@ -275,6 +277,7 @@ class DoubleIntegrator(ReachabilitySystem):
             control_set=ControlBox([-max_acceleration], [max_acceleration]),
             mode="reach",
             ndim=2,
+            time_invariant=True,
         )
 
     def target(self, grid: Grid) -> np.ndarray:

@@ -49,8 +49,13 @@ class Hamiltonian:
         raise NotImplementedError
 
     def scalar_kernel(self):
-        """The compiled scalar form ``point(t, x, p, low, high, alpha) -> H`` of
+        """The compiled scalar form ``point(t, x, p, low, high, alpha, table, cell) -> H`` of
         ``Backend.hj_update_point``, or ``None`` when there is none (the default)."""
+        return None
+
+    def table(self, coords):
+        """Per-cell data that ``point`` reads at ``table[cell]``, tabulated on the grid of the 1D
+        cell-centre ``coords``, or ``None`` (the default: ``point`` needs none)."""
         return None
 
     def potential_values(self, grid):

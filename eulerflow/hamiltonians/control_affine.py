@@ -61,6 +61,10 @@ class ControlAffine(Hamiltonian):
     ndim : int, optional
         Number of state variables; default found by calling ``drift(0.0, x)`` with
         ``x = (0.0,) * n`` for ``n = 1, 2, 3``.
+    time_invariant : bool, default False
+        Declare that ``f``, ``G`` and ``D`` do not depend on ``t``: the fused kernel then reads
+        them from a table computed once on the grid (``(ndim (1 + m + k))`` numbers per cell)
+        instead of evaluating them at every cell and stage.
 
     Raises
     ------
@@ -99,6 +103,7 @@ class ControlAffine(Hamiltonian):
         disturbance_set: ControlSet | None = None,
         mode: str = "reach",
         ndim: int | None = None,
+        time_invariant: bool = False,
     ) -> None:
         for name, fn in (("drift", drift), ("control_matrix", control_matrix)):
             if not callable(fn):
@@ -122,7 +127,9 @@ class ControlAffine(Hamiltonian):
         self.sign = 1.0
         self.ndim = _infer_ndim(drift) if ndim is None else int(ndim)
         self._check_shapes()
+        self.time_invariant = bool(time_invariant)
         self._kernel = None
+        self._table = None
         self._reflected: ControlAffine | None = None
 
     def _check_shapes(self) -> None:
@@ -180,11 +187,38 @@ class ControlAffine(Hamiltonian):
 
     # -- compiled -------------------------------------------------------------------------------
     def scalar_kernel(self):
-        """``point(t, x, p, low, high, alpha) -> H``: the closed form on scalars, Numba-compiled
-        with the dynamics inlined; writes the bounds ``alpha_a`` (see the module docstring)."""
+        """``point(t, x, p, low, high, alpha, table, cell) -> H``: the closed form on scalars,
+        Numba-compiled with the dynamics inlined (or read from ``table[cell]`` when
+        ``time_invariant``); writes the bounds ``alpha_a`` (see the module docstring)."""
         if self._kernel is None:
             self._kernel = _compile(self)
         return self._kernel
+
+    def table(self, coords):
+        """Time-invariant dynamics tabulated on the grid of the 1D cell-centre ``coords``: row
+        ``cell`` (C order) holds ``f``, then ``G`` and ``D`` row by row; ``None`` when the
+        dynamics may depend on time (the kernel evaluates them at every cell and stage)."""
+        if not self.time_invariant:
+            return None
+        coords = tuple(coords)
+        if self._table is not None and self._table[0] is coords:
+            return self._table[1]
+        ndim = len(coords)
+        grids = tuple(
+            np.asarray(c, dtype=float).reshape([-1 if b == a else 1 for b in range(ndim)])
+            for a, c in enumerate(coords)
+        )
+        shape = tuple(len(c) for c in coords)
+        columns = list(self.drift(0.0, grids))
+        matrices = [self.control_matrix(0.0, grids)]
+        if self.disturbance_matrix is not None:
+            matrices.append(self.disturbance_matrix(0.0, grids))
+        for matrix in matrices:
+            columns += [entry for row in matrix for entry in row]
+        table = np.stack([np.broadcast_to(np.asarray(c, dtype=float), shape) for c in columns])
+        table = np.ascontiguousarray(table.reshape(len(columns), -1).T)
+        self._table = (coords, table)
+        return table
 
     def reflected(self) -> ControlAffine:
         """``H(t, x, -p)``: the game with the momenta negated (for ``direction="backward"``); the
@@ -192,6 +226,7 @@ class ControlAffine(Hamiltonian):
         if self._reflected is None:
             flipped = copy.copy(self)
             flipped.sign, flipped._kernel, flipped._reflected = -self.sign, None, self
+            flipped._table = None
             self._reflected = flipped
         return self._reflected
 
@@ -232,51 +267,73 @@ def _jit(fn):
 
 
 def _compile(h: ControlAffine):
-    """The scalar ``point`` of :meth:`ControlAffine.scalar_kernel` (closures over constants)."""
-    drift, gmat = _jit(h.drift), _jit(h.control_matrix)
+    """The scalar ``point`` of :meth:`ControlAffine.scalar_kernel` (closures over constants).
+
+    The closed form reads ``f``, ``G`` and ``D`` either from the user's functions (tuples) or,
+    for time-invariant dynamics, from the cell's row of the table (array views): the same
+    operations in the same order either way.
+    """
     u_extreme, u_range = h.control_set.scalar_functions()
     sign = h.sign
     maximize = h.mode == "avoid"
     jit = {"nogil": True, "error_model": "numpy"}
+    has_d = h.disturbance_matrix is not None
+    d_extreme, d_range = (
+        h.disturbance_set.scalar_functions() if has_d else h.control_set.scalar_functions()
+    )
 
     @njit(inline="always", **jit)
-    def control_part(t, x, p):
-        """``(sign p) . f + extreme_u (G^T sign p) . u`` with ``f`` and ``G``."""
-        f = drift(t, x)
-        g = gmat(t, x)
+    def closed_form(p, f, g, d, alpha):
         value = 0.0
         for a in range(len(p)):
             value = value + (sign * p[a]) * f[a]
         value = value + u_extreme(p, sign, g, maximize)
-        return value, f, g
-
-    if h.disturbance_matrix is None:
-
-        @njit(**jit)
-        def point(t, x, p, low, high, alpha):
-            value, f, g = control_part(t, x, p)
-            for a in range(len(p)):
-                lo, hi = u_range(g[a])
-                lo, hi = f[a] + lo, f[a] + hi
-                alpha[a] = max(abs(lo), abs(hi))
-            return value
-
-        return point
-
-    dmat = _jit(h.disturbance_matrix)
-    d_extreme, d_range = h.disturbance_set.scalar_functions()
-
-    @njit(**jit)
-    def point_game(t, x, p, low, high, alpha):
-        value, f, g = control_part(t, x, p)
-        d = dmat(t, x)
-        value = value + d_extreme(p, sign, d, not maximize)
+        if has_d:
+            value = value + d_extreme(p, sign, d, not maximize)
         for a in range(len(p)):
             lo, hi = u_range(g[a])
             lo, hi = f[a] + lo, f[a] + hi
-            d_lo, d_hi = d_range(d[a])
-            lo, hi = lo + d_lo, hi + d_hi
+            if has_d:
+                d_lo, d_hi = d_range(d[a])
+                lo, hi = lo + d_lo, hi + d_hi
             alpha[a] = max(abs(lo), abs(hi))
         return value
 
-    return point_game
+    if h.time_invariant:
+        n, m = h.ndim, h.control_set.dim
+        k = h.disturbance_set.dim if has_d else 0
+
+        unpack = _row_unpacker(n, m, k)
+
+        @njit(**jit)
+        def point_table(t, x, p, low, high, alpha, table, cell):
+            f, g, d = unpack(table, cell)
+            return closed_form(p, f, g, d if has_d else g, alpha)
+
+        return point_table
+
+    drift, gmat = _jit(h.drift), _jit(h.control_matrix)
+    dmat = _jit(h.disturbance_matrix) if has_d else gmat
+
+    @njit(**jit)
+    def point(t, x, p, low, high, alpha, table, cell):
+        return closed_form(p, drift(t, x), gmat(t, x), dmat(t, x), alpha)
+
+    return point
+
+
+def _row_unpacker(n: int, m: int, k: int):
+    """A compiled ``unpack(table, cell) -> (f, G, D)``: the cell's row of the table as tuples of
+    the dynamics' shapes (``D = ()`` when ``k = 0``). Tuples of literal reads are what Numba
+    keeps in registers; array views of the row would be built at every cell."""
+    reads = iter(f"table[cell, {i}]" for i in range(n * (1 + m + k)))
+
+    def tuple_of(items):
+        return "(" + "".join(f"{item}, " for item in items) + ")"
+
+    f = tuple_of(next(reads) for _ in range(n))
+    g = tuple_of(tuple_of(next(reads) for _ in range(m)) for _ in range(n))
+    d = tuple_of(tuple_of(next(reads) for _ in range(k)) for _ in range(n)) if k else "()"
+    namespace: dict = {}
+    exec(f"def unpack(table, cell):\n    return {f}, {g}, {d}\n", namespace)  # noqa: S102
+    return njit(inline="always", nogil=True, error_model="numpy")(namespace["unpack"])

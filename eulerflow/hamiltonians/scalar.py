@@ -82,7 +82,8 @@ class ScalarHamiltonian(Hamiltonian):
         return tuple(self._dissipation(t, tuple(coords), tuple(p_low), tuple(p_high)))
 
     def scalar_kernel(self):
-        """``point(t, x, p, low, high, alpha) -> H`` compiled by Numba (``alpha`` written)."""
+        """``point(t, x, p, low, high, alpha, table, cell) -> H`` compiled by Numba (``alpha``
+        written; ``table`` and ``cell`` unused)."""
         if self._kernel is None:
             self._kernel = _compile(self.hamiltonian, self._dissipation, self.sign, self.ndim)
         return self._kernel
@@ -130,7 +131,7 @@ def _compile(hamiltonian, dissipation, sign, ndim):
     if sign > 0:
 
         @njit(nogil=True, error_model="numpy")
-        def point(t, x, p, low, high, alpha):
+        def point(t, x, p, low, high, alpha, table, cell):
             b = bound(t, x, low, high)
             for a in range(len(p)):
                 alpha[a] = b[a]
@@ -139,7 +140,7 @@ def _compile(hamiltonian, dissipation, sign, ndim):
         return point
 
     @njit(nogil=True, error_model="numpy")
-    def point_reflected(t, x, p, low, high, alpha):
+    def point_reflected(t, x, p, low, high, alpha, table, cell):
         b = bound(t, x, _negated(high), _negated(low))
         for a in range(len(p)):
             alpha[a] = b[a]

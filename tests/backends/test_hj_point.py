@@ -130,3 +130,32 @@ def test_bad_hj_update_point_arguments(backend):
         be.hj_update_point(phi, phi, *good, "lax-friedrichs", HAMILTONIANS[2], *bad)
     with pytest.raises(ValueError, match="must not be the same array as phi_k"):
         be.hj_update_point(phi, phi, *good, "lax-friedrichs", HAMILTONIANS[2], *tail, out=phi)
+
+
+def test_tabulated_dynamics_match_reference(
+    fast_backend, rng, boundary_cases, assert_matches_reference, reference_call
+):
+    """``time_invariant=True``: the kernel reads ``f, G, D`` from the table of the grid."""
+    hamiltonian = ControlAffine(
+        lambda t, x: (np.cos(x[1]) - 1.0, np.sin(x[1]) * x[0]),
+        lambda t, x: ((x[1], 0.5), (-x[0], 1.0)),
+        lambda t, x: ((0.3,), (0.2 * x[0],)),
+        ControlBox([-1.0, 0.0], [0.5, 2.0]),
+        ControlBall([0.1], 0.8),
+        mode="avoid",
+        time_invariant=True,
+    )
+    reference = get_backend("numpy")
+    be = fast_backend
+    for shape, h in itertools.product(
+        [(5, 7), (1, 6), (12, 9)], [hamiltonian, hamiltonian.reflected()]
+    ):
+        for periodic in boundary_cases(2):
+            phi_n, phi_k = rng.standard_normal((2, *shape))
+            coords = _coords(rng, shape)
+            args = ((0.4, 0.7), periodic, "weno5", "local-lax-friedrichs", h, coords, 0.3)
+            args += ((1.0, 1.0), True, 0.5, 0.5, 0.2)
+            expected, want = reference_call(reference.hj_update_point, phi_n, phi_k, *args)
+            out, got = be.hj_update_point(be.asarray(phi_n), be.asarray(phi_k), *args)
+            assert_matches_reference(be.to_numpy(out), expected, np.float64)
+            assert_matches_reference(np.array(got), np.array(want), np.float64)

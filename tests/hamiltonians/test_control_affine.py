@@ -133,7 +133,7 @@ def test_compiled_scalar_form_equals_the_array_form(name, mode, rng):
             x, p = tuple(rng.uniform(-3, 3, 3)), tuple(rng.uniform(-3, 3, 3))
             t = float(rng.random())
             alpha = np.zeros(3)
-            value = point(t, x, p, p, p, alpha)
+            value = point(t, x, p, p, p, alpha, np.zeros((1, 1)), 0)
             assert value == float(h(x, p, np, t=t))
             np.testing.assert_array_equal(
                 alpha, [float(b) for b in h.dissipation(x, p, p, np, t=t)]
@@ -158,7 +158,7 @@ def test_scalar_hamiltonian_compiled_equals_arrays(rng):
         point = candidate.scalar_kernel()
         x, p, t = (0.3,), (float(rng.normal()),), 0.25
         alpha = np.zeros(1)
-        assert point(t, x, p, p, p, alpha) == float(candidate(x, p, np, t=t))
+        assert point(t, x, p, p, p, alpha, np.zeros((1, 1)), 0) == float(candidate(x, p, np, t=t))
         assert alpha[0] == float(candidate.dissipation(x, p, p, np, t=t)[0])
 
 

@@ -4,8 +4,10 @@ fused in one pass.
 The sweep is that of :func:`.hamilton_jacobi.hj_sweep` (the same helpers: rings of difference
 planes and rows, row buffers of ``D^-`` and ``D^+`` per data axis), with a different row update:
 at every cell it calls the Hamiltonian's compiled scalar function
-``point(t, x, p, low, high, alpha) -> H`` (``x`` the cell centre, ``p`` the mean of the one-sided
-derivatives, ``low``/``high`` their box; it writes the dissipation bound into ``alpha``), forms
+``point(t, x, p, low, high, alpha, table, cell) -> H`` (``x`` the cell centre, ``p`` the mean of
+the one-sided derivatives, ``low``/``high`` their box; it writes the dissipation bound into
+``alpha``; ``table[cell]`` is the cell's row of ``hamiltonian.table(coords)``, e.g. tabulated
+time-invariant dynamics, or of a dummy array), forms
 ``Hhat = H - sum_a alpha_a (p^+_a - p^-_a) / 2`` (or the global ``alphas``), ``min(0, Hhat)`` for
 a tube, and ``out = a phi_n + b phi_k - c Hhat``; each chunk of planes records the largest
 ``alpha_a`` it met, so that the CFL rate comes out of the same pass. No array temporaries: the
@@ -82,7 +84,26 @@ def point_sweep(point, ndim: int):
 def _make_sweep(point, data_tuple, view_tuple):
     @njit(**_KERNEL_JIT)
     def update_row(
-        pn, pk, der, nax, t, x0, x1, cv2, local, tube, half_alphas, a, b, c, k, alpha, maxima, out
+        pn,
+        pk,
+        der,
+        nax,
+        t,
+        x0,
+        x1,
+        cv2,
+        local,
+        tube,
+        half_alphas,
+        a,
+        b,
+        c,
+        k,
+        alpha,
+        maxima,
+        out,
+        table,
+        first,
     ):
         half = k[K_HALF]
         zero = k[K_ZERO]
@@ -97,6 +118,8 @@ def _make_sweep(point, data_tuple, view_tuple):
                 data_tuple(min(m0, p0), min(m1, p1), min(m2, p2)),
                 data_tuple(max(m0, p0), max(m1, p1), max(m2, p2)),
                 alpha,
+                table,
+                first + i,
             )
             for s in range(nax):
                 if alpha[s] > maxima[s]:
@@ -130,6 +153,7 @@ def _make_sweep(point, data_tuple, view_tuple):
         gc,
         out,
         maxima,
+        table,
         n_chunks,
     ):
         n0, n1, n2 = phi_k.shape
@@ -238,6 +262,8 @@ def _make_sweep(point, data_tuple, view_tuple):
                         alpha,
                         chunk_max,
                         out[r, j],
+                        table,
+                        (r * n1 + j) * n2,
                     )
         return out
 
@@ -283,6 +309,7 @@ def hj_update_point(
     maxima = np.zeros((max(n_chunks, 1), 3))
     if pk.size:
         sweep = point_sweep(hamiltonian.scalar_kernel(), ndim)
+        table = hamiltonian.table(coords)
         sweep(
             pn,
             pk,
@@ -303,6 +330,7 @@ def hj_update_point(
             gc,
             target,
             maxima,
+            table if table is not None else np.zeros((1, 1)),
             n_chunks,
         )
     if not direct:
