@@ -546,7 +546,7 @@ def run_comparison(args) -> None:
         rows = {}
 
         solve = functools.partial(
-            solve_hamilton_jacobi, phi0, grid, t_final, cfl=args.cfl, backend="numba",
+            solve_hamilton_jacobi, phi0, grid, t_final=t_final, cfl=args.cfl, backend="numba",
             progress=False,
         )  # fmt: skip
         (wall, sol), meter = least_disturbed(

@@ -28,8 +28,6 @@ import copy
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit
-from numba.core.registry import CPUDispatcher
 
 from .base import Hamiltonian
 from .control_sets import ControlSet
@@ -261,7 +259,9 @@ def _infer_ndim(drift) -> int:
 
 def _jit(fn):
     """``fn`` compiled by Numba for inlining (as is when it already is a Numba function)."""
-    if isinstance(fn, CPUDispatcher):
+    from numba import njit
+
+    if hasattr(fn, "py_func"):  # a Numba dispatcher
         return fn
     return njit(inline="always", nogil=True, error_model="numpy")(fn)
 
@@ -273,6 +273,8 @@ def _compile(h: ControlAffine):
     for time-invariant dynamics, from the cell's row of the table (array views): the same
     operations in the same order either way.
     """
+    from numba import njit
+
     u_extreme, u_range = h.control_set.scalar_functions()
     sign = h.sign
     maximize = h.mode == "avoid"
@@ -334,6 +336,8 @@ def _row_unpacker(n: int, m: int, k: int):
     f = tuple_of(next(reads) for _ in range(n))
     g = tuple_of(tuple_of(next(reads) for _ in range(m)) for _ in range(n))
     d = tuple_of(tuple_of(next(reads) for _ in range(k)) for _ in range(n)) if k else "()"
+    from numba import njit
+
     namespace: dict = {}
     exec(f"def unpack(table, cell):\n    return {f}, {g}, {d}\n", namespace)  # noqa: S102
     return njit(inline="always", nogil=True, error_model="numpy")(namespace["unpack"])

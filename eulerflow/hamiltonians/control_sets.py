@@ -17,20 +17,27 @@ order, so both paths agree to round-off.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 
 
-@njit(inline="always", nogil=True, error_model="numpy")
-def _column(p, sign, matrix, j):
-    """``c_j = sum_a (sign p_a) matrix[a][j]`` (compiled inline into the scalar functions)."""
-    c = 0.0
-    for a in range(len(p)):
-        c = c + (sign * p[a]) * matrix[a][j]
-    return c
+@functools.cache
+def _column():
+    """Compiled ``c_j = sum_a (sign p_a) matrix[a][j]``, inlined into the scalar functions
+    (Numba imported on first use)."""
+    from numba import njit
+
+    @njit(inline="always", nogil=True, error_model="numpy")
+    def column(p, sign, matrix, j):
+        c = 0.0
+        for a in range(len(p)):
+            c = c + (sign * p[a]) * matrix[a][j]
+        return c
+
+    return column
 
 
 class ControlSet:
@@ -99,13 +106,15 @@ class ControlBox(ControlSet):
         return low, high
 
     def scalar_functions(self):
-        lower, upper, dim = self.lower, self.upper, self.dim
+        from numba import njit
+
+        lower, upper, dim, column = self.lower, self.upper, self.dim, _column()
 
         @njit(inline="always", nogil=True, error_model="numpy")
         def extreme(p, sign, matrix, maximize):
             total = 0.0
             for j in range(dim):
-                c = _column(p, sign, matrix, j)
+                c = column(p, sign, matrix, j)
                 u, v = c * lower[j], c * upper[j]
                 total = total + (max(u, v) if maximize else min(u, v))
             return total
@@ -167,13 +176,15 @@ class ControlBall(ControlSet):
         return linear - spread, linear + spread
 
     def scalar_functions(self):
-        center, radius, dim = self.center, self.radius, self.dim
+        from numba import njit
+
+        center, radius, dim, column = self.center, self.radius, self.dim, _column()
 
         @njit(inline="always", nogil=True, error_model="numpy")
         def extreme(p, sign, matrix, maximize):
             linear, norm2 = 0.0, 0.0
             for j in range(dim):
-                c = _column(p, sign, matrix, j)
+                c = column(p, sign, matrix, j)
                 linear = linear + c * center[j]
                 norm2 = norm2 + c * c
             spread = radius * np.sqrt(norm2)

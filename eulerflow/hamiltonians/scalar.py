@@ -12,8 +12,6 @@ import copy
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit
-from numba.core.registry import CPUDispatcher
 
 from .base import Hamiltonian
 
@@ -102,32 +100,28 @@ class ScalarHamiltonian(Hamiltonian):
         return f"ScalarHamiltonian({getattr(self.hamiltonian, '__name__', 'H')})"
 
 
-@njit(inline="always", nogil=True)
-def _negated1(p):
-    return (-p[0],)
+def _negation(ndim: int):
+    """Compiled ``-p`` for a tuple of ``ndim`` floats."""
+    from numba import njit
 
-
-@njit(inline="always", nogil=True)
-def _negated2(p):
-    return (-p[0], -p[1])
-
-
-@njit(inline="always", nogil=True)
-def _negated3(p):
-    return (-p[0], -p[1], -p[2])
-
-
-_NEGATED = {1: _negated1, 2: _negated2, 3: _negated3}
+    bodies = {
+        1: lambda p: (-p[0],),
+        2: lambda p: (-p[0], -p[1]),
+        3: lambda p: (-p[0], -p[1], -p[2]),
+    }
+    return njit(inline="always", nogil=True)(bodies[ndim])
 
 
 def _compile(hamiltonian, dissipation, sign, ndim):
+    from numba import njit
+
     def jit(fn):
-        if isinstance(fn, CPUDispatcher):
+        if hasattr(fn, "py_func"):  # a Numba dispatcher
             return fn
         return njit(inline="always", nogil=True, error_model="numpy")(fn)
 
     h, bound = jit(hamiltonian), jit(dissipation)
-    _negated = _NEGATED[ndim]
+    _negated = _negation(ndim)
     if sign > 0:
 
         @njit(nogil=True, error_model="numpy")
