@@ -25,6 +25,8 @@ MODULES = (
     "eulerflow.particles",
     "eulerflow.metrics",
     "eulerflow.problems",
+    "eulerflow.sets",
+    "eulerflow.systems",
     "eulerflow.validation",
     "eulerflow.ensemble",
     "eulerflow.ensemble.config",

@@ -26,7 +26,9 @@ Three checks, each skipped with a reason when its tool is missing:
 3. **CupyBackend with a stub CuPy**: the Python side of the backend (3D view, the exact types and
    order of the launch arguments, contiguity conversions, ``out`` aliasing rules) runs end to end
    with a stand-in for CuPy whose kernels launch the host emulation, for ``transport_update``,
-   ``hj_update`` and ``hj_derivatives``.
+   ``hj_update`` (also with ``maxima=True``) and ``hj_derivatives``; ``hj_update_point``
+   (control-affine Hamiltonians as array expressions after the emulated derivative kernel, with
+   NumPy functions standing in for CuPy's) against the NumPy reference within ``1e-12``.
 
 Run from the repository root::
 
@@ -927,6 +929,75 @@ def check_hj_backend_with_stub() -> str:
     return "ok"
 
 
+def check_hj_point_with_stub() -> str:
+    """``hj_update_point`` and ``hj_update(maxima=True)`` of :class:`CupyBackend` with a stub
+    CuPy: the derivatives run on the host emulation of the CUDA kernel, the point Hamiltonian
+    as array expressions on the stub's arrays (NumPy functions stand in for CuPy's)."""
+    from types import SimpleNamespace
+
+    from eulerflow.backends.cupy.backend import CupyBackend
+    from eulerflow.backends.numpy_backend import NumpyBackend
+    from eulerflow.hamiltonians import ControlAffine, ControlBall, ControlBox
+
+    hamiltonians = {
+        2: ControlAffine(
+            lambda t, x: (np.cos(x[1]) - 1.0 + t, np.sin(x[1]) * x[0]),
+            lambda t, x: ((x[1], 0.5), (-x[0], 1.0)),
+            lambda t, x: ((0.3,), (0.2 * x[0],)),
+            ControlBox([-1.0, 0.0], [0.5, 2.0]),
+            ControlBall([0.1], 0.8),
+            mode="avoid",
+        ),
+        3: ControlAffine(
+            lambda t, x: (-5.0 + 5.0 * np.cos(x[2]), 5.0 * np.sin(x[2]), 0.0 * x[0]),
+            lambda t, x: ((x[1],), (-x[0],), (-1.0,)),
+            lambda t, x: ((0.0,), (0.0,), (1.0,)),
+            ControlBox([-1.0], [1.0]),
+            ControlBox([-1.0], [1.0]),
+            mode="avoid",
+        ),
+    }
+    ref = NumpyBackend()
+    rng = np.random.default_rng(5)
+    worst, n = 0.0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        hj_lib, how = _build_host_library(tmp, _HJ_HARNESS, HJ_KERNEL_SOURCE)
+        if hj_lib is None:
+            return f"skipped: {how}"
+        stub = _stub_cupy(None, [], hj_lib)
+        functions = ("minimum", "maximum", "abs", "sqrt", "broadcast_to", "cos", "sin")
+        xp = SimpleNamespace(**vars(stub), **{name: getattr(np, name) for name in functions})
+        backend = CupyBackend(xp)
+        for shape in ((6, 5), (1, 7), (3, 4, 5), (4, 1, 3)):
+            ndim = len(shape)
+            for h, flux, tube in itertools.product(
+                (hamiltonians[ndim], hamiltonians[ndim].reflected()),
+                ("local-lax-friedrichs", "lax-friedrichs"),
+                (False, True),
+            ):
+                periodic = tuple(bool(p) for p in rng.integers(0, 2, ndim))
+                spacing = tuple(float(x) for x in rng.uniform(0.2, 1.0, ndim))
+                coords = tuple(np.sort(rng.uniform(-2, 2, m)) for m in shape)
+                phi_n, phi_k = rng.standard_normal((2, *shape))
+                args = (spacing, periodic, "weno5", flux, h, coords, 0.4, (1.0,) * ndim, tube)
+                args += (0.75, 0.25, 0.03)
+                want, want_max = ref.hj_update_point(phi_n, phi_k, *args)
+                got, got_max = backend.hj_update_point(phi_n, phi_k, *args)
+                worst = max(worst, _relative_error(got, want))
+                assert np.allclose(got_max, want_max, rtol=1e-12, atol=0), (got_max, want_max)
+                n += 1
+            args = (spacing, periodic, "weno5", "godunov", 2.0, None, (1.0,) * ndim, 0.5, 0.5)
+            want, want_max = ref.hj_update(phi_n, phi_k, *args, 0.1, maxima=True)
+            got, got_max = backend.hj_update(phi_n, phi_k, *args, 0.1, maxima=True)
+            assert np.array_equal(got, want) and got_max == want_max, (got_max, want_max)
+    assert worst <= 1e-12, worst
+    print(
+        f"  {n} hj_update_point cases through CupyBackend: max error {worst:.3g} of the largest "
+        "value; hj_update(maxima=True): bitwise equal, same maxima"
+    )
+    return "ok"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ptxas", action="store_true", help="assemble for sm_90 with ptxas -v")
@@ -938,6 +1009,7 @@ def main(argv=None) -> int:
         ("host emulation (Hamilton-Jacobi)", check_hj_host_emulation),
         ("CupyBackend with a stub CuPy", check_backend_with_stub),
         ("CupyBackend with a stub CuPy (Hamilton-Jacobi)", check_hj_backend_with_stub),
+        ("CupyBackend with a stub CuPy (point Hamiltonians)", check_hj_point_with_stub),
     ):
         try:
             result = check()

@@ -1,13 +1,16 @@
 """Benchmark of the Hamilton-Jacobi solver: WENO5 + TVD-RK3, Godunov flux, ``H = |p|^2 / 2``.
 
-Part 1 times one TVD-RK3 step of :func:`eulerflow.solve_hamilton_jacobi` (the CFL reduction and
-three fused ``Backend.hj_update`` stages, called exactly as the solver calls them) on periodic
+Part 1 times one TVD-RK3 step of :func:`eulerflow.solve_hamilton_jacobi` (the CFL reduction fused
+with the first stage's rate, then three stages, called exactly as the solver calls them) on periodic
 float64 grids in 2D and 3D, on the NumPy reference and on the Numba backend, and reports the
 speedup and the achieved bandwidth of a stage against a STREAM-like triad measured in the same run.
 
 Part 2 solves a smooth 2D problem with eulerflow and with hj_reachability (JAX on the CPU; an
 optional import, skipped when not installed) on the same grids, and compares the wall time of the
 two at equal accuracy, measured against a closed-form solution. See ``benchmarks/README.md``.
+
+Part 3 computes the air3d reachable tube with both tools on hj_reachability's nodes
+(:mod:`hj_air3d`): wall time, value difference and the fraction of nodes whose sign differs.
 
 Run from the repository root::
 
@@ -26,6 +29,7 @@ import sys
 import time
 
 import numpy as np
+from hj_air3d import run_air3d
 
 import eulerflow
 from eulerflow import Grid, solve_hamilton_jacobi
@@ -51,9 +55,10 @@ def kernel_phi0(shape: tuple[int, ...]) -> tuple[Grid, np.ndarray]:
 class StepRunner:
     """One TVD-RK3 step of ``solve_hamilton_jacobi`` on one backend, in place on ``self.phi``.
 
-    The CFL reduction is the solver's: ``be.hj_derivatives`` of ``phi_n``, then
-    ``alpha_a = max(max |D^-_a phi|, max |D^+_a phi|)`` and ``dt = cfl / sum_a alpha_a / h_a``.
-    The stages are the solver's ``advance``: ``be.hj_update(phi_n, phi_k, ...)`` with the
+    The CFL reduction is the solver's, fused into the first stage: one
+    ``be.hj_update(phi_n, phi_n, ..., a=0, b=0, c=-1, maxima=True)`` writes ``rate = Hhat(phi_n)``
+    and returns ``alpha_a = max(max |D^-_a phi|, max |D^+_a phi|)``; ``dt = cfl / sum_a alpha_a /
+    h_a``; the first stage is ``phi_n - dt rate`` and the other two are ``be.hj_update`` with the
     Shu-Osher coefficients of SSP-RK3, into two scratch buffers and finally into ``phi_n``.
     """
 
@@ -63,17 +68,16 @@ class StepRunner:
         self.cfl = cfl
         self.phi = backend.xp.array(backend.asarray(phi0), copy=True)
         self.buffers = (backend.xp.empty_like(self.phi), backend.xp.empty_like(self.phi))
+        self.rate = backend.xp.empty_like(self.phi)
         self.stages = ssp_stages("ssprk3")
         self.alphas: tuple[float, ...] = (0.0,) * grid.ndim
 
     def max_step(self) -> float:
-        """The CFL reduction: sets ``self.alphas`` and returns ``dt``."""
-        xp = self.be.xp
-        minus, plus = self.be.hj_derivatives(self.phi, self.spacing, self.periodic, SCHEME)
-        self.alphas = tuple(
-            max(float(xp.abs(m).max()), float(xp.abs(p).max()))
-            for m, p in zip(minus, plus, strict=True)
-        )
+        """The CFL reduction and ``self.rate``: sets ``self.alphas`` and returns ``dt``."""
+        _, self.alphas = self.be.hj_update(
+            self.phi, self.phi, self.spacing, self.periodic, SCHEME, FLUX, POWER, None,
+            self.alphas, 0.0, 0.0, -1.0, out=self.rate, maxima=True,
+        )  # fmt: skip
         rate = sum(a / h for a, h in zip(self.alphas, self.spacing, strict=True))
         return self.cfl / rate
 
@@ -85,12 +89,15 @@ class StepRunner:
         )  # fmt: skip
 
     def step(self) -> float:
-        """CFL reduction and the three stages; returns ``dt``."""
+        """CFL reduction (with the first stage's rate) and the three stages; returns ``dt``."""
         dt = self.max_step()
         phi_n = previous = self.phi
         for k, st in enumerate(self.stages):
             out = phi_n if (k == len(self.stages) - 1 and k > 0) else self.buffers[k % 2]
-            self.stage(phi_n, previous, st.a, st.b, st.b * dt, out)
+            if k == 0:
+                out[...] = (st.a + st.b) * phi_n - (st.b * dt) * self.rate
+            else:
+                self.stage(phi_n, previous, st.a, st.b, st.b * dt, out)
             previous = out
         return dt
 
@@ -216,8 +223,8 @@ def run_kernels(args, backends: dict) -> None:
     """Part 1: the table of step, stage and CFL-reduction times per grid and backend."""
     print("== Part 1: one TVD-RK3 step (WENO5, Godunov, H = |p|^2/2, float64, periodic) ==")
     print(
-        "step = CFL reduction (hj_derivatives + max |D-+| per axis) + 3 fused hj_update stages, "
-        "called as solve_hamilton_jacobi calls them; times are medians [min]\n"
+        "step = CFL reduction fused with the first stage's rate (hj_update maxima=True) + first "
+        "stage by arrays + 2 fused hj_update stages, as solve_hamilton_jacobi; medians [min]\n"
     )
     header = (
         f"{'grid':>7} {'backend':<7} {'ms/step':>17} {'ms/stage':>9} {'ms CFL':>8} "
@@ -539,7 +546,7 @@ def run_comparison(args) -> None:
         rows = {}
 
         solve = functools.partial(
-            solve_hamilton_jacobi, phi0, grid, t_final, cfl=args.cfl, backend="numba",
+            solve_hamilton_jacobi, phi0, grid, t_final=t_final, cfl=args.cfl, backend="numba",
             progress=False,
         )  # fmt: skip
         (wall, sol), meter = least_disturbed(
@@ -679,6 +686,15 @@ def main(argv=None) -> int:
         help="retries of a disturbed measurement (the least disturbed one is reported)",
     )
     parser.add_argument(
+        "--air3d",
+        nargs="*",
+        default=["51x40x50", "101x79x100"],
+        help="grids n0xn1xn2 of part 3, air3d against hj_reachability (none: skip part 3)",
+    )
+    parser.add_argument(
+        "--air3d-cfl", type=float, default=0.75, help="Courant number of part 3 (both tools)"
+    )
+    parser.add_argument(
         "--no-hopf-lax-check",
         dest="hopf_lax_check",
         action="store_false",
@@ -701,6 +717,9 @@ def main(argv=None) -> int:
         run_kernels(args, backends)
     if args.hjr_sizes:
         run_comparison(args)
+    if args.air3d:
+        shapes = [tuple(int(n) for n in text.split("x")) for text in args.air3d]
+        run_air3d(shapes, args.air3d_cfl, load_hj_reachability, CpuMeter)
     return 0
 
 

@@ -16,7 +16,12 @@ solve_hamilton_jacobi
 energies
     Free energies (entropy, porous medium, potential, interaction) and their first variations.
 hamiltonians
-    Hamiltonians ``H(x, p)`` for the Hamilton-Jacobi solver.
+    Hamiltonians ``H(t, x, p)`` for the Hamilton-Jacobi solver (power, control-affine games,
+    compiled scalar and array callables).
+sets
+    Target and obstacle sets as signed distances on a grid (ball, cylinder, box, unions).
+systems
+    Classic reachability problems (Air3d, DubinsCar, DoubleIntegrator) in one line.
 particles
     Sampling, Euler-Maruyama for ``dX = b dt + sqrt(2 eps) dW``, deposit and interpolation.
 get_backend, available_backends
@@ -45,7 +50,7 @@ ensemble
 
 from __future__ import annotations
 
-from . import energies, exact, hamiltonians, metrics, particles, problems, validation
+from . import energies, exact, hamiltonians, metrics, particles, problems, sets, systems, validation
 from ._version import __version__
 from .backends import Backend, BackendUnavailableError, available_backends, get_backend
 from .equations.continuity import solve_continuity
@@ -105,10 +110,12 @@ __all__ = [
     "metrics",
     "particles",
     "problems",
+    "sets",
     "solve_continuity",
     "solve_fokker_planck",
     "solve_gradient_flow",
     "solve_hamilton_jacobi",
+    "systems",
     "validate",
     "validation",
     "wasserstein2",

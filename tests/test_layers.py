@@ -19,10 +19,10 @@ PACKAGE = Path(eulerflow.__file__).parent
 LAYERS: list[set[str]] = [
     {"_version", "grid", "arrays", "exceptions", "cache"},
     {"schemes", "checks", "progress"},
-    {"backends", "energies", "hamiltonians", "results"},
+    {"backends", "energies", "hamiltonians", "results", "sets"},
     {"marching", "exact"},
     {"equations", "particles", "transport"},
-    {"jko_scheme"},
+    {"jko_scheme", "systems"},
     {"problems", "metrics", "ensemble"},
     {"validation"},
     {"demos"},

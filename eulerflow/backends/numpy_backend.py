@@ -13,6 +13,7 @@ from ..schemes.particle_mesh import deposit_reference, interpolate_reference
 from ..schemes.scharfetter_gummel import fokker_planck_rate
 from .base import Backend
 from .contract.c_transform import min_plus_lines_reference
+from .contract.hamilton_jacobi import derivative_maxima, hj_update_point_arrays
 
 _LIMITER_NAMES = {code: name for name, code in LIMITERS.items()}
 _SCHEME_NAMES = {code: name for name, code in HJ_SCHEMES.items()}
@@ -54,12 +55,51 @@ class NumpyBackend(Backend):
         b,
         c,
         out,
+        maxima,
     ):
         minus, plus = self._hj_derivatives(phi_k, spacing, periodic, scheme_code)
         hhat = power_numerical_hamiltonian(
             minus, plus, _FLUX_NAMES[flux_code], power, potential, alphas, np
         )
         out[...] = a * phi_n + b * phi_k - c * hhat
+        return derivative_maxima(minus, plus, np) if maxima else None
+
+    def _hj_update_point(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        local,
+        hamiltonian,
+        coords,
+        t,
+        alphas,
+        tube,
+        a,
+        b,
+        c,
+        out,
+    ):
+        return hj_update_point_arrays(
+            self,
+            phi_n,
+            phi_k,
+            spacing,
+            periodic,
+            scheme_code,
+            local,
+            hamiltonian,
+            coords,
+            t,
+            alphas,
+            tube,
+            a,
+            b,
+            c,
+            out,
+        )
 
     def _fokker_planck_update(
         self, rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out

@@ -34,7 +34,12 @@ from ..marching import snapshot_times, solve_in_time, ssp_step
 from ..results import Solution
 from ..schemes.choices import lookup
 from ..schemes.hj_derivatives import scheme_code
-from ..schemes.hj_fluxes import flux_code, lax_friedrichs, power_dissipation
+from ..schemes.hj_fluxes import (
+    flux_code,
+    lax_friedrichs,
+    power_dissipation,
+    power_numerical_hamiltonian,
+)
 from ..schemes.ssp import ssp_name, ssp_stages
 
 MAX_HJ_CFL = 1.0
@@ -58,6 +63,9 @@ def solve_hamilton_jacobi(
     stepper: str = "ssprk3",
     cfl: float | None = None,
     direction: str = "forward",
+    tube: bool = False,
+    target=None,
+    obstacle=None,
     max_steps: int | None = None,
     backend: str | Backend = "auto",
     progress: bool | None = None,
@@ -99,6 +107,17 @@ def solve_hamilton_jacobi(
         (``eulerflow.equations.hamilton_jacobi.DEFAULT_HJ_CFL``).
     direction : {"forward", "backward"}
         Initial- or terminal-value problem.
+    tube : bool, default False
+        Reachable tube (Mitchell, Bayen and Tomlin 2005): the numerical Hamiltonian ``Hhat``,
+        dissipation included, is replaced by ``min(0, Hhat)``, so that (``direction="backward"``)
+        ``phi`` only decreases as ``t`` goes back and never exceeds its terminal value (the
+        target's signed distance) beyond round-off: the set ``phi <= 0`` grows with the horizon.
+    target : array or callable ``(t, *coords)``, optional
+        ``l(t, x)``: after every time step ``phi = min(phi, l)`` (the target as a constraint;
+        a callable is evaluated at the time reached, for targets that move).
+    obstacle : array or callable ``(t, *coords)``, optional
+        ``g(t, x)``, negative inside the set to avoid: after every step (after ``target``)
+        ``phi = max(phi, -g)``, so that no trajectory through the obstacle counts (reach-avoid).
     max_steps : int, optional
         Step budget (see :func:`eulerflow.solve_continuity`).
     backend : {"auto", "numba", "numpy", "cupy"} or Backend
@@ -119,7 +138,8 @@ def solve_hamilton_jacobi(
     ------
     TypeError
         ``grid`` is not a Grid; ``t_final`` is missing; ``phi0`` is not a real array;
-        ``hamiltonian`` is not a Hamiltonian or callable.
+        ``hamiltonian`` is not a Hamiltonian or callable; ``target`` or ``obstacle`` is neither
+        an array nor a callable.
     ValueError
         Shape mismatch, non-finite ``phi0``, unknown names, ``cfl`` outside ``(0, 1]``, a
         callable Hamiltonian without ``dissipation`` or returning the wrong shape, a run that
@@ -134,6 +154,9 @@ def solve_hamilton_jacobi(
        Hamilton-Jacobi equations", SIAM J. Numer. Anal. 28 (1991) 907-922.
     .. [2] G.-S. Jiang and D. Peng, "Weighted ENO schemes for Hamilton-Jacobi equations", SIAM
        J. Sci. Comput. 21 (2000) 2126-2143.
+    .. [3] I. M. Mitchell, A. M. Bayen and C. J. Tomlin, "A time-dependent Hamilton-Jacobi
+       formulation of reachable sets for continuous dynamic games", IEEE Trans. Automat.
+       Control 50 (2005) 947-957.
 
     Examples
     --------
@@ -165,7 +188,16 @@ def solve_hamilton_jacobi(
     phi, dtype = as_field(phi0, grid, be, "phi0")
     if backward:
         phi = -phi
-    integrator = _HamiltonJacobiIntegrator(hamiltonian, grid, be, scheme, flux, stepper, cfl, phi)
+    integrator = _HamiltonJacobiIntegrator(
+        hamiltonian,
+        grid,
+        be,
+        (scheme, flux, stepper, cfl),
+        phi,
+        clock=(float(t_final), -1.0) if backward else (0.0, 1.0),
+        tube=bool(tube),
+        constraints=_Constraints(target, obstacle, grid, be, dtype, backward),
+    )
     xp = be.xp
     sign = -1 if backward else 1
 
@@ -191,6 +223,9 @@ def solve_hamilton_jacobi(
             "stepper": stepper,
             "cfl": cfl,
             "direction": direction,
+            "tube": bool(tube),
+            "target": target is not None,
+            "obstacle": obstacle is not None,
             "hamiltonian": repr(hamiltonian),
             "dtype": str(np.dtype(dtype)),
         },
@@ -206,10 +241,20 @@ def solve_hamilton_jacobi(
 
 
 class _HamiltonJacobiIntegrator:
-    """TVD Runge-Kutta stages of ``-Hhat(x, D^- phi, D^+ phi)``: fused kernels for the built-in
-    Hamiltonians, array expressions for a user Hamiltonian."""
+    """TVD Runge-Kutta stages of ``-Hhat(t, x, D^- phi, D^+ phi)``: fused kernels for the built-in
+    and the compiled (point) Hamiltonians, array expressions for a user callable.
 
-    def __init__(self, hamiltonian, grid: Grid, be, scheme, flux, stepper, cfl, like) -> None:
+    ``clock = (t0, direction)`` maps the time ``s`` of the march to the time ``t0 + direction s``
+    of the Hamiltonian and the constraints. The CFL reduction is fused into the first stage
+    (point Hamiltonians; power Hamiltonians with the Godunov or local Lax-Friedrichs flux):
+    ``max_step`` computes ``rate = Hhat(phi_n)`` and the bounds in one pass, and the first stage
+    ``a phi_n + b phi_n - c rate`` reuses it.
+    """
+
+    def __init__(
+        self, hamiltonian, grid: Grid, be, numerics, like, clock, tube, constraints
+    ) -> None:
+        scheme, flux, stepper, cfl = numerics
         self.hamiltonian = hamiltonian
         self.grid = grid
         self.be = be
@@ -217,19 +262,77 @@ class _HamiltonJacobiIntegrator:
         self.flux = flux
         self.stages = ssp_stages(stepper)
         self.cfl = cfl
+        self.clock = clock
+        self.t_stage = clock[0]
+        self.tube = tube
+        self.constraints = constraints
         dtype = like.dtype
         self.fused = hamiltonian.kernel_power is not None
+        self.point = hamiltonian.scalar_kernel() is not None
         potential = hamiltonian.potential_values(grid) if self.fused else None
         self.potential = None if potential is None else be.asarray(potential, dtype=dtype)
         self.coords = (
-            None if self.fused else tuple(be.asarray(c, dtype=dtype) for c in grid.centers)
+            None
+            if self.fused or self.point
+            else tuple(be.asarray(c, dtype=dtype) for c in grid.centers)
         )
+        self.axis_coords = tuple(grid.axis_centers(a) for a in range(grid.ndim))
         self.alphas: tuple = ()
         self.buffers = (be.xp.empty_like(like), be.xp.empty_like(like))
+        # the CFL reduction fused into the first stage (not for global Lax-Friedrichs, whose
+        # Hhat needs the bounds, nor for a tube of a power Hamiltonian, computed by arrays)
+        self.fused_rate = self.fused and not tube and flux in ("godunov", "local-lax-friedrichs")
+        self.rate = be.xp.empty_like(like) if self.point or self.fused_rate else None
+        self.rate_time: float | None = None
         self.n_steps = 0
         self.warned = False
 
-    def _dissipation_bounds(self, phi_n) -> tuple:
+    def _fused_update(self, phi_n, phi_k, a, b, c, out, maxima=False):
+        """One ``hj_update`` of a power Hamiltonian; the derivative maxima when ``maxima``."""
+        grid = self.grid
+        result = self.be.hj_update(
+            phi_n,
+            phi_k,
+            grid.spacing,
+            grid.periodic,
+            self.scheme,
+            self.flux,
+            self.hamiltonian.kernel_power,
+            self.potential,
+            self.alphas or (0.0,) * grid.ndim,  # read by global Lax-Friedrichs only
+            a,
+            b,
+            c,
+            out=out,
+            maxima=maxima,
+        )
+        return result[1] if maxima else None
+
+    def _time(self, s: float) -> float:
+        return self.clock[0] + self.clock[1] * s
+
+    def _point_update(self, phi_n, phi_k, t_stage, a, b, c, out) -> tuple:
+        grid = self.grid
+        _, maxima = self.be.hj_update_point(
+            phi_n,
+            phi_k,
+            grid.spacing,
+            grid.periodic,
+            self.scheme,
+            self.flux,
+            self.hamiltonian,
+            self.axis_coords,
+            self._time(t_stage),
+            self.alphas or (0.0,) * grid.ndim,
+            self.tube,
+            a,
+            b,
+            c,
+            out=out,
+        )
+        return maxima
+
+    def _dissipation_bounds(self, phi_n, t: float) -> tuple:
         be, xp, grid = self.be, self.be.xp, self.grid
         minus, plus = be.hj_derivatives(phi_n, grid.spacing, grid.periodic, self.scheme)
         if self.fused:
@@ -241,7 +344,8 @@ class _HamiltonJacobiIntegrator:
             return tuple(float(x) for x in power_dissipation(big, power, np))
         low = tuple(xp.minimum(m, p) for m, p in zip(minus, plus, strict=True))
         high = tuple(xp.maximum(m, p) for m, p in zip(minus, plus, strict=True))
-        bounds = self.hamiltonian.dissipation(self.coords, low, high, xp)
+        self.t_stage = self._time(t)
+        bounds = self.hamiltonian.dissipation(self.coords, low, high, xp, t=self.t_stage)
         bounds = tuple(float(xp.max(xp.asarray(b))) for b in bounds)
         if not self.warned and self.n_steps & (self.n_steps - 1) == 0:  # steps 0, 1, 2, 4, ...
             self._check_dissipation(minus, plus, bounds)
@@ -252,13 +356,16 @@ class _HamiltonJacobiIntegrator:
 
         By the mean value theorem ``(H(.., p^+_a, ..) - H(.., p^-_a, ..)) / (p^+_a - p^-_a)`` is
         ``dH/dp_a`` somewhere in the box of the one-sided derivatives, so it must not exceed the
-        bound.
+        bound. Steps below ``1e-6 |p|`` are skipped: there the round-off of ``H`` (of the size of
+        its terms, ``|p|`` times the rest) dominates the quotient.
         """
         xp = self.be.xp
         mean = [0.5 * (m + p) for m, p in zip(minus, plus, strict=True)]
+        size = sum(xp.abs(m) + xp.abs(p) for m, p in zip(minus, plus, strict=True))
         for axis, bound in enumerate(bounds):
             step = plus[axis] - minus[axis]
             moved = xp.abs(step) > 1e-8 * (xp.abs(plus[axis]) + xp.abs(minus[axis]) + 1e-300)
+            moved &= xp.abs(step) > 1e-6 * size  # else the round-off of H dominates the quotient
             if not bool(xp.any(moved)):
                 continue
             upper = [*mean[:axis], plus[axis], *mean[axis + 1 :]]
@@ -280,8 +387,8 @@ class _HamiltonJacobiIntegrator:
                 return
 
     def _hamiltonian(self, p):
-        """The user's ``H(x, p)``, checked for shape and finiteness."""
-        values = self.hamiltonian(self.coords, tuple(p), self.be.xp)
+        """The user's ``H(t, x, p)``, checked for shape and finiteness."""
+        values = self.hamiltonian(self.coords, tuple(p), self.be.xp, t=self.t_stage)
         xp = self.be.xp
         values = xp.asarray(values)
         try:
@@ -300,7 +407,19 @@ class _HamiltonJacobiIntegrator:
         return values
 
     def max_step(self, t: float, phi_n) -> float:
-        self.alphas = self._dissipation_bounds(phi_n)
+        if self.point and self.flux == "local-lax-friedrichs":
+            # one pass: rate = Hhat(phi_n) for the first stage, and the CFL bounds
+            self.alphas = self._point_update(phi_n, phi_n, t, 0.0, 0.0, -1.0, self.rate)
+            self.rate_time = t
+        elif self.point:  # global Lax-Friedrichs: the bounds first, then the stages
+            self.alphas = self._point_update(phi_n, phi_n, t, 0.0, 0.0, 0.0, self.buffers[0])
+        elif self.fused_rate:  # one pass: rate = Hhat(phi_n) and max |D^+- phi_n|
+            big = self._fused_update(phi_n, phi_n, 0.0, 0.0, -1.0, self.rate, maxima=True)
+            power = self.hamiltonian.kernel_power
+            self.alphas = tuple(float(x) for x in power_dissipation(big, power, np))
+            self.rate_time = t
+        else:
+            self.alphas = self._dissipation_bounds(phi_n, t)
         self.n_steps += 1
         rate = sum(alpha / h for alpha, h in zip(self.alphas, self.grid.spacing, strict=True))
         if not np.isfinite(rate):
@@ -310,30 +429,40 @@ class _HamiltonJacobiIntegrator:
     def _stage(self, phi_n, phi_k, t_stage: float, stage, dt: float, out) -> None:
         be, grid = self.be, self.grid
         a, b, c = stage.a, stage.b, stage.b * dt
-        if self.fused:
-            be.hj_update(
-                phi_n,
-                phi_k,
-                grid.spacing,
-                grid.periodic,
-                self.scheme,
+        if phi_k is phi_n and self.rate_time == t_stage:  # the first stage: rate is known
+            out[...] = (a + b) * phi_n - c * self.rate
+            return
+        if self.point:
+            self._point_update(phi_n, phi_k, t_stage, a, b, c, out)
+            return
+        if self.fused and self.tube:
+            minus, plus = be.hj_derivatives(phi_k, grid.spacing, grid.periodic, self.scheme)
+            hhat = power_numerical_hamiltonian(
+                minus,
+                plus,
                 self.flux,
                 self.hamiltonian.kernel_power,
                 self.potential,
                 self.alphas,
-                a,
-                b,
-                c,
-                out=out,
+                be.xp,
             )
+            out[...] = a * phi_n + b * phi_k - c * be.xp.minimum(hhat, 0)
+            return
+        if self.fused:
+            self._fused_update(phi_n, phi_k, a, b, c, out)
             return
         minus, plus = be.hj_derivatives(phi_k, grid.spacing, grid.periodic, self.scheme)
         local = self.flux == "local-lax-friedrichs"
+        self.t_stage = self._time(t_stage)
         hhat = lax_friedrichs(_Checked(self), self.coords, minus, plus, local, self.alphas, be.xp)
+        if self.tube:
+            hhat = be.xp.minimum(hhat, 0)
         out[...] = a * phi_n + b * phi_k - c * hhat
 
     def advance(self, phi_n, t: float, dt: float):
         ssp_step(self.stages, self._stage, phi_n, t, dt, self.buffers)
+        self.rate_time = None
+        self.constraints.apply(phi_n, self._time(t + dt))
         return phi_n
 
     def summary(self) -> dict:
@@ -350,7 +479,64 @@ class _Checked:
         return self.integrator._hamiltonian(p)
 
     def dissipation(self, coords, low, high, xp):
-        return self.integrator.hamiltonian.dissipation(coords, low, high, xp)
+        return self.integrator.hamiltonian.dissipation(
+            coords, low, high, xp, t=self.integrator.t_stage
+        )
+
+
+class _Constraints:
+    """``phi = min(phi, l)`` then ``phi = max(phi, -g)`` after each step, in the variable of the
+    march (``chi = -phi`` backward: ``chi = max(chi, -l)``, ``chi = min(chi, g)``)."""
+
+    def __init__(self, target, obstacle, grid: Grid, be, dtype, backward: bool) -> None:
+        self.grid, self.be, self.dtype, self.backward = grid, be, dtype, backward
+        self.target = self._prepare(target, "target")
+        self.obstacle = self._prepare(obstacle, "obstacle")
+
+    def _prepare(self, values, name: str):
+        if values is None or callable(values):
+            return values
+        if not hasattr(values, "shape"):
+            raise TypeError(f"{name} must be an array on the cells or a callable (t, *coords)")
+        return self._as_array(values, name)
+
+    def _as_array(self, values, name: str):
+        xp = self.be.xp
+        try:
+            arr = xp.broadcast_to(self.be.asarray(values, dtype=self.dtype), self.grid.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name} has shape {tuple(values.shape)}, not broadcastable to the grid shape "
+                f"{self.grid.shape}"
+            ) from None
+        if not bool(xp.all(xp.isfinite(arr))):
+            raise ValueError(f"{name} has non-finite values on the grid")
+        return arr
+
+    def _at(self, values, t: float, name: str):
+        if callable(values):
+            return self._as_array(_with_shape(values(t, *self.grid.centers)), name)
+        return values
+
+    def apply(self, phi, t: float) -> None:
+        xp = self.be.xp
+        if self.target is not None:
+            target = self._at(self.target, t, "target")
+            if self.backward:
+                xp.maximum(phi, -target, out=phi)
+            else:
+                xp.minimum(phi, target, out=phi)
+        if self.obstacle is not None:
+            obstacle = self._at(self.obstacle, t, "obstacle")
+            if self.backward:
+                xp.minimum(phi, obstacle, out=phi)
+            else:
+                xp.maximum(phi, -obstacle, out=phi)
+
+
+def _with_shape(values):
+    """``values`` with a ``shape`` (a number returned by a callable becomes a 0-d array)."""
+    return values if hasattr(values, "shape") else np.asarray(values)
 
 
 def _default_flux(flux: str | None, hamiltonian: Hamiltonian) -> str:
@@ -358,6 +544,11 @@ def _default_flux(flux: str | None, hamiltonian: Hamiltonian) -> str:
     if flux is None:
         return "godunov" if quadratic else "local-lax-friedrichs"
     flux_code(flux)
+    if flux == "godunov" and hamiltonian.scalar_kernel() is not None:
+        raise ValueError(
+            f"flux='godunov' is not available for {hamiltonian!r}; use 'local-lax-friedrichs' "
+            "or 'lax-friedrichs'"
+        )
     if flux == "godunov" and not quadratic:
         raise ValueError(
             "flux='godunov' is implemented for H = |p|^2/2 (+ U) only; use "

@@ -229,6 +229,92 @@ class Solution(Result):
             ax.set_title(self._title(i))
         return ax.figure
 
+    def plot_level_set(
+        self,
+        index: int | Sequence[int] = 0,
+        level: float = 0.0,
+        slices: Sequence[int] | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Figure:
+        """Draw the level set ``{values = level}`` (the boundary of a reachable set) of snapshots.
+
+        2D grids: the curves of the chosen snapshots in the plane of the first two axes, one
+        colour per snapshot. 3D grids: one panel per slice of the third axis (the heading of
+        air3d or of the Dubins car), with the curves of the chosen snapshots in each. The level
+        set is extracted by marching squares on the cell centres (matplotlib's ``contour``).
+
+        Parameters
+        ----------
+        index : int or sequence of int, default 0
+            Snapshot(s) (``0``: the earliest time, the full horizon of a backward problem).
+        level : float, default 0
+            The level.
+        slices : sequence of int, optional
+            3D only: indices along the third axis, default three evenly spaced ones.
+        ax : matplotlib.axes.Axes, optional
+            2D only: axes to draw into; a new figure by default.
+        **kwargs
+            Passed to ``Axes.contour`` (``linewidths``, ``linestyles``, ...).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure holding the plot.
+
+        Raises
+        ------
+        ValueError
+            On a 1D grid, with ``ax`` on a 3D grid, or for slices outside the third axis.
+        """
+        ndim = self.grid.ndim
+        if ndim == 1:
+            raise ValueError("plot_level_set needs a 2D or 3D grid; use plot() in 1D")
+        indices = self._indices(index)
+        x, y = self.grid.axis_centers(0), self.grid.axis_centers(1)
+        names = self.grid.axis_names
+        if ndim == 2:
+            if ax is None:
+                import matplotlib.pyplot as plt
+
+                _, ax = plt.subplots()
+            self._contours(ax, x, y, indices, level, None, kwargs)
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(names[1])
+            ax.set_title(f"{{{self.field} = {level:g}}}")
+            return ax.figure
+        if ax is not None:
+            raise ValueError("on a 3D grid plot_level_set draws one panel per slice: drop ax")
+        n = self.grid.shape[2]
+        slices = [n // 6, n // 2, (5 * n) // 6] if slices is None else [int(k) for k in slices]
+        if not slices or any(not 0 <= k < n for k in slices):
+            raise ValueError(f"slices must be indices in [0, {n}) of the third axis, got {slices}")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(slices), figsize=(4 * len(slices), 3.6), squeeze=False)
+        z = self.grid.axis_centers(2)
+        for panel, k in zip(axes[0], slices, strict=True):
+            self._contours(panel, x, y, indices, level, k, kwargs)
+            panel.set_xlabel(names[0])
+            panel.set_ylabel(names[1])
+            panel.set_title(f"{names[2]} = {z[k]:.3g}")
+        fig.suptitle(f"{{{self.field} = {level:g}}}")
+        return fig
+
+    def _contours(self, ax, x, y, indices, level, k, kwargs) -> None:
+        """The ``level`` curves of the snapshots ``indices`` (slice ``k`` of axis 2 if given)."""
+        from matplotlib.lines import Line2D
+
+        colours = [f"C{j % 10}" for j in range(len(indices))]
+        for i, colour in zip(indices, colours, strict=True):
+            values = to_numpy(self.values[i])
+            values = values if k is None else values[:, :, k]
+            if values.min() <= level <= values.max():
+                ax.contour(x, y, values.T, levels=[level], colors=colour, **kwargs)
+        ax.set_aspect("equal")
+        handles = [Line2D([], [], color=c) for c in colours]
+        ax.legend(handles, [f"t = {self.t[i]:.4g}" for i in indices], fontsize="small")
+
     def animate(self, path: str | PathLike, fps: float = 10, **kwargs: Any) -> Path:
         """Write an animation over all snapshots (drawn as by :meth:`plot`).
 

@@ -14,6 +14,7 @@ D_{i+5/2}, D_{i+3/2}, D_{i+1/2}, D_{i-1/2}, D_{i-3/2}``; the same formula ``R(v1
 - ``"weno5"`` (Jiang and Peng, SIAM J. Sci. Comput. 21, 2000): the convex combination
   ``w1 p1 + w2 p2 + w3 p3`` of the three third-order candidates
   ``p1 = v1/3 - 7 v2/6 + 11 v3/6``, ``p2 = -v2/6 + 5 v3/6 + v4/3``, ``p3 = v3/3 + 5 v4/6 - v5/6``
+  (evaluated as products with the rounded constants ``1/3``, ``7/6``, ...)
   with ``w_k = a_k / sum a``, ``a_k = g_k / (eps + S_k)^2``, ``g = (0.1, 0.6, 0.3)``, smoothness
   indicators ``S1 = 13/12 (v1 - 2v2 + v3)^2 + 1/4 (v1 - 4v2 + 3v3)^2``,
   ``S2 = 13/12 (v2 - 2v3 + v4)^2 + 1/4 (v2 - v4)^2``,
@@ -38,6 +39,10 @@ HJ_SCHEMES: dict[str, int] = {"first": 0, "eno2": 1, "weno5": 2}
 GHOSTS = 3
 
 WENO_EPS_SCALE = 1e-6
+
+WENO_CANDIDATE_COEFFICIENTS = (1 / 3, 1 / 6, 5 / 6, 7 / 6, 11 / 6)
+"""``1/3, 1/6, 5/6, 7/6, 11/6``: the candidates ``p_k`` multiply by these rounded constants
+(multiplications, not divisions, which cost several times more in the compiled kernels)."""
 
 
 def weno_eps_floor(dtype) -> float:
@@ -84,9 +89,10 @@ def reconstruct(v1, v2, v3, v4, v5, scheme: str, xp):
     if code == 1:
         left, right = v3 - v2, v4 - v3
         return v3 + 0.5 * xp.where(xp.abs(left) <= xp.abs(right), left, right)
-    p1 = v1 / 3 - 7 * v2 / 6 + 11 * v3 / 6
-    p2 = -v2 / 6 + 5 * v3 / 6 + v4 / 3
-    p3 = v3 / 3 + 5 * v4 / 6 - v5 / 6
+    third, sixth, five6, seven6, eleven6 = WENO_CANDIDATE_COEFFICIENTS
+    p1 = v1 * third - v2 * seven6 + v3 * eleven6
+    p2 = -(v2 * sixth) + v3 * five6 + v4 * third
+    p3 = v3 * third + v4 * five6 - v5 * sixth
     s1 = 13 / 12 * (v1 - 2 * v2 + v3) ** 2 + 0.25 * (v1 - 4 * v2 + 3 * v3) ** 2
     s2 = 13 / 12 * (v2 - 2 * v3 + v4) ** 2 + 0.25 * (v2 - v4) ** 2
     s3 = 13 / 12 * (v3 - 2 * v4 + v5) ** 2 + 0.25 * (3 * v3 - 4 * v4 + v5) ** 2

@@ -196,3 +196,30 @@ def test_bad_hj_arguments(backend):
         be.hj_derivatives(phi, (1,), (True,), "first")
     with pytest.raises(ValueError, match="1 to 3 dimensions"):
         be.hj_derivatives(be.asarray(np.ones((2, 2, 2, 2))), (1,) * 4, (True,) * 4, "first")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(9,), (1, 6), (37, 23), (4, 1, 3), (11, 6, 13)], ids=str)
+def test_hj_update_maxima_are_the_cfl_reduction(
+    fast_backend, rng, shape, dtype, assert_matches_reference
+):
+    """``maxima=True``: the same ``out``, and ``max(|D^-_a|, |D^+_a|)`` per axis as the
+    reference computes it from ``hj_derivatives``."""
+    reference = get_backend("numpy")
+    be = fast_backend
+    ndim = len(shape)
+    periodic = tuple(bool(a % 2) for a in range(ndim))
+    spacing = tuple(float(h) for h in 0.5 + rng.random(ndim))
+    phi_n, phi_k = rng.standard_normal((2, *shape)).astype(dtype)
+    args = (spacing, periodic, "weno5", "godunov", 2.0, None, (1.0,) * ndim, 0.75, 0.25, 0.3)
+    want_out, want = reference.hj_update(phi_n, phi_k, *args, maxima=True)
+    minus, plus = reference.hj_derivatives(phi_k, spacing, periodic, "weno5")
+    assert want == tuple(
+        max(float(np.abs(m).max()), float(np.abs(p).max()))
+        for m, p in zip(minus, plus, strict=True)
+    )
+    out, got = be.hj_update(be.asarray(phi_n), be.asarray(phi_k), *args, maxima=True)
+    assert_matches_reference(be.to_numpy(out), want_out, dtype)
+    assert_matches_reference(np.array(got, dtype), np.array(want, dtype), dtype)
+    plain = be.hj_update(be.asarray(phi_n), be.asarray(phi_k), *args)
+    np.testing.assert_array_equal(be.to_numpy(plain), be.to_numpy(out))

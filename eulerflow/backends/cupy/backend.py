@@ -14,6 +14,7 @@ import numpy as np
 
 from ...arrays import is_cupy_array
 from ..base import Backend
+from ..contract.hamilton_jacobi import derivative_maxima, hj_update_point_arrays
 from . import benamou_brenier, c_transform, fokker_planck, hamilton_jacobi, particles, transport
 from .compile import KernelCache
 
@@ -129,6 +130,7 @@ class CupyBackend(Backend):
         b,
         c,
         out,
+        maxima,
     ):
         hamilton_jacobi.hj_update(
             self.kernels,
@@ -141,6 +143,49 @@ class CupyBackend(Backend):
             power,
             potential,
             alphas,
+            a,
+            b,
+            c,
+            out,
+        )
+        if not maxima:
+            return None
+        # not fused on the GPU: the derivatives once more (device reductions)
+        minus, plus = self._hj_derivatives(phi_k, spacing, periodic, scheme_code)
+        return derivative_maxima(minus, plus, self.xp)
+
+    def _hj_update_point(
+        self,
+        phi_n,
+        phi_k,
+        spacing,
+        periodic,
+        scheme_code,
+        local,
+        hamiltonian,
+        coords,
+        t,
+        alphas,
+        tube,
+        a,
+        b,
+        c,
+        out,
+    ):
+        # array expressions on the device: the user's dynamics run as CuPy ufuncs (not fused)
+        return hj_update_point_arrays(
+            self,
+            phi_n,
+            phi_k,
+            spacing,
+            periodic,
+            scheme_code,
+            local,
+            hamiltonian,
+            coords,
+            t,
+            alphas,
+            tube,
             a,
             b,
             c,

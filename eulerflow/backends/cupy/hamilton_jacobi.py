@@ -106,9 +106,11 @@ template <typename T>
 __device__ __forceinline__ T hj_weno5(const T v1, const T v2, const T v3, const T v4, const T v5,
                                       const T eps_scale, const T eps_floor)
 {
-    const T p1 = v1 / T(3) - T(7) * v2 / T(6) + T(11) * v3 / T(6);
-    const T p2 = -v2 / T(6) + T(5) * v3 / T(6) + v4 / T(3);
-    const T p3 = v3 / T(3) + T(5) * v4 / T(6) - v5 / T(6);
+    // products with the rounded constants of WENO_CANDIDATE_COEFFICIENTS (no divisions)
+    const T third = T(1.0 / 3.0), sixth = T(1.0 / 6.0), five6 = T(5.0 / 6.0);
+    const T p1 = v1 * third - v2 * T(7.0 / 6.0) + v3 * T(11.0 / 6.0);
+    const T p2 = -(v2 * sixth) + v3 * five6 + v4 * third;
+    const T p3 = v3 * third + v4 * five6 - v5 * sixth;
     const T c = T(13.0 / 12.0);
     const T s1 = c * hj_sq(v1 - T(2) * v2 + v3) + T(0.25) * hj_sq(v1 - T(4) * v2 + T(3) * v3);
     const T s2 = c * hj_sq(v2 - T(2) * v3 + v4) + T(0.25) * hj_sq(v2 - v4);

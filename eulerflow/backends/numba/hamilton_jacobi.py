@@ -30,13 +30,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ...schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
+from ...schemes.hj_derivatives import WENO_CANDIDATE_COEFFICIENTS, WENO_EPS_SCALE, weno_eps_floor
 from ..view3d import AXES_IN_3D
 from .jit import JIT, default_chunks, float_dtype
 
 # Positions in the tuple ``k`` of constants (each cast to the data's dtype by the backend).
-K_ZERO, K_HALF, K_TWO, K_THREE, K_FOUR, K_FIVE, K_SIX, K_SEVEN, K_ELEVEN = range(9)
-K_13_12, K_QUARTER, K_G1, K_G2, K_G3, K_EPS_SCALE, K_EPS_FLOOR = range(9, 16)
+K_ZERO, K_HALF, K_TWO, K_THREE, K_FOUR = range(5)
+K_13_12, K_QUARTER, K_G1, K_G2, K_G3, K_EPS_SCALE, K_EPS_FLOOR = range(5, 12)
+K_THIRD, K_SIXTH, K_FIVE_SIXTHS, K_SEVEN_SIXTHS, K_ELEVEN_SIXTHS = range(12, 17)
 
 # Modes of a power x ** e, chosen from the exponent as NumPy's ``array ** scalar`` does.
 POW_GENERAL, POW_SQUARE, POW_SQRT, POW_IDENTITY = range(4)
@@ -47,7 +48,8 @@ GHOST_COEFFICIENTS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
 def constants(dtype, eps_scale: float, eps_floor: float) -> tuple:
     """The tuple ``k`` of the kernels in ``dtype`` (WENO5 ``eps = eps_scale vmax + eps_floor``)."""
-    values = (0, 0.5, 2, 3, 4, 5, 6, 7, 11, 13 / 12, 0.25, 0.1, 0.6, 0.3, eps_scale, eps_floor)
+    values = (0, 0.5, 2, 3, 4, 13 / 12, 0.25, 0.1, 0.6, 0.3, eps_scale, eps_floor)
+    values += WENO_CANDIDATE_COEFFICIENTS
     return tuple(dtype.type(v) for v in values)
 
 
@@ -101,11 +103,12 @@ def _eno2(v2, v3, v4, half):
 @njit(inline="always", **JIT)
 def _weno5(v1, v2, v3, v4, v5, k):
     """Jiang-Peng WENO5 ``R(v1..v5)``, term by term as in ``hj_derivatives.reconstruct``."""
-    two, three, four, five, six = k[K_TWO], k[K_THREE], k[K_FOUR], k[K_FIVE], k[K_SIX]
-    seven, eleven, c1312, quarter = k[K_SEVEN], k[K_ELEVEN], k[K_13_12], k[K_QUARTER]
-    p1 = v1 / three - seven * v2 / six + eleven * v3 / six
-    p2 = -v2 / six + five * v3 / six + v4 / three
-    p3 = v3 / three + five * v4 / six - v5 / six
+    two, three, four = k[K_TWO], k[K_THREE], k[K_FOUR]
+    c1312, quarter = k[K_13_12], k[K_QUARTER]
+    third, sixth, five6 = k[K_THIRD], k[K_SIXTH], k[K_FIVE_SIXTHS]
+    p1 = v1 * third - v2 * k[K_SEVEN_SIXTHS] + v3 * k[K_ELEVEN_SIXTHS]
+    p2 = -(v2 * sixth) + v3 * five6 + v4 * third
+    p3 = v3 * third + v4 * five6 - v5 * sixth
     s1 = c1312 * _sq(v1 - two * v2 + v3) + quarter * _sq(v1 - four * v2 + three * v3)
     s2 = c1312 * _sq(v2 - two * v3 + v4) + quarter * _sq(v2 - v4)
     s3 = c1312 * _sq(v3 - two * v4 + v5) + quarter * _sq(three * v3 - four * v4 + v5)
@@ -307,6 +310,20 @@ def _update_row(pn, pk, pot, has_pot, der, nax, flux, qs, qm, half_alphas, a, b,
             out[i] = a * pn[i] + b * pk[i] - c * hh[i]
 
 
+@njit(**JIT)
+def _record_maxima(der, nax, chunk_max):
+    """``chunk_max[s] = max(chunk_max[s], |D^-_s|, |D^+_s|)`` over one row (NaN skipped)."""
+    for s in range(nax):
+        m = der[2 * s]
+        p = der[2 * s + 1]
+        top = chunk_max[s]
+        for i in range(m.shape[0]):
+            v = max(abs(m[i]), abs(p[i]))
+            if v > top:
+                top = v
+        chunk_max[s] = top
+
+
 @njit(inline="always", **JIT)
 def _targets(der, derivs, write_derivs, s, r, j):
     """The rows receiving ``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)``."""
@@ -339,11 +356,15 @@ def hj_sweep(
     out,
     derivs,
     write_derivs,
+    maxima,
+    record,
     n_chunks,
 ):  # pragma: no cover - compiled
     """One pass over ``(n0, n1, n2)`` arrays: the derivatives of ``phi_k`` and either
     ``out = a phi_n + b phi_k - c Hhat`` (``write_derivs`` false) or ``derivs[2 s] = D^-``,
-    ``derivs[2 s + 1] = D^+`` of data axis ``s`` (``write_derivs`` true; ``out`` unused)."""
+    ``derivs[2 s + 1] = D^+`` of data axis ``s`` (``write_derivs`` true; ``out`` unused).
+    With ``record``, chunk ``q`` also writes ``maxima[q, s] = max(|D^-_s|, |D^+_s|)`` over its
+    cells (the CFL reduction, fused)."""
     n0, n1, n2 = phi_k.shape
     dtype = phi_k.dtype
     z = k[K_ZERO]
@@ -429,6 +450,8 @@ def hj_sweep(
                     else:
                         _fill(dm, zero_deriv)
                         _fill(dp, zero_deriv)
+                if record:
+                    _record_maxima(der, nax, maxima[chunk])
                 if not write_derivs:
                     _update_row(
                         phi_n[r, j],
@@ -502,6 +525,8 @@ def hj_derivatives(phi, spacing, periodic, scheme_code):
             phi3,
             derivs,
             True,
+            np.zeros((1, 3)),
+            False,
             default_chunks(shape3[0]),
         )
     shape = tuple(phi.shape)
@@ -524,9 +549,11 @@ def hj_update(
     b,
     c,
     out,
-) -> None:
+    maxima: bool = False,
+):
     """``out = a phi_n + b phi_k - c Hhat`` on validated NumPy arguments (the Numba backend's
-    ``_hj_update``): one fused :func:`hj_sweep`."""
+    ``_hj_update``): one fused :func:`hj_sweep`. With ``maxima``, returns
+    ``max(|D^-_a phi_k|, |D^+_a phi_k|)`` per axis from the same pass (else ``None``)."""
     shape3, slot, periodic3, h3, k, gc = _view(phi_k, spacing, periodic)
     dtype = np.dtype(phi_k.dtype)
     if not isinstance(out, np.ndarray) or out.shape != phi_k.shape or out.dtype != dtype:
@@ -546,6 +573,8 @@ def hj_update(
     qs = (scalar(q), scalar(0.5 * q), scalar(q - 2), scalar(q - 1))
     qm = (int(q == 2.0), int(q > 2.0), pow_mode(0.5 * q), pow_mode(q - 2), pow_mode(q - 1))
     half_alphas = tuple(scalar(0.5 * x) for x in alphas) + (scalar(0),) * (3 - len(alphas))
+    n_chunks = default_chunks(shape3[0])
+    chunk_maxima = np.zeros((n_chunks, 3))
     if pk.size:
         hj_sweep(
             pn,
@@ -569,7 +598,12 @@ def hj_update(
             target,
             np.empty((1, 1, 1, 1), dtype=dtype),
             False,
-            default_chunks(shape3[0]),
+            chunk_maxima,
+            bool(maxima),
+            n_chunks,
         )
     if not direct:
         out[...] = target.reshape(out.shape)
+    if maxima:
+        return tuple(float(x) for x in chunk_maxima.max(axis=0)[: phi_k.ndim])
+    return None

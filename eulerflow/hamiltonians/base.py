@@ -1,9 +1,12 @@
-"""Hamiltonians ``H(x, p)`` for ``d_t phi + H(x, grad phi) = 0``.
+"""Hamiltonians ``H(t, x, p)`` for ``d_t phi + H(t, x, grad phi) = 0``: the base class, the
+power and potential Hamiltonians and user callables.
 
 A Hamiltonian evaluates ``H`` on arrays and bounds ``|dH/dp_a|`` on boxes of momenta (the
-dissipation that Lax-Friedrichs fluxes and the CFL condition need). The built-in ones are also
-understood by the compiled kernels (``kernel_power`` and ``kernel_potential``), so a solve with
-them runs fused on every backend; a user Hamiltonian runs through the array expressions.
+dissipation that Lax-Friedrichs fluxes and the CFL condition need). The power Hamiltonians are
+also understood by the compiled kernels (``kernel_power`` and ``potential_values``), so a solve
+with them runs fused on every backend; those with a compiled scalar form (``scalar_kernel``,
+:mod:`.control_affine` and :mod:`.scalar`) run fused through ``Backend.hj_update_point``; a user
+callable runs through the array expressions.
 
 Classes
 -------
@@ -12,7 +15,7 @@ PowerHamiltonian(q)
 QuadraticPotentialHamiltonian(U)
     ``H(x, p) = |p|^2 / 2 + U(x)``.
 CallableHamiltonian(H, dissipation)
-    Any ``H(x, p)`` with a bound on ``|dH/dp_a|``.
+    Any ``H(x, p)`` (or ``H(t, x, p)``) with a bound on ``|dH/dp_a|``.
 """
 
 from __future__ import annotations
@@ -22,15 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .schemes.hj_fluxes import power_dissipation
-
-__all__ = [
-    "CallableHamiltonian",
-    "Hamiltonian",
-    "PowerHamiltonian",
-    "QuadraticPotentialHamiltonian",
-    "as_hamiltonian",
-]
+from ..schemes.hj_fluxes import power_dissipation
 
 
 class Hamiltonian:
@@ -43,13 +38,25 @@ class Hamiltonian:
     kernel_power: float | None = None
     is_even: bool = False
 
-    def __call__(self, coords: Sequence, p: Sequence, xp=np):
-        """``H(x, p)`` for broadcastable coordinate arrays and momentum components."""
+    def __call__(self, coords: Sequence, p: Sequence, xp=np, t: float = 0.0):
+        """``H(t, x, p)`` for broadcastable coordinate arrays and momentum components."""
         raise NotImplementedError
 
-    def dissipation(self, coords: Sequence, p_low: Sequence, p_high: Sequence, xp=np) -> tuple:
+    def dissipation(
+        self, coords: Sequence, p_low: Sequence, p_high: Sequence, xp=np, t: float = 0.0
+    ) -> tuple:
         """Per axis ``a``, a bound of ``|dH/dp_a|`` over the box ``p_low <= p <= p_high``."""
         raise NotImplementedError
+
+    def scalar_kernel(self):
+        """The compiled scalar form ``point(t, x, p, low, high, alpha, table, cell) -> H`` of
+        ``Backend.hj_update_point``, or ``None`` when there is none (the default)."""
+        return None
+
+    def table(self, coords):
+        """Per-cell data that ``point`` reads at ``table[cell]``, tabulated on the grid of the 1D
+        cell-centre ``coords``, or ``None`` (the default: ``point`` needs none)."""
+        return None
 
     def potential_values(self, grid):
         """``U`` at the cell centres for the kernels (``None`` when ``U = 0``)."""
@@ -82,13 +89,13 @@ class PowerHamiltonian(Hamiltonian):
         self.q = float(q)
         self.kernel_power = self.q
 
-    def __call__(self, coords, p, xp=np):
+    def __call__(self, coords, p, xp=np, t=0.0):
         norm2 = sum(pa * pa for pa in p)
         if self.q == 2.0:
             return 0.5 * norm2
         return norm2 ** (self.q / 2) / self.q
 
-    def dissipation(self, coords, p_low, p_high, xp=np):
+    def dissipation(self, coords, p_low, p_high, xp=np, t=0.0):
         big = [xp.maximum(xp.abs(lo), xp.abs(hi)) for lo, hi in zip(p_low, p_high, strict=True)]
         return power_dissipation(big, self.q, xp)
 
@@ -119,10 +126,10 @@ class QuadraticPotentialHamiltonian(Hamiltonian):
             raise TypeError("potential must be a callable U(*coords) or an array on the cells")
         self.potential = potential
 
-    def __call__(self, coords, p, xp=np):
+    def __call__(self, coords, p, xp=np, t=0.0):
         return 0.5 * sum(pa * pa for pa in p) + self._values(coords, xp)
 
-    def dissipation(self, coords, p_low, p_high, xp=np):
+    def dissipation(self, coords, p_low, p_high, xp=np, t=0.0):
         return tuple(
             xp.maximum(xp.abs(lo), xp.abs(hi)) for lo, hi in zip(p_low, p_high, strict=True)
         )
@@ -144,20 +151,30 @@ class QuadraticPotentialHamiltonian(Hamiltonian):
 
 
 class CallableHamiltonian(Hamiltonian):
-    """A user Hamiltonian ``H(x, p)`` with a bound on ``|dH/dp_a|``.
+    """A user Hamiltonian ``H(x, p)`` or ``H(t, x, p)`` with a bound on ``|dH/dp_a|``.
 
     Parameters
     ----------
     hamiltonian : callable
-        ``H(coords, p) -> array``, ``coords`` and ``p`` tuples of broadcastable arrays.
+        ``H(coords, p) -> array``, ``coords`` and ``p`` tuples of broadcastable arrays;
+        ``H(t, coords, p)`` when ``time_dependent``.
     dissipation : float, sequence of float, or callable
         A bound on ``|dH/dp_a|``: one number for all axes, one per axis, or a callable
-        ``(coords, p_low, p_high) -> tuple of arrays`` bounding it over the box of momenta.
+        ``(coords, p_low, p_high) -> tuple of arrays`` bounding it over the box of momenta
+        (``(t, coords, p_low, p_high)`` when ``time_dependent``).
     even : bool, default False
         Declare ``H(x, -p) = H(x, p)``.
+    time_dependent : bool, default False
+        ``hamiltonian`` (and a callable ``dissipation``) take the time ``t`` first.
     """
 
-    def __init__(self, hamiltonian: Callable, dissipation, even: bool = False) -> None:
+    def __init__(
+        self,
+        hamiltonian: Callable,
+        dissipation,
+        even: bool = False,
+        time_dependent: bool = False,
+    ) -> None:
         if not callable(hamiltonian):
             raise TypeError("hamiltonian must be a callable H(coords, p)")
         if dissipation is None:
@@ -174,13 +191,19 @@ class CallableHamiltonian(Hamiltonian):
         self.hamiltonian = hamiltonian
         self._dissipation = dissipation
         self.is_even = bool(even)
+        self.time_dependent = bool(time_dependent)
 
-    def __call__(self, coords, p, xp=np):
+    def __call__(self, coords, p, xp=np, t=0.0):
+        if self.time_dependent:
+            return self.hamiltonian(t, tuple(coords), tuple(p))
         return self.hamiltonian(tuple(coords), tuple(p))
 
-    def dissipation(self, coords, p_low, p_high, xp=np):
+    def dissipation(self, coords, p_low, p_high, xp=np, t=0.0):
         if callable(self._dissipation):
-            return tuple(self._dissipation(tuple(coords), tuple(p_low), tuple(p_high)))
+            box = (tuple(coords), tuple(p_low), tuple(p_high))
+            if self.time_dependent:
+                return tuple(self._dissipation(t, *box))
+            return tuple(self._dissipation(*box))
         values = np.atleast_1d(np.asarray(self._dissipation, dtype=float))
         if values.size == 1:
             values = np.repeat(values, len(p_low))
@@ -198,12 +221,12 @@ class _Reflected(Hamiltonian):
     def __init__(self, base: Hamiltonian) -> None:
         self.base = base
 
-    def __call__(self, coords, p, xp=np):
-        return self.base(coords, tuple(-pa for pa in p), xp)
+    def __call__(self, coords, p, xp=np, t=0.0):
+        return self.base(coords, tuple(-pa for pa in p), xp, t=t)
 
-    def dissipation(self, coords, p_low, p_high, xp=np):
+    def dissipation(self, coords, p_low, p_high, xp=np, t=0.0):
         return self.base.dissipation(
-            coords, tuple(-hi for hi in p_high), tuple(-lo for lo in p_low), xp
+            coords, tuple(-hi for hi in p_high), tuple(-lo for lo in p_low), xp, t=t
         )
 
     def reflected(self) -> Hamiltonian:

@@ -1,0 +1,338 @@
+"""Numba kernel of ``hj_update_point``: WENO/ENO derivatives and a compiled point Hamiltonian,
+fused in one pass.
+
+The sweep is that of :func:`.hamilton_jacobi.hj_sweep` (the same helpers: rings of difference
+planes and rows, row buffers of ``D^-`` and ``D^+`` per data axis), with a different row update:
+at every cell it calls the Hamiltonian's compiled scalar function
+``point(t, x, p, low, high, alpha, table, cell) -> H`` (``x`` the cell centre, ``p`` the mean of
+the one-sided derivatives, ``low``/``high`` their box; it writes the dissipation bound into
+``alpha``; ``table[cell]`` is the cell's row of ``hamiltonian.table(coords)``, e.g. tabulated
+time-invariant dynamics, or of a dummy array), forms
+``Hhat = H - sum_a alpha_a (p^+_a - p^-_a) / 2`` (or the global ``alphas``), ``min(0, Hhat)`` for
+a tube, and ``out = a phi_n + b phi_k - c Hhat``; each chunk of planes records the largest
+``alpha_a`` it met, so that the CFL rate comes out of the same pass. No array temporaries: the
+user's dynamics are inlined into the loop.
+
+A kernel is compiled per point function and number of axes (closures over the point function
+are not cached on disk: the first call of a new Hamiltonian compiles, a few seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..view3d import AXES_IN_3D
+from .hamilton_jacobi import (
+    K_HALF,
+    K_ZERO,
+    _derivative_pair,
+    _difference_line,
+    _differences_in_row,
+    _fill,
+    _reconstruct,
+    _ring,
+    _view,
+)
+from .jit import default_chunks
+
+_KERNEL_JIT = {"nogil": True, "error_model": "numpy"}
+"""``@njit`` settings of the point kernels (those of :data:`.jit.JIT` but ``cache``)."""
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _data1(v0, v1, v2):
+    return (v0,)
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _data2(v0, v1, v2):
+    return (v0, v1)
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _data3(v0, v1, v2):
+    return (v0, v1, v2)
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _view1(x0, x1, x2):
+    return (x2,)
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _view2(x0, x1, x2):
+    return (x0, x2)
+
+
+_DATA_TUPLES = {1: _data1, 2: _data2, 3: _data3}
+"""Per number of axes: the tuple of the first ``ndim`` of three values (derivatives)."""
+_VIEW_TUPLES = {1: _view1, 2: _view2, 3: _data3}
+"""Per number of axes: the data-axis coordinates from the ``(n0, n1, n2)`` view coordinates."""
+
+_KERNELS: dict = {}
+
+
+def point_sweep(point, ndim: int):
+    """The parallel sweep of ``point`` for ``ndim`` axes (compiled once per pair, kept)."""
+    key = (point, ndim)
+    if key not in _KERNELS:
+        _KERNELS[key] = _make_sweep(point, _DATA_TUPLES[ndim], _VIEW_TUPLES[ndim])
+    return _KERNELS[key]
+
+
+def _make_sweep(point, data_tuple, view_tuple):
+    @njit(**_KERNEL_JIT)
+    def update_row(
+        pn,
+        pk,
+        der,
+        nax,
+        t,
+        x0,
+        x1,
+        cv2,
+        local,
+        tube,
+        half_alphas,
+        a,
+        b,
+        c,
+        k,
+        alpha,
+        maxima,
+        out,
+        table,
+        first,
+    ):
+        half = k[K_HALF]
+        zero = k[K_ZERO]
+        for i in range(out.shape[0]):
+            m0, p0 = der[0, i], der[1, i]
+            m1, p1 = (der[2, i], der[3, i]) if nax > 1 else (zero, zero)
+            m2, p2 = (der[4, i], der[5, i]) if nax > 2 else (zero, zero)
+            h = point(
+                t,
+                view_tuple(x0, x1, cv2[i]),
+                data_tuple(half * (m0 + p0), half * (m1 + p1), half * (m2 + p2)),
+                data_tuple(min(m0, p0), min(m1, p1), min(m2, p2)),
+                data_tuple(max(m0, p0), max(m1, p1), max(m2, p2)),
+                alpha,
+                table,
+                first + i,
+            )
+            for s in range(nax):
+                if alpha[s] > maxima[s]:
+                    maxima[s] = alpha[s]
+                ha = half * alpha[s] if local else half_alphas[s]
+                h = h - ha * (der[2 * s + 1, i] - der[2 * s, i])
+            if tube and h > zero:
+                h = zero
+            out[i] = a * pn[i] + b * pk[i] - c * h
+
+    @njit(parallel=True, **_KERNEL_JIT)
+    def sweep(
+        phi_n,
+        phi_k,
+        slot,
+        nax,
+        periodic,
+        h,
+        scheme,
+        cv0,
+        cv1,
+        cv2,
+        t,
+        local,
+        tube,
+        half_alphas,
+        a,
+        b,
+        c,
+        k,
+        gc,
+        out,
+        maxima,
+        table,
+        n_chunks,
+    ):
+        n0, n1, n2 = phi_k.shape
+        dtype = phi_k.dtype
+        z = k[K_ZERO]
+        zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
+        use0 = slot[0] >= 0 and n0 > 1
+        use1 = slot[1] >= 0 and n1 > 1
+        planes = phi_k.reshape(n0, n1 * n2)
+        for chunk in prange(n_chunks):
+            r0 = chunk * n0 // n_chunks
+            r1 = (chunk + 1) * n0 // n_chunks
+            ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
+            ring1 = np.empty((6, n2 if use1 else 1), dtype)
+            d2 = np.empty(n2 + 5, dtype)
+            der = np.empty((6, n2), dtype)
+            alpha = np.zeros(3)
+            chunk_max = maxima[chunk]
+            if use0:
+                for m in range(r0 - 3, r0 + 2):
+                    _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
+            for r in range(r0, r1):
+                if use0:
+                    _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
+                plane = phi_k[r]
+                if use1:
+                    for m in range(-3, 2):
+                        _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+                for j in range(n1):
+                    if slot[0] >= 0:
+                        s = slot[0]
+                        if use0:
+                            lo = j * n2
+                            hi = lo + n2
+                            _derivative_pair(
+                                ring0[_ring(r - 3), lo:hi],
+                                ring0[_ring(r - 2), lo:hi],
+                                ring0[_ring(r - 1), lo:hi],
+                                ring0[_ring(r), lo:hi],
+                                ring0[_ring(r + 1), lo:hi],
+                                ring0[_ring(r + 2), lo:hi],
+                                der[2 * s],
+                                der[2 * s + 1],
+                                scheme,
+                                k,
+                            )
+                        else:
+                            _fill(der[2 * s], zero_deriv)
+                            _fill(der[2 * s + 1], zero_deriv)
+                    if slot[1] >= 0:
+                        s = slot[1]
+                        if use1:
+                            _difference_line(
+                                plane, j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)]
+                            )
+                            _derivative_pair(
+                                ring1[_ring(j - 3)],
+                                ring1[_ring(j - 2)],
+                                ring1[_ring(j - 1)],
+                                ring1[_ring(j)],
+                                ring1[_ring(j + 1)],
+                                ring1[_ring(j + 2)],
+                                der[2 * s],
+                                der[2 * s + 1],
+                                scheme,
+                                k,
+                            )
+                        else:
+                            _fill(der[2 * s], zero_deriv)
+                            _fill(der[2 * s + 1], zero_deriv)
+                    if slot[2] >= 0:
+                        s = slot[2]
+                        if n2 > 1:
+                            _differences_in_row(plane[j], periodic[2], h[2], gc, d2)
+                            _derivative_pair(
+                                d2[0:n2],
+                                d2[1 : n2 + 1],
+                                d2[2 : n2 + 2],
+                                d2[3 : n2 + 3],
+                                d2[4 : n2 + 4],
+                                d2[5 : n2 + 5],
+                                der[2 * s],
+                                der[2 * s + 1],
+                                scheme,
+                                k,
+                            )
+                        else:
+                            _fill(der[2 * s], zero_deriv)
+                            _fill(der[2 * s + 1], zero_deriv)
+                    update_row(
+                        phi_n[r, j],
+                        plane[j],
+                        der,
+                        nax,
+                        t,
+                        cv0[r],
+                        cv1[j],
+                        cv2,
+                        local,
+                        tube,
+                        half_alphas,
+                        a,
+                        b,
+                        c,
+                        k,
+                        alpha,
+                        chunk_max,
+                        out[r, j],
+                        table,
+                        (r * n1 + j) * n2,
+                    )
+        return out
+
+    return sweep
+
+
+def hj_update_point(
+    phi_n,
+    phi_k,
+    spacing,
+    periodic,
+    scheme_code,
+    local,
+    hamiltonian,
+    coords,
+    t,
+    alphas,
+    tube,
+    a,
+    b,
+    c,
+    out,
+) -> tuple:
+    """``out = a phi_n + b phi_k - c Hhat`` on validated NumPy arguments (the Numba backend's
+    ``_hj_update_point``); returns the largest dissipation bound per axis."""
+    shape3, slot, periodic3, h3, k, gc = _view(phi_k, spacing, periodic)
+    dtype = np.dtype(phi_k.dtype)
+    ndim = phi_k.ndim
+    if not isinstance(out, np.ndarray) or out.shape != phi_k.shape or out.dtype != dtype:
+        raise ValueError(f"out must be a NumPy array of shape {phi_k.shape} and dtype {dtype}")
+    if np.may_share_memory(out, phi_k):
+        raise ValueError("out must not overlap phi_k")
+    scalar = dtype.type
+    pk = np.ascontiguousarray(phi_k).reshape(shape3)
+    pn = np.ascontiguousarray(phi_n).reshape(shape3)
+    direct = out.flags.c_contiguous
+    target = out.reshape(shape3) if direct else np.empty(shape3, dtype=dtype)
+    view_coords = [np.zeros(1)] * 3  # float64: the dynamics see float64 states in any case
+    for axis, view_axis in enumerate(AXES_IN_3D[ndim]):
+        view_coords[view_axis] = np.ascontiguousarray(coords[axis], dtype=np.float64)
+    half_alphas = tuple(scalar(0.5 * x) for x in alphas) + (scalar(0),) * (3 - ndim)
+    n_chunks = min(default_chunks(shape3[0]), shape3[0])
+    maxima = np.zeros((max(n_chunks, 1), 3))
+    if pk.size:
+        sweep = point_sweep(hamiltonian.scalar_kernel(), ndim)
+        table = hamiltonian.table(coords)
+        sweep(
+            pn,
+            pk,
+            slot,
+            ndim,
+            periodic3,
+            h3,
+            scheme_code,
+            *view_coords,
+            float(t),
+            bool(local),
+            bool(tube),
+            half_alphas,
+            scalar(a),
+            scalar(b),
+            scalar(c),
+            k,
+            gc,
+            target,
+            maxima,
+            table if table is not None else np.zeros((1, 1)),
+            n_chunks,
+        )
+    if not direct:
+        out[...] = target.reshape(out.shape)
+    return tuple(float(x) for x in maxima.max(axis=0)[:ndim])
