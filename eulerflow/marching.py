@@ -50,6 +50,8 @@ SNAP_ULPS = 8
 MAX_REJECTIONS = 50
 """An error-controlled run stops with :class:`~eulerflow.UnstableSolutionError` after this many
 rejected steps in a row (each shrinks the step by at least the controller's safety factor)."""
+ATOL_FRACTION = 1e-3
+"""A default ``atol`` is this fraction of ``rtol`` times the size of the initial state."""
 
 
 class Integrator(Protocol):
@@ -129,40 +131,39 @@ def ssp_step(
     return True
 
 
+def resolve_tolerances(rtol, atol, state, xp) -> tuple[float, float]:
+    """``(rtol, atol)`` checked (:func:`~eulerflow.schemes.step_control.check_tolerances`), with
+    ``atol=None`` replaced by ``ATOL_FRACTION * rtol * max |state|``."""
+    rtol, atol = check_tolerances(rtol, atol)
+    if atol is None:
+        atol = ATOL_FRACTION * rtol * float(xp.abs(state).max())
+    return rtol, atol
+
+
 class EmbeddedErrorControl:
     """Step control of an explicit SSP run by the embedded estimate of
     :data:`eulerflow.schemes.ssp.EMBEDDED_ERROR`, under the solver's stability bound.
 
-    Use: ``dt = control.limit(stable)`` as the integrator's ``max_step``; before the step
-    :meth:`save` the state, after it :meth:`accept` (which restores the saved state and returns
-    ``False`` when the step is rejected).
+    Use: ``dt = control.limit(stable)`` as the integrator's ``max_step`` and
+    ``control.step(...)`` in place of :func:`ssp_step` in its ``advance``.
 
     Parameters
     ----------
     stepper : str
         ``"ssprk2"`` or ``"ssprk3"`` (``"ssprk1"`` has no embedded method: ``ValueError``).
     rtol, atol : float
-        Tolerances (:mod:`eulerflow.schemes.step_control`); ``atol=None`` is ``rtol`` times
-        ``atol_scale``.
-    atol_scale : float
-        The size of the state (for example ``max |rho0|``) that a relative default ``atol``
-        refers to.
+        Checked tolerances (:func:`resolve_tolerances`).
     xp : module
         The array module of the state.
     """
 
-    error_controlled = True
-
-    def __init__(self, stepper: str, rtol, atol, atol_scale: float, xp) -> None:
+    def __init__(self, stepper: str, rtol: float, atol: float, xp) -> None:
         name = ssp_name(stepper)
         if name not in EMBEDDED_ERROR:
             raise ValueError(
                 f"rtol/atol need an embedded error estimate, which stepper={stepper!r} does "
                 "not have: use 'ssprk2' or 'ssprk3', or leave rtol and atol out"
             )
-        rtol, atol = check_tolerances(rtol, atol)
-        if atol is None:
-            atol = ATOL_FRACTION * rtol * atol_scale
         self.weights = EMBEDDED_ERROR[name]
         self.control = ErrorControl(rtol, atol, ORDER[name])
         self.xp = xp
@@ -177,44 +178,37 @@ class EmbeddedErrorControl:
         the default ``atol`` refers to ``max |state|``."""
         if rtol is None and atol is None:
             return None
-        scale = float(xp.abs(state).max())
-        return cls(stepper, 1e-3 if rtol is None else rtol, atol, scale, xp)
-
-    def reject(self, state, dt: float) -> None:
-        """Restore the saved state after a step that failed for another reason (a stage that
-        broke a stability bound); the next try is half as long."""
-        state[...] = self._saved
-        self.h = 0.5 * dt
+        return cls(
+            stepper, *resolve_tolerances(1e-3 if rtol is None else rtol, atol, state, xp), xp
+        )
 
     def limit(self, stable: float) -> float:
         """The step to try: the controller's proposal, at most ``stable``."""
         return min(stable, self.h)
 
-    def save(self, state) -> None:
-        """Keep ``u^n`` (for the estimate and to restore a rejected step)."""
+    def step(self, stages, stage_update, state, t: float, dt: float, buffers):
+        """:func:`ssp_step` judged by the embedded estimate: the new ``state``, or ``None``
+        (``state`` restored to ``u^n``) when the estimate exceeds the tolerance or a stage
+        rejected the step (a broken stability bound: the next try is half as long)."""
         if self._saved is None:
             self._saved = self.xp.empty_like(state)
         self._saved[...] = state
-
-    def accept(self, state, buffers, dt: float) -> bool:
-        """Judge the step just taken in place (``state`` = ``u^(s)``, ``buffers`` as
-        :func:`ssp_step` left them); a rejected step restores ``u^n``."""
-        stages = [self._saved, buffers[0], buffers[1], state][: len(self.weights) - 1]
-        stages.append(state)
-        error = sum(w * u for w, u in zip(self.weights, stages, strict=True) if w != 0)
+        if not ssp_step(stages, stage_update, state, t, dt, buffers):
+            self.h = 0.5 * dt
+            return None
+        # state = u^(s), buffers as ssp_step left them: u^(1), u^(2)
+        values = [self._saved, buffers[0], buffers[1], state][: len(self.weights) - 1]
+        values.append(state)
+        error = sum(w * u for w, u in zip(self.weights, values, strict=True) if w != 0)
         err = self.control.norm(error, self._saved, state, self.xp)
         self.h = dt * self.control.factor(err)
         if err > 1:
             state[...] = self._saved
-            return False
-        return True
+            return None
+        return state
 
     def settings(self) -> dict:
         return {"rtol": self.rtol, "atol": self.atol}
-
-
-ATOL_FRACTION = 1e-3
-"""A default ``atol`` is this fraction of ``rtol`` times the size of the initial state."""
 
 
 def _add(t: float, carry: float, dt: float) -> tuple[float, float]:

@@ -212,10 +212,8 @@ class _ContinuityIntegrator:
 
     def advance(self, rho_n, t: float, dt: float):
         if self.control is not None:
-            self.control.save(rho_n)
+            return self.control.step(self.stages, self._stage, rho_n, t, dt, self.buffers)
         ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers)
-        if self.control is not None and not self.control.accept(rho_n, self.buffers, dt):
-            return None
         return rho_n
 
     def summary(self) -> dict:

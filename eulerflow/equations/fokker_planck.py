@@ -59,7 +59,13 @@ import numpy as np
 from ..backends import Backend, get_backend
 from ..checks import as_density, cell_values, check_grid, negative_or_nonfinite, positive_number
 from ..grid import Grid
-from ..marching import ATOL_FRACTION, EmbeddedErrorControl, snapshot_times, solve_in_time, ssp_step
+from ..marching import (
+    EmbeddedErrorControl,
+    resolve_tolerances,
+    snapshot_times,
+    solve_in_time,
+    ssp_step,
+)
 from ..results import Solution
 from ..schemes.choices import lookup
 from ..schemes.scharfetter_gummel import (
@@ -71,7 +77,6 @@ from ..schemes.scharfetter_gummel import (
     zero_wall_faces,
 )
 from ..schemes.ssp import STEPPER_ALIASES, ssp_stages
-from ..schemes.step_control import check_tolerances
 from .face_velocity import FaceVelocity
 from .fokker_planck_implicit import ErrorControlledSteps, FixedSteps
 
@@ -295,9 +300,7 @@ def _implicit_integrator(operator, device, be, stepper, dt, rtol, atol, rho, tim
             raise ValueError(f"dt must be a positive number, got {dt!r}")
         return FixedSteps(operator, device, be, stepper, float(dt), times)
     rtol = default_rtol(operator.grid) if rtol is None else rtol
-    rtol, atol = check_tolerances(rtol, atol)
-    if atol is None:
-        atol = ATOL_FRACTION * rtol * float(be.xp.abs(rho).max())
+    rtol, atol = resolve_tolerances(rtol, atol, rho, be.xp)
     return ErrorControlledSteps(operator, device, be, stepper, rtol, atol, rho, times)
 
 
@@ -453,10 +456,8 @@ class _ExplicitIntegrator:
         if self._buffers is None:
             self._buffers = (self.be.xp.empty_like(rho_n), self.be.xp.empty_like(rho_n))
         if self.control is not None:
-            self.control.save(rho_n)
+            return self.control.step(self.stages, self._stage, rho_n, t, dt, self._buffers)
         ssp_step(self.stages, self._stage, rho_n, t, dt, self._buffers)
-        if self.control is not None and not self.control.accept(rho_n, self._buffers, dt):
-            return None
         return rho_n
 
     def settings(self) -> dict:

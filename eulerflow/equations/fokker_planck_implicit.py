@@ -264,7 +264,7 @@ class ErrorControlledSteps:
         self.control = ErrorControl(rtol * scale, atol * scale, self.order, max_factor=MAX_GROWTH)
         self.times = np.asarray(times, dtype=float)
         self._history = None  # (rho^{n-1}, h_{n-1}, f^n) once a step was taken
-        self.h = self._first_step(rho0)
+        self.h, self._start = self._first_step(rho0)
         self.rtol, self.atol = rtol, atol
 
     def _norm(self, error, old, new) -> float:
@@ -278,8 +278,9 @@ class ErrorControlledSteps:
         """``(I - gamma L(t)) x``."""
         return apply_operator(self.operator, self.device, self.be, x, t, -gamma)
 
-    def _first_step(self, rho0) -> float:
-        """A first step whose estimated local error is about half the tolerance.
+    def _first_step(self, rho0) -> tuple[float, tuple | None]:
+        """A first step whose estimated local error is about half the tolerance, and the start
+        ``(L rho0, L^2 rho0)`` of BDF2 from the Taylor quadratic (``None``: implicit Euler).
 
         The leading error term is a constant times a time derivative of the solution at
         ``t = 0``, taken from the operator (``d^k y / dt^k = L^k rho0`` for a constant ``L``). A
@@ -290,18 +291,16 @@ class ErrorControlledSteps:
         zero = self.be.xp.zeros_like(rho0)
         t_final = float(self.times[-1])
         f0 = self._rate(rho0, 0.0)
-        self._start = None
         if self.order == 3 and not self.operator.time_dependent:
             second = self._rate(f0, 0.0)
             third = self._norm(self._rate(second, 0.0), rho0, zero)
-            self._start = (f0, second)
             h = (3.0 / third) ** (1 / 3) if third > 0 else t_final  # dt^3 |y_ttt| / 6 = 1/2
-        else:
-            d1 = self._norm(f0, rho0, zero)
-            h0 = 1e-6 * t_final if d1 <= 0 else min(1e-3 / d1, t_final)
-            curvature = self._norm(self._rate(rho0 + h0 * f0, h0) - f0, rho0, zero) / h0
-            h = (1.0 / curvature) ** 0.5 if curvature > 0 else t_final  # dt^2 |y_tt| / 2 = 1/2
-        return min(h, t_final)
+            return min(h, t_final), (f0, second)
+        d1 = self._norm(f0, rho0, zero)
+        h0 = 1e-6 * t_final if d1 <= 0 else min(1e-3 / d1, t_final)
+        curvature = self._norm(self._rate(rho0 + h0 * f0, h0) - f0, rho0, zero) / h0
+        h = (1.0 / curvature) ** 0.5 if curvature > 0 else t_final  # dt^2 |y_tt| / 2 = 1/2
+        return min(h, t_final), None
 
     def max_step(self, t: float, state) -> float:
         """The controller's step, stretched or shortened to land on the next snapshot."""
@@ -318,14 +317,13 @@ class ErrorControlledSteps:
         t_new = t + dt
         if self._history is None and self._start is not None:
             f0, second = self._start
-            new, f_new, err = self._bdf2_from(rho_n, f0, 0.5 * second, 0.0, dt, t_new)
+            new, f_new, err, order = self._bdf2_from(rho_n, f0, 0.5 * second, 0.0, dt, t_new)
         elif self.stepper == "implicit-euler" or self._history is None:
-            new, f_new, err = self._implicit_euler(rho_n, t, dt, t_new)
+            new, f_new, err, order = self._implicit_euler(rho_n, t, dt, t_new)
         else:
             rho_old, h, f_n = self._history
             curvature = (rho_old - rho_n + h * f_n) / (h * h)  # p(s) = rho_n + f_n s + c s^2
-            new, f_new, err = self._bdf2_from(rho_n, f_n, curvature, h, dt, t_new)
-        order = 3 if self.order == 3 and (self._history is not None or self._start) else 2
+            new, f_new, err, order = self._bdf2_from(rho_n, f_n, curvature, h, dt, t_new)
         proposal = dt * self.control.factor(err, order)
         if err > 1:
             self.h = proposal
@@ -340,7 +338,7 @@ class ErrorControlledSteps:
         predicted = rho_n + dt * self._rate(rho_n, t)
         new = self.solve(dt, rho_n, t_new, predicted, self._norm)
         err = self._norm(0.5 * (new - predicted), rho_n, new)
-        return new, (new - rho_n) / dt, err
+        return new, (new - rho_n) / dt, err, 2
 
     def _bdf2_from(self, rho_n, f_n, curvature, h: float, dt: float, t_new: float):
         """One BDF2 step from the quadratic ``p(s) = rho_n + f_n s + curvature s^2`` (``h = 0``:
@@ -353,7 +351,7 @@ class ErrorControlledSteps:
         c_p = dt * dt * (dt + h) / 6.0
         c_c = -2.0 * dt**3 / 9.0 - dt * dt * (h - dt) / 18.0
         err = self._norm((c_c / (c_p - c_c)) * (new - predicted), rho_n, new)
-        return new, (new - rhs) / gamma, err
+        return new, (new - rhs) / gamma, err, 3
 
     def settings(self) -> dict:
         return {"dt": None, "rtol": self.rtol, "atol": self.atol}

@@ -295,6 +295,7 @@ class _GradientFlowIntegrator:
 
     def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> bool:
         if self.faces_of is not rho_k and not self.courant_rate(rho_k) * dt <= self.bound:
+            self.rejected += 1  # the step is redone: as two halves, or shorter under control
             return False
         self.be.transport_update(
             rho_n,
@@ -313,8 +314,10 @@ class _GradientFlowIntegrator:
     def advance(self, rho_n, t: float, dt: float, depth: int = 0):
         if self.faces_of is not rho_n:
             self.courant_rate(rho_n)
-        if self.control is not None:
-            return self._controlled(rho_n, t, dt)
+        if self.control is not None:  # rejected (None) by the estimate or the Courant bound
+            new = self.control.step(self.stages, self._stage, rho_n, t, dt, self.buffers)
+            self.faces_of = None
+            return new
         if ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers):
             self.faces_of = None
             return rho_n
@@ -323,22 +326,9 @@ class _GradientFlowIntegrator:
                 f"the gradient-flow step collapsed below {dt:.3g} at t={t:.6g}: the velocity "
                 f"changes too fast within a step"
             )
-        self.rejected += 1
         half = 0.5 * dt
         self.advance(rho_n, t, half, depth + 1)
         return self.advance(rho_n, t + half, half, depth + 1)
-
-    def _controlled(self, rho_n, t: float, dt: float):
-        """An error-controlled step: rejected (``None``) when a stage breaks the Courant bound
-        or the embedded estimate exceeds the tolerance."""
-        self.control.save(rho_n)
-        done = ssp_step(self.stages, self._stage, rho_n, t, dt, self.buffers)
-        self.faces_of = None
-        if not done:
-            self.rejected += 1
-            self.control.reject(rho_n, dt)
-            return None
-        return rho_n if self.control.accept(rho_n, self.buffers, dt) else None
 
     def summary(self) -> dict:
         return {"rejected_steps": self.rejected}
