@@ -291,7 +291,9 @@ class Solution(Result):
             raise ValueError(f"slices must be indices in [0, {n}) of the third axis, got {slices}")
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, len(slices), figsize=(4 * len(slices), 3.6), squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(slices), figsize=(4 * len(slices), 3.8), squeeze=False, layout="constrained"
+        )
         z = self.grid.axis_centers(2)
         for panel, k in zip(axes[0], slices, strict=True):
             self._contours(panel, x, y, indices, level, k, kwargs)
