@@ -19,13 +19,17 @@ Time:
   :meth:`~eulerflow.backends.Backend.fokker_planck_update`, under the positivity bound
   ``dt max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a <= cfl <= 1`` (the diagonal of ``I + dt L``
   stays non-negative), which combines the diffusive and the advective limits.
-- ``stepper="bdf2"`` (default), ``"crank-nicolson"`` or ``"implicit-euler"`` (implicit): each
+- ``stepper="bdf2"``, ``"crank-nicolson"`` or ``"implicit-euler"`` (implicit): each
   step one solve with ``I - gamma L`` (``gamma = 2 dt / 3``,
   ``dt / 2``, ``dt``). When the operator does not depend on time (a potential, a fixed drift,
   or ``steady=True``) it is assembled once and the matrix ``I - gamma L`` factorised once per
   distinct ``gamma`` by sparse LU (``scipy.sparse`` / SuperLU on the CPU, ``cupyx.scipy.sparse``
   with device triangular solves on the GPU; four factorisations are kept, the least recently
   used evicted); a time-dependent drift is reassembled and refactorised at every step.
+
+The default ``stepper="auto"`` runs explicit Euler at 0.8 of the positivity bound or
+error-controlled BDF2, whichever :mod:`eulerflow.equations.fokker_planck_cost` estimates to be
+cheaper for the grid and ``t_final`` (with ``dt``, ``rtol`` or ``atol`` it is BDF2).
 
 Steps. Without ``dt``, BDF2 and implicit Euler choose their steps by a local error estimate
 (:class:`~eulerflow.equations.fokker_planck_implicit.ErrorControlledSteps`: the corrector
@@ -78,6 +82,7 @@ from ..schemes.scharfetter_gummel import (
 )
 from ..schemes.ssp import STEPPER_ALIASES, ssp_stages
 from .face_velocity import FaceVelocity
+from .fokker_planck_cost import DEFAULT_CFL, choose_stepper
 from .fokker_planck_implicit import ErrorControlledSteps, FixedSteps
 
 IMPLICIT_STEPPERS = ("bdf2", "crank-nicolson", "implicit-euler")
@@ -101,9 +106,6 @@ def default_rtol(grid: Grid) -> float:
     return float(min(1e-2, max(1e-8, RTOL_AT_256 * (256.0 / n) ** 2)))
 
 
-DEFAULT_CFL = 0.8
-
-
 def solve_fokker_planck(
     rho0,
     grid: Grid,
@@ -113,7 +115,7 @@ def solve_fokker_planck(
     drift: Callable | Sequence | None = None,
     diffusion: float = 1.0,
     t_eval: Sequence[float] | None = None,
-    stepper: str = "bdf2",
+    stepper: str = "auto",
     dt: float | None = None,
     rtol: float | None = None,
     atol: float | None = None,
@@ -147,9 +149,14 @@ def solve_fokker_planck(
         ``eps >= 0``. With ``eps = 0`` the fluxes are first-order upwind.
     t_eval : sequence of float, optional
         Snapshot times in ``[0, t_final]``, increasing; default ``[0, t_final]``.
-    stepper : str, default "bdf2"
-        Implicit ``"bdf2"``, ``"crank-nicolson"``, ``"implicit-euler"``, or explicit
-        ``"ssprk3"``, ``"ssprk2"``, ``"ssprk1"`` (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases).
+    stepper : str, default "auto"
+        Implicit ``"bdf2"``, ``"crank-nicolson"``, ``"implicit-euler"``, explicit
+        ``"ssprk3"``, ``"ssprk2"``, ``"ssprk1"`` (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases), or
+        ``"auto"``: with ``dt``, ``rtol`` or ``atol`` it is ``"bdf2"``; otherwise the cheaper of
+        explicit Euler at 0.8 of the positivity bound and error-controlled BDF2 at the grid's
+        default ``rtol``, by the cost model of :mod:`eulerflow.equations.fokker_planck_cost`
+        (short runs and 3D grids go explicit, long runs to equilibrium implicit). Both reach
+        the spatial error of the grid; ``sol.parameters["stepper"]`` says which one ran.
     dt : float, optional
         Fixed steps. Implicit: the step, shortened so that every snapshot interval holds a whole
         number of equal steps (default: error-controlled steps for BDF2 and implicit Euler,
@@ -231,6 +238,7 @@ def solve_fokker_planck(
     rho, dtype = as_density(rho0, grid, be, "rho0")
     operator = _Operator(grid, potential, drift, eps, dtype, steady)
     device = _DeviceWeights(operator, be)
+    stepper, choice = _resolve_auto(stepper, operator, float(times[-1]), dt, rtol, atol, cfl)
     if dt is not None and (rtol is not None or atol is not None):
         raise ValueError("give either dt (fixed steps) or rtol/atol (error control), not both")
     if stepper in EXPLICIT_STEPPERS:
@@ -265,6 +273,9 @@ def solve_fokker_planck(
             "potential": potential is not None,
             "drift": drift is not None,
             "time_dependent": operator.time_dependent,
+            "auto": choice is not None,
+            "cost_explicit": None if choice is None else choice.explicit_cost,
+            "cost_implicit": None if choice is None else choice.implicit_cost,
             **integrator.settings(),
             "dtype": str(np.dtype(dtype)),
         },
@@ -280,8 +291,33 @@ def solve_fokker_planck(
 # -- arguments ------------------------------------------------------------------------------------
 def _check_stepper(stepper: str) -> str:
     """The canonical stepper name (aliases resolved)."""
-    names = {name: name for name in (*IMPLICIT_STEPPERS, *EXPLICIT_STEPPERS)} | STEPPER_ALIASES
+    names = {name: name for name in ("auto", *IMPLICIT_STEPPERS, *EXPLICIT_STEPPERS)}
+    names |= STEPPER_ALIASES
     return lookup(names, stepper, "stepper")
+
+
+def _resolve_auto(stepper, operator, t_final, dt, rtol, atol, cfl):
+    """``(stepper, choice)``: the method ``stepper="auto"`` stands for (``choice`` is the
+    :class:`StepperChoice` when the cost model picked it, else ``None``)."""
+    if stepper != "auto":
+        return stepper, None
+    if cfl is not None:
+        raise ValueError(
+            "cfl applies to the explicit steppers only: name one (stepper='ssprk1', 'ssprk2' "
+            "or 'ssprk3')"
+        )
+    if dt is not None or rtol is not None or atol is not None:
+        return "bdf2", None
+    grid = operator.grid
+    choice = choose_stepper(
+        grid.ndim,
+        grid.size,
+        t_final,
+        operator.rate_bound(0.0),
+        default_rtol(grid),
+        operator.time_dependent,
+    )
+    return choice.stepper, choice
 
 
 def _implicit_integrator(operator, device, be, stepper, dt, rtol, atol, rho, times):
@@ -415,6 +451,7 @@ class _ExplicitIntegrator:
             )
         self.cfl = None if cfl is None else float(cfl)
         self.dt = None if dt is None else float(dt)
+        self.spacing, self.periodic = operator.grid.spacing, operator.grid.periodic
         self._steady_rate = None if operator.time_dependent else operator.rate_bound(0.0)
         if self.dt is not None and self._steady_rate is not None:
             self._check_dt(self._steady_rate, 0.0)
@@ -437,15 +474,14 @@ class _ExplicitIntegrator:
         return stable if self.control is None else self.control.limit(stable)
 
     def _stage(self, rho_n, rho_k, t_stage: float, stage, dt: float, out) -> None:
-        grid = self.operator.grid
         forwards, backwards = self.device(t_stage)
         self.be.fokker_planck_update(
             rho_n,
             rho_k,
             forwards,
             backwards,
-            grid.spacing,
-            grid.periodic,
+            self.spacing,
+            self.periodic,
             stage.a,
             stage.b,
             stage.b * dt,

@@ -228,3 +228,37 @@ def test_bad_kernel_arguments(backend):
     assert "velocity" not in str(err.value)  # the FP kernel takes face weights
     with pytest.raises(ValueError, match="must not be the same array as rho_k"):
         backend.fokker_planck_update(rho, rho, good, good, (1, 1), (True, True), 0, 1, 1, out=rho)
+
+
+def test_repeated_weight_tuples_are_reused_but_not_trusted_blindly(backend, rng):
+    """An explicit run passes the same tuples of weights at every stage: the backend validates
+    them once and keeps its views, yet an in-place change of the weights is seen, and new rho
+    shapes or new tuples are validated again."""
+    reference = get_backend("numpy")
+    shape, periodic = (6, 5), (True, False)
+    forwards, backwards = random_weights(rng, shape, periodic, np.float64)
+    weights = (
+        tuple(backend.asarray(w) for w in forwards),
+        tuple(backend.asarray(w) for w in backwards),
+    )
+    rho = rng.random(shape)
+
+    def both(*args):
+        out = backend.to_numpy(
+            backend.fokker_planck_update(
+                backend.asarray(rho), backend.asarray(rho), *weights, *args
+            )
+        )
+        expected = reference.fokker_planck_update(
+            rho, rho, *(tuple(backend.to_numpy(w) for w in ws) for ws in weights), *args
+        )
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+
+    both((0.3, 0.2), periodic, 0.5, 0.5, 0.01)
+    both((0.3, 0.2), periodic, 0.5, 0.5, 0.01)  # the same tuples again
+    weights[0][1][...] *= 2.0  # weights updated in place between calls
+    both((0.3, 0.2), periodic, 0.5, 0.5, 0.01)
+    both((0.1, 0.4), (False, False), 0.0, 1.0, 0.02)  # other spacing and flags
+    wrong = backend.asarray(np.ones((4, 5)))
+    with pytest.raises(ValueError, match="forward weight along axis 0 must have shape"):
+        backend.fokker_planck_update(wrong, wrong, *weights, (0.3, 0.2), periodic, 0, 1, 1)

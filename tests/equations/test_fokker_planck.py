@@ -280,10 +280,19 @@ def test_solution_metadata():
     rho0 = ef.exact.gaussian_density(grid, 0.0, 0.5)
     sol = ef.solve_fokker_planck(rho0, grid, t_final=0.1, potential=lambda x: x**2, diffusion=0.5)
     assert sol.equation == "fokker-planck" and sol.field == "rho"
-    assert sol.parameters["stepper"] == "bdf2"
-    assert sol.parameters["rtol"] == default_rtol(grid)  # error control by default
+    # a short run: the cost model picks explicit Euler at 0.8 of the positivity bound
+    assert sol.parameters["stepper"] == "ssprk1" and sol.parameters["auto"]
+    assert sol.parameters["cfl"] == 0.8 and sol.parameters["rtol"] is None
+    assert sol.parameters["cost_explicit"] < sol.parameters["cost_implicit"]
+    assert set(sol.diagnostics) >= {"mass", "min", "n_rejected", "n_factorizations"}
+    sol = ef.solve_fokker_planck(rho0, grid, t_final=30, potential=lambda x: x**2, diffusion=0.5)
+    assert sol.parameters["stepper"] == "bdf2" and sol.parameters["auto"]  # a long run
+    assert sol.parameters["rtol"] == default_rtol(grid)  # error control at the grid's tolerance
     assert sol.parameters["dt"] is None
     assert set(sol.diagnostics) >= {"mass", "min", "n_rejected", "n_factorizations", "n_solves"}
+    for kwargs in ({"dt": 0.01}, {"rtol": 1e-3}, {"atol": 1e-6}):  # auto means BDF2 with these
+        sol = ef.solve_fokker_planck(rho0, grid, lambda x: x**2, 0.1, **kwargs)
+        assert sol.parameters["stepper"] == "bdf2" and not sol.parameters["auto"]
 
 
 def test_stationary_limit_of_the_nonsymmetric_ou():
@@ -445,7 +454,7 @@ def test_bad_input_gives_clear_errors():
     for t_final in (0.0, -1.0):
         with pytest.raises(ValueError, match="t_final must be positive"):
             ef.solve_fokker_planck(rho0, grid, t_final=t_final, potential=V)
-    with pytest.raises(ValueError, match="stepper must be one of 'bdf2'"):
+    with pytest.raises(ValueError, match="stepper must be one of 'auto', 'bdf2'"):
         ef.solve_fokker_planck(rho0, grid, t_final=1.0, potential=V, stepper="rk4")
     with pytest.raises(TypeError, match="missing required argument: 't_final'"):
         ef.solve_fokker_planck(rho0, grid, potential=V)

@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse.linalg
 
 import eulerflow as ef
+from eulerflow.equations import fokker_planck_cost as cost
 from eulerflow.equations import fokker_planck_implicit
 from eulerflow.equations.fokker_planck import _Operator
 from eulerflow.exact import gibbs_state, ornstein_uhlenbeck
@@ -163,17 +164,34 @@ def ou_2d(n: int):
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [192, 256])
 def test_default_run_meets_the_spatial_error_floor_on_the_ou_benchmark(n):
-    """The default run is within a factor 2 of the error of a run with a tiny step (the
-    spatial error floor) and takes fewer than the 200 steps of the former default."""
+    """The default run and the error-controlled BDF2 run are within a factor 2 of the error of a
+    run with a tiny step (the spatial error floor); BDF2 takes fewer than the 200 steps of the
+    former default, and the default run (the cost model's choice) costs less work than either,
+    counted in stage units by the model's prices of a solve and a factorisation."""
     grid, rho0, exact = ou_2d(n)
 
     def solve(**kwargs):
         sol = ef.solve_fokker_planck(
             rho0, grid, lambda x, y: 0.5 * (x**2 + y**2), 1.0, progress=False, **kwargs
         )
-        return grid.integrate(np.abs(sol.rho[-1] - exact)), sol.n_steps
+        return grid.integrate(np.abs(sol.rho[-1] - exact)), sol
+
+    def work(sol) -> float:
+        if sol.parameters["stepper"] == "ssprk1":
+            return float(sol.n_steps + sol.diagnostics["n_rejected"])
+        solve_units = cost.solve_units(2, grid.size) + cost.STAGES_PER_SOLVE
+        lu_units = cost.factorization_units(2, grid.size)
+        return (
+            sol.diagnostics["n_solves"] * solve_units
+            + sol.diagnostics["n_factorizations"] * lu_units
+        )
 
     floor, _ = solve(dt=5e-4)
-    error, steps = solve()
+    error, default = solve()
+    bdf2_error, bdf2 = solve(stepper="bdf2")
+    _, former = solve(dt=1.0 / 200)  # the former default: 200 fixed BDF2 steps
     assert error < 2 * floor, (error, floor)
-    assert steps < 200
+    assert bdf2_error < 2 * floor, (bdf2_error, floor)
+    assert bdf2.n_steps < 200
+    assert default.parameters["auto"] and default.parameters["stepper"] == "ssprk1"
+    assert work(default) < work(bdf2) < work(former)

@@ -78,12 +78,29 @@ def fokker_planck_update_3d(
                 o[k] = a * rn[k] + b * q[k] + c * acc[k]
 
 
-def fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out):
-    """Run :func:`fokker_planck_update_3d` on validated NumPy arguments (the Numba backend's
-    ``_fokker_planck_update``): 3D views, contiguous copies where needed, ``out`` written."""
-    dtype = float_dtype(rho_k.dtype)
-    if not isinstance(out, np.ndarray) or out.shape != rho_k.shape or out.dtype != dtype:
-        raise ValueError(f"out must be a NumPy array of shape {rho_k.shape} and dtype {dtype}")
+class _LastViews:
+    """The 3D views of the face weights of the last call, kept while the same (immutable)
+    tuples of C-contiguous weight arrays come back with the same shape, dtype, spacing and
+    flags: views share the arrays' memory, so they stay valid when the weights are updated in
+    place, and an explicit run does not rebuild them at every stage."""
+
+    entry: tuple | None = None
+
+
+def _weight_views(rho_k, forwards, backwards, spacing, periodic, dtype):
+    """``(shape3, weights, periodic3, inv_h3)`` for :func:`fokker_planck_update_3d`."""
+    key = (tuple(rho_k.shape), dtype, tuple(spacing), tuple(periodic))
+    last = _LastViews.entry
+    if last is not None and last[0] is forwards and last[1] is backwards and last[2] == key:
+        return last[3]
+    views = _build_weight_views(rho_k, forwards, backwards, spacing, periodic, dtype)
+    arrays = (*forwards, *backwards)
+    if all(isinstance(w, np.ndarray) and w.flags.c_contiguous for w in arrays):
+        _LastViews.entry = (forwards, backwards, key, views)
+    return views
+
+
+def _build_weight_views(rho_k, forwards, backwards, spacing, periodic, dtype):
     shape3 = [1, 1, 1]
     periodic3 = np.zeros(3, dtype=np.bool_)
     inv_h3 = np.ones(3, dtype=dtype)
@@ -99,6 +116,18 @@ def fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a
         face_shape = tuple(n + (t == target) for t, n in enumerate(shape3))
         weights[2 * target] = np.ascontiguousarray(forwards[axis]).reshape(face_shape)
         weights[2 * target + 1] = np.ascontiguousarray(backwards[axis]).reshape(face_shape)
+    return shape3, weights, periodic3, inv_h3
+
+
+def fokker_planck_update(rho_n, rho_k, forwards, backwards, spacing, periodic, a, b, c, out):
+    """Run :func:`fokker_planck_update_3d` on validated NumPy arguments (the Numba backend's
+    ``_fokker_planck_update``): 3D views, contiguous copies where needed, ``out`` written."""
+    dtype = float_dtype(rho_k.dtype)
+    if not isinstance(out, np.ndarray) or out.shape != rho_k.shape or out.dtype != dtype:
+        raise ValueError(f"out must be a NumPy array of shape {rho_k.shape} and dtype {dtype}")
+    shape3, weights, periodic3, inv_h3 = _weight_views(
+        rho_k, forwards, backwards, spacing, periodic, dtype
+    )
     q = np.ascontiguousarray(rho_k).reshape(shape3)
     if np.may_share_memory(out, q) or any(np.may_share_memory(out, w) for w in weights):
         raise ValueError("out must not overlap rho_k or the face weights")
