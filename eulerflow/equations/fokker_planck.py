@@ -55,6 +55,7 @@ negative undershoots of rough data are possible (they are reported in ``diagnost
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
@@ -178,7 +179,8 @@ def solve_fokker_planck(
         The callable ``drift`` does not depend on ``t``: evaluate it once (and, for implicit
         steppers, factorise once).
     max_steps : int, optional
-        Step budget (see :func:`eulerflow.solve_continuity`).
+        Step budget (see :func:`eulerflow.solve_continuity`); ``stepper="auto"`` does not
+        choose an explicit run that would exceed it.
     backend : {"auto", "numba", "numpy", "cupy"} or Backend
         Compute backend (see :func:`eulerflow.get_backend`).
     progress : bool, optional
@@ -238,7 +240,9 @@ def solve_fokker_planck(
     rho, dtype = as_density(rho0, grid, be, "rho0")
     operator = _Operator(grid, potential, drift, eps, dtype, steady)
     device = _DeviceWeights(operator, be)
-    stepper, choice = _resolve_auto(stepper, operator, float(times[-1]), dt, rtol, atol, cfl)
+    stepper, choice = _resolve_auto(
+        stepper, operator, float(times[-1]), dt, rtol, atol, cfl, max_steps
+    )
     if dt is not None and (rtol is not None or atol is not None):
         raise ValueError("give either dt (fixed steps) or rtol/atol (error control), not both")
     if stepper in EXPLICIT_STEPPERS:
@@ -296,9 +300,10 @@ def _check_stepper(stepper: str) -> str:
     return lookup(names, stepper, "stepper")
 
 
-def _resolve_auto(stepper, operator, t_final, dt, rtol, atol, cfl):
+def _resolve_auto(stepper, operator, t_final, dt, rtol, atol, cfl, max_steps):
     """``(stepper, choice)``: the method ``stepper="auto"`` stands for (``choice`` is the
-    :class:`StepperChoice` when the cost model picked it, else ``None``)."""
+    :class:`StepperChoice` when the cost model picked it, else ``None``). An explicit run that
+    would need more than ``max_steps`` steps is not chosen."""
     if stepper != "auto":
         return stepper, None
     if cfl is not None:
@@ -317,6 +322,8 @@ def _resolve_auto(stepper, operator, t_final, dt, rtol, atol, cfl):
         default_rtol(grid),
         operator.time_dependent,
     )
+    if max_steps is not None and choice.stepper == "ssprk1" and choice.explicit_cost > max_steps:
+        choice = dataclasses.replace(choice, stepper="bdf2")
     return choice.stepper, choice
 
 

@@ -71,3 +71,13 @@ def test_auto_runs_what_it_chose():
             rho0, grid, potential, t_final, diffusion=0.5, stepper=expected
         )
         np.testing.assert_array_equal(sol.rho, named.rho)
+
+
+def test_auto_respects_the_step_budget():
+    """An explicit run that would exceed ``max_steps`` is not chosen."""
+    grid, rho0, _ = ou_problem(1, 64)
+    potential = lambda x: 0.5 * x**2  # noqa: E731
+    free = ef.solve_fokker_planck(rho0, grid, potential, 0.5, diffusion=0.5)
+    assert free.parameters["stepper"] == "ssprk1" and free.n_steps > 20
+    budget = ef.solve_fokker_planck(rho0, grid, potential, 0.5, diffusion=0.5, max_steps=20)
+    assert budget.parameters["stepper"] == "bdf2" and budget.n_steps <= 20
