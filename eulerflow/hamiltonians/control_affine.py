@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .base import Hamiltonian
+from .base import Hamiltonian, compiled_tuple
 from .control_sets import ControlSet
 
 MODES = ("reach", "avoid")
@@ -185,17 +185,19 @@ class ControlAffine(Hamiltonian):
 
     # -- compiled -------------------------------------------------------------------------------
     def scalar_kernel(self):
-        """``point(t, x, p, low, high, alpha, table, cell) -> H``: the closed form on scalars,
-        Numba-compiled with the dynamics inlined (or read from ``table[cell]`` when
-        ``time_invariant``); writes the bounds ``alpha_a`` (see the module docstring)."""
+        """``point(t, x, p, low, high, table, cell) -> (H, alpha)``: the closed form on scalars,
+        Numba-compiled with the dynamics inlined (or read from ``table[:, cell]`` when
+        ``time_invariant``), and the tuple of bounds ``alpha_a`` (see the module docstring)."""
         if self._kernel is None:
             self._kernel = _compile(self)
         return self._kernel
 
     def table(self, coords):
-        """Time-invariant dynamics tabulated on the grid of the 1D cell-centre ``coords``: row
-        ``cell`` (C order) holds ``f``, then ``G`` and ``D`` row by row; ``None`` when the
-        dynamics may depend on time (the kernel evaluates them at every cell and stage)."""
+        """Time-invariant dynamics tabulated on the grid of the 1D cell-centre ``coords``: column
+        ``cell`` (C order) holds ``f``, then ``G`` and ``D`` row by row, one entry per row of the
+        table (so that the kernel reads each entry of consecutive cells contiguously); ``None``
+        when the dynamics may depend on time (the kernel evaluates them at every cell and
+        stage)."""
         if not self.time_invariant:
             return None
         coords = tuple(coords)
@@ -214,7 +216,7 @@ class ControlAffine(Hamiltonian):
         for matrix in matrices:
             columns += [entry for row in matrix for entry in row]
         table = np.stack([np.broadcast_to(np.asarray(c, dtype=float), shape) for c in columns])
-        table = np.ascontiguousarray(table.reshape(len(columns), -1).T)
+        table = np.ascontiguousarray(table.reshape(len(columns), -1))
         self._table = (coords, table)
         return table
 
@@ -270,8 +272,8 @@ def _compile(h: ControlAffine):
     """The scalar ``point`` of :meth:`ControlAffine.scalar_kernel` (closures over constants).
 
     The closed form reads ``f``, ``G`` and ``D`` either from the user's functions (tuples) or,
-    for time-invariant dynamics, from the cell's row of the table (array views): the same
-    operations in the same order either way.
+    for time-invariant dynamics, from the cell's column of the table: the same operations in the
+    same order either way.
     """
     from numba import njit
 
@@ -285,21 +287,25 @@ def _compile(h: ControlAffine):
     )
 
     @njit(inline="always", **jit)
-    def closed_form(p, f, g, d, alpha):
+    def axis_bound(a, f, g, d):
+        lo, hi = u_range(g[a])
+        lo, hi = f[a] + lo, f[a] + hi
+        if has_d:
+            d_lo, d_hi = d_range(d[a])
+            lo, hi = lo + d_lo, hi + d_hi
+        return max(abs(lo), abs(hi))
+
+    bounds = compiled_tuple(h.ndim, axis_bound, 3)
+
+    @njit(inline="always", **jit)
+    def closed_form(p, f, g, d):
         value = 0.0
         for a in range(len(p)):
             value = value + (sign * p[a]) * f[a]
         value = value + u_extreme(p, sign, g, maximize)
         if has_d:
             value = value + d_extreme(p, sign, d, not maximize)
-        for a in range(len(p)):
-            lo, hi = u_range(g[a])
-            lo, hi = f[a] + lo, f[a] + hi
-            if has_d:
-                d_lo, d_hi = d_range(d[a])
-                lo, hi = lo + d_lo, hi + d_hi
-            alpha[a] = max(abs(lo), abs(hi))
-        return value
+        return value, bounds(f, g, d)
 
     if h.time_invariant:
         n, m = h.ndim, h.control_set.dim
@@ -307,28 +313,28 @@ def _compile(h: ControlAffine):
 
         unpack = _row_unpacker(n, m, k)
 
-        @njit(**jit)
-        def point_table(t, x, p, low, high, alpha, table, cell):
+        @njit(inline="always", **jit)
+        def point_table(t, x, p, low, high, table, cell):
             f, g, d = unpack(table, cell)
-            return closed_form(p, f, g, d if has_d else g, alpha)
+            return closed_form(p, f, g, d if has_d else g)
 
         return point_table
 
     drift, gmat = _jit(h.drift), _jit(h.control_matrix)
     dmat = _jit(h.disturbance_matrix) if has_d else gmat
 
-    @njit(**jit)
-    def point(t, x, p, low, high, alpha, table, cell):
-        return closed_form(p, drift(t, x), gmat(t, x), dmat(t, x), alpha)
+    @njit(inline="always", **jit)
+    def point(t, x, p, low, high, table, cell):
+        return closed_form(p, drift(t, x), gmat(t, x), dmat(t, x))
 
     return point
 
 
 def _row_unpacker(n: int, m: int, k: int):
-    """A compiled ``unpack(table, cell) -> (f, G, D)``: the cell's row of the table as tuples of
+    """A compiled ``unpack(table, cell) -> (f, G, D)``: the cell's column of the table as tuples of
     the dynamics' shapes (``D = ()`` when ``k = 0``). Tuples of literal reads are what Numba
-    keeps in registers; array views of the row would be built at every cell."""
-    reads = iter(f"table[cell, {i}]" for i in range(n * (1 + m + k)))
+    keeps in registers; array views of the column would be built at every cell."""
+    reads = iter(f"table[{i}, cell]" for i in range(n * (1 + m + k)))
 
     def tuple_of(items):
         return "(" + "".join(f"{item}, " for item in items) + ")"
