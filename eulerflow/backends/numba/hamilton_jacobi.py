@@ -351,12 +351,104 @@ def _record_maxima(der, nax, chunk_max):
         chunk_max[s] = top
 
 
-@njit(inline="always", **JIT)
-def _targets(der, derivs, write_derivs, s, r, j):
-    """The rows receiving ``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)``."""
-    if write_derivs:
-        return derivs[2 * s, r, j], derivs[2 * s + 1, r, j]
-    return der[2 * s], der[2 * s + 1]
+# -- the derivative sweep, shared with the point kernel (:mod:`.hj_point`) ------------------------
+@njit(**JIT)
+def chunk_buffers(shape, use0, use1, dtype):
+    """The scratch of one chunk: ``ring0`` (six difference planes), ``ring1`` (six difference
+    rows), ``d2`` (the ``n2 + 5`` differences of a row) and ``der`` (``D^-``, ``D^+`` per axis)."""
+    n0, n1, n2 = shape
+    ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
+    ring1 = np.empty((6, n2 if use1 else 1), dtype)
+    d2 = np.empty(n2 + 5, dtype)
+    der = np.empty((6, n2), dtype)
+    return ring0, ring1, d2, der
+
+
+@njit(**JIT)
+def next_plane(phi_k, r, first, use0, use1, periodic, h, gc, ring0, ring1):
+    """Move the rings to plane ``r``: ``ring0`` gains ``D_{r+5/2}`` along axis 0 (and the five
+    planes before it on the ``first`` plane of a chunk); ``ring1`` restarts with the rows
+    ``D_{-5/2} .. D_{3/2}`` of plane ``r`` along axis 1."""
+    n0, n1, n2 = phi_k.shape
+    if use0:
+        planes = phi_k.reshape(n0, n1 * n2)
+        if first:
+            for m in range(r - 3, r + 2):
+                _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
+        _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
+    if use1:
+        plane = phi_k[r]
+        for m in range(-3, 2):
+            _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+
+
+@njit(**JIT)
+def row_derivatives(
+    phi_k, r, j, slot, use0, use1, periodic, h, gc, scheme, k, ring0, ring1, d2, dst, row
+):
+    """``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)`` into ``dst[2 s, row]`` and
+    ``dst[2 s + 1, row]`` for every data axis (``ring1`` moves on to row ``j``)."""
+    n2 = phi_k.shape[2]
+    z = k[K_ZERO]
+    zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
+    if slot[0] >= 0:
+        dm, dp = dst[2 * slot[0], row], dst[2 * slot[0] + 1, row]
+        if use0:
+            lo = j * n2
+            hi = lo + n2
+            _derivative_pair(
+                ring0[_ring(r - 3), lo:hi],
+                ring0[_ring(r - 2), lo:hi],
+                ring0[_ring(r - 1), lo:hi],
+                ring0[_ring(r), lo:hi],
+                ring0[_ring(r + 1), lo:hi],
+                ring0[_ring(r + 2), lo:hi],
+                dm,
+                dp,
+                scheme,
+                k,
+            )
+        else:
+            _fill(dm, zero_deriv)
+            _fill(dp, zero_deriv)
+    if slot[1] >= 0:
+        dm, dp = dst[2 * slot[1], row], dst[2 * slot[1] + 1, row]
+        if use1:
+            _difference_line(phi_k[r], j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)])
+            _derivative_pair(
+                ring1[_ring(j - 3)],
+                ring1[_ring(j - 2)],
+                ring1[_ring(j - 1)],
+                ring1[_ring(j)],
+                ring1[_ring(j + 1)],
+                ring1[_ring(j + 2)],
+                dm,
+                dp,
+                scheme,
+                k,
+            )
+        else:
+            _fill(dm, zero_deriv)
+            _fill(dp, zero_deriv)
+    if slot[2] >= 0:
+        dm, dp = dst[2 * slot[2], row], dst[2 * slot[2] + 1, row]
+        if n2 > 1:
+            _differences_in_row(phi_k[r, j], periodic[2], h[2], gc, d2)
+            _derivative_pair(
+                d2[0:n2],
+                d2[1 : n2 + 1],
+                d2[2 : n2 + 2],
+                d2[3 : n2 + 3],
+                d2[4 : n2 + 4],
+                d2[5 : n2 + 5],
+                dm,
+                dp,
+                scheme,
+                k,
+            )
+        else:
+            _fill(dm, zero_deriv)
+            _fill(dp, zero_deriv)
 
 
 # -- the sweep ----------------------------------------------------------------------------------
@@ -393,96 +485,44 @@ def hj_sweep(
     With ``record``, chunk ``q`` also writes ``maxima[q, s] = max(|D^-_s|, |D^+_s|)`` over its
     cells (the CFL reduction, fused)."""
     n0, n1, n2 = phi_k.shape
-    dtype = phi_k.dtype
-    z = k[K_ZERO]
-    zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
     use0 = slot[0] >= 0 and n0 > 1
     use1 = slot[1] >= 0 and n1 > 1
-    planes = phi_k.reshape(n0, n1 * n2)
+    targets = derivs.reshape(derivs.shape[0], derivs.shape[1] * derivs.shape[2], derivs.shape[3])
     n_chunks = min(n_chunks, n0)
     for chunk in prange(n_chunks):
         r0 = chunk * n0 // n_chunks
         r1 = (chunk + 1) * n0 // n_chunks
-        ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
-        ring1 = np.empty((6, n2 if use1 else 1), dtype)
-        d2 = np.empty(n2 + 5, dtype)
-        der = np.empty((6, n2), dtype)
-        rows = np.empty((5, n2), dtype)
-        if use0:
-            for m in range(r0 - 3, r0 + 2):
-                _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
+        ring0, ring1, d2, der = chunk_buffers(phi_k.shape, use0, use1, phi_k.dtype)
+        row_der = der.reshape(6, 1, n2)
+        rows = np.empty((5, n2), phi_k.dtype)
         for r in range(r0, r1):
-            if use0:
-                _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
-            plane = phi_k[r]
-            if use1:
-                for m in range(-3, 2):
-                    _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+            next_plane(phi_k, r, r == r0, use0, use1, periodic, h, gc, ring0, ring1)
             for j in range(n1):
-                if slot[0] >= 0:
-                    dm, dp = _targets(der, derivs, write_derivs, slot[0], r, j)
-                    if use0:
-                        lo = j * n2
-                        hi = lo + n2
-                        _derivative_pair(
-                            ring0[_ring(r - 3), lo:hi],
-                            ring0[_ring(r - 2), lo:hi],
-                            ring0[_ring(r - 1), lo:hi],
-                            ring0[_ring(r), lo:hi],
-                            ring0[_ring(r + 1), lo:hi],
-                            ring0[_ring(r + 2), lo:hi],
-                            dm,
-                            dp,
-                            scheme,
-                            k,
-                        )
-                    else:
-                        _fill(dm, zero_deriv)
-                        _fill(dp, zero_deriv)
-                if slot[1] >= 0:
-                    dm, dp = _targets(der, derivs, write_derivs, slot[1], r, j)
-                    if use1:
-                        _difference_line(plane, j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)])
-                        _derivative_pair(
-                            ring1[_ring(j - 3)],
-                            ring1[_ring(j - 2)],
-                            ring1[_ring(j - 1)],
-                            ring1[_ring(j)],
-                            ring1[_ring(j + 1)],
-                            ring1[_ring(j + 2)],
-                            dm,
-                            dp,
-                            scheme,
-                            k,
-                        )
-                    else:
-                        _fill(dm, zero_deriv)
-                        _fill(dp, zero_deriv)
-                if slot[2] >= 0:
-                    dm, dp = _targets(der, derivs, write_derivs, slot[2], r, j)
-                    if n2 > 1:
-                        _differences_in_row(plane[j], periodic[2], h[2], gc, d2)
-                        _derivative_pair(
-                            d2[0:n2],
-                            d2[1 : n2 + 1],
-                            d2[2 : n2 + 2],
-                            d2[3 : n2 + 3],
-                            d2[4 : n2 + 4],
-                            d2[5 : n2 + 5],
-                            dm,
-                            dp,
-                            scheme,
-                            k,
-                        )
-                    else:
-                        _fill(dm, zero_deriv)
-                        _fill(dp, zero_deriv)
+                dst, row = (targets, r * n1 + j) if write_derivs else (row_der, 0)
+                row_derivatives(
+                    phi_k,
+                    r,
+                    j,
+                    slot,
+                    use0,
+                    use1,
+                    periodic,
+                    h,
+                    gc,
+                    scheme,
+                    k,
+                    ring0,
+                    ring1,
+                    d2,
+                    dst,
+                    row,
+                )
                 if record:
                     _record_maxima(der, nax, maxima[chunk])
                 if not write_derivs:
                     _update_row(
                         phi_n[r, j],
-                        plane[j],
+                        phi_k[r, j],
                         potential[r, j],
                         has_pot,
                         der,

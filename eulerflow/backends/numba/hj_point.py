@@ -1,8 +1,11 @@
 """Numba kernel of ``hj_update_point``: WENO/ENO derivatives and a compiled point Hamiltonian,
 fused in one pass.
 
-The sweep is that of :func:`.hamilton_jacobi.hj_sweep` (the same helpers: rings of difference
-planes and rows, row buffers of ``D^-`` and ``D^+`` per data axis), with a different row update:
+The sweep is that of :func:`.hamilton_jacobi.hj_sweep`, through the same compiled helpers
+(:func:`.hamilton_jacobi.chunk_buffers`, :func:`.hamilton_jacobi.next_plane` and
+:func:`.hamilton_jacobi.row_derivatives`: rings of difference planes and rows, row buffers of
+``D^-`` and ``D^+`` per data axis; cached on disk, so a new Hamiltonian compiles only its row
+update and the parallel loop), with a different row update:
 at every cell it calls the Hamiltonian's compiled scalar function
 ``point(t, x, p, low, high, table, cell) -> (H, alpha)`` (``x`` the cell centre, ``p`` the mean
 of the one-sided derivatives, ``low``/``high`` their box; ``alpha`` the tuple of dissipation
@@ -24,17 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..view3d import AXES_IN_3D
-from .hamilton_jacobi import (
-    K_HALF,
-    K_ZERO,
-    _derivative_pair,
-    _difference_line,
-    _differences_in_row,
-    _fill,
-    _reconstruct,
-    _ring,
-    _view,
-)
+from .hamilton_jacobi import K_HALF, K_ZERO, _view, chunk_buffers, next_plane, row_derivatives
 from .jit import default_chunks
 
 _KERNEL_JIT = {"nogil": True, "error_model": "numpy"}
@@ -162,94 +155,38 @@ def _make_sweep(point, ndim):
         n_chunks,
     ):
         n0, n1, n2 = phi_k.shape
-        dtype = phi_k.dtype
-        z = k[K_ZERO]
-        zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
         use0 = slot[0] >= 0 and n0 > 1
         use1 = slot[1] >= 0 and n1 > 1
-        planes = phi_k.reshape(n0, n1 * n2)
         for chunk in prange(n_chunks):
             r0 = chunk * n0 // n_chunks
             r1 = (chunk + 1) * n0 // n_chunks
-            ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
-            ring1 = np.empty((6, n2 if use1 else 1), dtype)
-            d2 = np.empty(n2 + 5, dtype)
-            der = np.empty((6, n2), dtype)
+            ring0, ring1, d2, der = chunk_buffers(phi_k.shape, use0, use1, phi_k.dtype)
+            row_der = der.reshape(6, 1, n2)
             chunk_max = maxima[chunk]
-            if use0:
-                for m in range(r0 - 3, r0 + 2):
-                    _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
             for r in range(r0, r1):
-                if use0:
-                    _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
-                plane = phi_k[r]
-                if use1:
-                    for m in range(-3, 2):
-                        _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+                next_plane(phi_k, r, r == r0, use0, use1, periodic, h, gc, ring0, ring1)
                 for j in range(n1):
-                    if slot[0] >= 0:
-                        s = slot[0]
-                        if use0:
-                            lo = j * n2
-                            hi = lo + n2
-                            _derivative_pair(
-                                ring0[_ring(r - 3), lo:hi],
-                                ring0[_ring(r - 2), lo:hi],
-                                ring0[_ring(r - 1), lo:hi],
-                                ring0[_ring(r), lo:hi],
-                                ring0[_ring(r + 1), lo:hi],
-                                ring0[_ring(r + 2), lo:hi],
-                                der[2 * s],
-                                der[2 * s + 1],
-                                scheme,
-                                k,
-                            )
-                        else:
-                            _fill(der[2 * s], zero_deriv)
-                            _fill(der[2 * s + 1], zero_deriv)
-                    if slot[1] >= 0:
-                        s = slot[1]
-                        if use1:
-                            _difference_line(
-                                plane, j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)]
-                            )
-                            _derivative_pair(
-                                ring1[_ring(j - 3)],
-                                ring1[_ring(j - 2)],
-                                ring1[_ring(j - 1)],
-                                ring1[_ring(j)],
-                                ring1[_ring(j + 1)],
-                                ring1[_ring(j + 2)],
-                                der[2 * s],
-                                der[2 * s + 1],
-                                scheme,
-                                k,
-                            )
-                        else:
-                            _fill(der[2 * s], zero_deriv)
-                            _fill(der[2 * s + 1], zero_deriv)
-                    if slot[2] >= 0:
-                        s = slot[2]
-                        if n2 > 1:
-                            _differences_in_row(plane[j], periodic[2], h[2], gc, d2)
-                            _derivative_pair(
-                                d2[0:n2],
-                                d2[1 : n2 + 1],
-                                d2[2 : n2 + 2],
-                                d2[3 : n2 + 3],
-                                d2[4 : n2 + 4],
-                                d2[5 : n2 + 5],
-                                der[2 * s],
-                                der[2 * s + 1],
-                                scheme,
-                                k,
-                            )
-                        else:
-                            _fill(der[2 * s], zero_deriv)
-                            _fill(der[2 * s + 1], zero_deriv)
+                    row_derivatives(
+                        phi_k,
+                        r,
+                        j,
+                        slot,
+                        use0,
+                        use1,
+                        periodic,
+                        h,
+                        gc,
+                        scheme,
+                        k,
+                        ring0,
+                        ring1,
+                        d2,
+                        row_der,
+                        0,
+                    )
                     update_row(
                         phi_n[r, j],
-                        plane[j],
+                        phi_k[r, j],
                         der,
                         t,
                         cv0[r],
