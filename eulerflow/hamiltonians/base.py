@@ -49,12 +49,13 @@ class Hamiltonian:
         raise NotImplementedError
 
     def scalar_kernel(self):
-        """The compiled scalar form ``point(t, x, p, low, high, table, cell) -> (H, alpha)`` of
-        ``Backend.hj_update_point``, or ``None`` when there is none (the default)."""
+        """The compiled scalar form ``point(t, x, p, low, high, table, cell, index) -> (H,
+        alpha)`` of ``Backend.hj_update_point``, or ``None`` when there is none (the default)."""
         return None
 
     def table(self, coords):
-        """Per-cell data that ``point`` reads at ``table[:, cell]``, tabulated on the grid of the 1D
+        """Per-cell data that ``point`` reads (a tuple of four 2D float64 arrays, indexed by the
+        cell's flat index ``cell`` or its per-axis ``index``), tabulated on the grid of the 1D
         cell-centre ``coords``, or ``None`` (the default: ``point`` needs none)."""
         return None
 

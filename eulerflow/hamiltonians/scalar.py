@@ -80,8 +80,8 @@ class ScalarHamiltonian(Hamiltonian):
         return tuple(self._dissipation(t, tuple(coords), tuple(p_low), tuple(p_high)))
 
     def scalar_kernel(self):
-        """``point(t, x, p, low, high, table, cell) -> (H, alpha)`` compiled by Numba (``alpha``
-        the tuple of bounds as floats; ``table`` and ``cell`` unused)."""
+        """``point(t, x, p, low, high, table, cell, index) -> (H, alpha)`` compiled by Numba
+        (``alpha`` the tuple of bounds as floats; ``table``, ``cell`` and ``index`` unused)."""
         if self._kernel is None:
             self._kernel = _compile(self.hamiltonian, self._dissipation, self.sign, self.ndim)
         return self._kernel
@@ -131,13 +131,13 @@ def _compile(hamiltonian, dissipation, sign, ndim):
     if sign > 0:
 
         @njit(inline="always", nogil=True, error_model="numpy")
-        def point(t, x, p, low, high, table, cell):
+        def point(t, x, p, low, high, table, cell, index):
             return h(t, x, p), floats(bound(t, x, low, high))
 
         return point
 
     @njit(inline="always", nogil=True, error_model="numpy")
-    def point_reflected(t, x, p, low, high, table, cell):
+    def point_reflected(t, x, p, low, high, table, cell, index):
         return h(t, x, _negated(p)), floats(bound(t, x, _negated(high), _negated(low)))
 
     return point_reflected

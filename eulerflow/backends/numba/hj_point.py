@@ -7,11 +7,11 @@ The sweep is that of :func:`.hamilton_jacobi.hj_sweep`, through the same compile
 ``D^-`` and ``D^+`` per data axis; cached on disk, so a new Hamiltonian compiles only its row
 update and the parallel loop), with a different row update:
 at every cell it calls the Hamiltonian's compiled scalar function
-``point(t, x, p, low, high, table, cell) -> (H, alpha)`` (``x`` the cell centre, ``p`` the mean
-of the one-sided derivatives, ``low``/``high`` their box; ``alpha`` the tuple of dissipation
-bounds, returned in registers rather than stored; ``table[:, cell]`` is the cell's column of
-``hamiltonian.table(coords)``, e.g. tabulated time-invariant dynamics read contiguously along a
-row of cells, or of a dummy array), forms
+``point(t, x, p, low, high, table, cell, index) -> (H, alpha)`` (``x`` the cell centre, ``p`` the
+mean of the one-sided derivatives, ``low``/``high`` their box; ``alpha`` the tuple of dissipation
+bounds, returned in registers rather than stored; ``table`` is ``hamiltonian.table(coords)``,
+e.g. tabulated time-invariant dynamics, or dummy arrays, read at the cell's flat index ``cell``
+or its per-axis ``index``), forms
 ``Hhat = H - sum_a alpha_a (p^+_a - p^-_a) / 2`` (or the global ``alphas``), ``min(0, Hhat)`` for
 a tube, and ``out = a phi_n + b phi_k - c Hhat``; each chunk of planes records the largest
 ``alpha_a`` it met (in scalars for the row, stored once per row), so that the CFL rate comes out
@@ -97,7 +97,26 @@ def _make_sweep(point, ndim):
 
     @njit(**_KERNEL_JIT)
     def update_row(
-        pn, pk, der, t, x0, x1, cv2, local, tube, half_alphas, a, b, c, k, maxima, out, table, first
+        pn,
+        pk,
+        der,
+        t,
+        r,
+        j,
+        x0,
+        x1,
+        cv2,
+        local,
+        tube,
+        half_alphas,
+        a,
+        b,
+        c,
+        k,
+        maxima,
+        out,
+        table,
+        first,
     ):
         half = k[K_HALF]
         zero = k[K_ZERO]
@@ -114,6 +133,7 @@ def _make_sweep(point, ndim):
                 data_tuple(max(m0, p0), max(m1, p1), max(m2, p2)),
                 table,
                 first + i,
+                view_tuple(r, j, i),
             )
             a0, a1, a2 = padded(alpha)
             top0 = a0 if a0 > top0 else top0
@@ -189,6 +209,8 @@ def _make_sweep(point, ndim):
                         phi_k[r, j],
                         der,
                         t,
+                        r,
+                        j,
                         cv0[r],
                         cv1[j],
                         cv2,
@@ -268,7 +290,7 @@ def hj_update_point(
             gc,
             target,
             maxima,
-            table if table is not None else np.zeros((1, 1)),
+            table if table is not None else (np.zeros((1, 1)),) * 4,
             n_chunks,
         )
     if not direct:
