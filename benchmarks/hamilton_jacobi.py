@@ -58,8 +58,9 @@ class StepRunner:
     The CFL reduction is the solver's, fused into the first stage: one
     ``be.hj_update(phi_n, phi_n, ..., a=0, b=0, c=-1, maxima=True)`` writes ``rate = Hhat(phi_n)``
     and returns ``alpha_a = max(max |D^-_a phi|, max |D^+_a phi|)``; ``dt = cfl / sum_a alpha_a /
-    h_a``; the first stage is ``phi_n - dt rate`` and the other two are ``be.hj_update`` with the
-    Shu-Osher coefficients of SSP-RK3, into two scratch buffers and finally into ``phi_n``.
+    h_a``; the first stage is ``phi_n - dt rate`` (the rate scaled in place) and the other two
+    are ``be.hj_update`` with the Shu-Osher coefficients of SSP-RK3, into two scratch buffers and
+    finally into ``phi_n``.
     """
 
     def __init__(self, backend, grid: Grid, phi0: np.ndarray, cfl: float) -> None:
@@ -94,8 +95,11 @@ class StepRunner:
         phi_n = previous = self.phi
         for k, st in enumerate(self.stages):
             out = phi_n if (k == len(self.stages) - 1 and k > 0) else self.buffers[k % 2]
-            if k == 0:
-                out[...] = (st.a + st.b) * phi_n - (st.b * dt) * self.rate
+            if k == 0:  # as the solver: the rate buffer scaled in place, no temporaries
+                xp = self.be.xp
+                self.rate *= st.b * dt
+                xp.multiply(phi_n, st.a + st.b, out=out)
+                xp.subtract(out, self.rate, out=out)
             else:
                 self.stage(phi_n, previous, st.a, st.b, st.b * dt, out)
             previous = out

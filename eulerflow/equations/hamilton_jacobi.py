@@ -430,7 +430,14 @@ class _HamiltonJacobiIntegrator:
         be, grid = self.be, self.grid
         a, b, c = stage.a, stage.b, stage.b * dt
         if phi_k is phi_n and self.rate_time == t_stage:  # the first stage: rate is known
-            out[...] = (a + b) * phi_n - c * self.rate
+            # (a + b) phi_n - c rate without temporaries: the rate buffer is consumed (scaled in
+            # place; the next max_step recomputes it)
+            xp = be.xp
+            rate = self.rate
+            rate *= c
+            xp.multiply(phi_n, a + b, out=out)
+            xp.subtract(out, rate, out=out)
+            self.rate_time = None
             return
         if self.point:
             self._point_update(phi_n, phi_k, t_stage, a, b, c, out)

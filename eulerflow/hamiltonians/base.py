@@ -49,12 +49,13 @@ class Hamiltonian:
         raise NotImplementedError
 
     def scalar_kernel(self):
-        """The compiled scalar form ``point(t, x, p, low, high, alpha, table, cell) -> H`` of
-        ``Backend.hj_update_point``, or ``None`` when there is none (the default)."""
+        """The compiled scalar form ``point(t, x, p, low, high, table, cell, index) -> (H,
+        alpha)`` of ``Backend.hj_update_point``, or ``None`` when there is none (the default)."""
         return None
 
     def table(self, coords):
-        """Per-cell data that ``point`` reads at ``table[cell]``, tabulated on the grid of the 1D
+        """Per-cell data that ``point`` reads (a tuple of four 2D float64 arrays, indexed by the
+        cell's flat index ``cell`` or its per-axis ``index``), tabulated on the grid of the 1D
         cell-centre ``coords``, or ``None`` (the default: ``point`` needs none)."""
         return None
 
@@ -266,3 +267,19 @@ def as_hamiltonian(hamiltonian, dissipation=None) -> Hamiltonian:
     raise TypeError(
         "hamiltonian must be None (|p|^2/2), a eulerflow Hamiltonian or a callable H(coords, p)"
     )
+
+
+def compiled_tuple(n: int, item: Callable, arity: int) -> Callable:
+    """A Numba-compiled ``each(*args) -> (item(0, *args), .., item(n - 1, *args))``.
+
+    Written out with literal indices (generated source), so that the tuple is built in registers
+    (no array, no loop over a tuple of mixed types); ``item`` is a Numba function of the index
+    and ``arity`` further arguments.
+    """
+    from numba import njit
+
+    args = ", ".join(f"x{j}" for j in range(arity))
+    body = "".join(f"item({a}, {args}), " for a in range(n))
+    namespace: dict = {"item": item}
+    exec(f"def each({args}):\n    return ({body})\n", namespace)  # noqa: S102
+    return njit(inline="always", nogil=True, error_model="numpy")(namespace["each"])

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .base import Hamiltonian
+from .base import Hamiltonian, compiled_tuple
 from .control_sets import ControlSet
 
 MODES = ("reach", "avoid")
@@ -61,8 +61,9 @@ class ControlAffine(Hamiltonian):
         ``x = (0.0,) * n`` for ``n = 1, 2, 3``.
     time_invariant : bool, default False
         Declare that ``f``, ``G`` and ``D`` do not depend on ``t``: the fused kernel then reads
-        them from a table computed once on the grid (``(ndim (1 + m + k))`` numbers per cell)
-        instead of evaluating them at every cell and stage.
+        them from a table computed once on the grid instead of evaluating them at every cell and
+        stage; entries returned as numbers are compiled in, entries of one coordinate are
+        tabulated along its axis, only the others per cell (:meth:`table`).
 
     Raises
     ------
@@ -128,6 +129,7 @@ class ControlAffine(Hamiltonian):
         self.time_invariant = bool(time_invariant)
         self._kernel = None
         self._table = None
+        self._layout: tuple | None = None
         self._reflected: ControlAffine | None = None
 
     def _check_shapes(self) -> None:
@@ -185,17 +187,23 @@ class ControlAffine(Hamiltonian):
 
     # -- compiled -------------------------------------------------------------------------------
     def scalar_kernel(self):
-        """``point(t, x, p, low, high, alpha, table, cell) -> H``: the closed form on scalars,
-        Numba-compiled with the dynamics inlined (or read from ``table[cell]`` when
-        ``time_invariant``); writes the bounds ``alpha_a`` (see the module docstring)."""
+        """``point(t, x, p, low, high, table, cell, index) -> (H, alpha)``: the closed form on
+        scalars, Numba-compiled with the dynamics inlined (or read from the :meth:`table` at the
+        cell's flat index ``cell`` and per-axis ``index`` when ``time_invariant``), and the tuple
+        of bounds ``alpha_a`` (see the module docstring)."""
         if self._kernel is None:
             self._kernel = _compile(self)
         return self._kernel
 
     def table(self, coords):
-        """Time-invariant dynamics tabulated on the grid of the 1D cell-centre ``coords``: row
-        ``cell`` (C order) holds ``f``, then ``G`` and ``D`` row by row; ``None`` when the
-        dynamics may depend on time (the kernel evaluates them at every cell and stage)."""
+        """Time-invariant dynamics tabulated on the grid of the 1D cell-centre ``coords``:
+        ``(grid, axis_0, axis_1, axis_2)``, 2D float64 arrays. The entries of ``f``, ``G`` and
+        ``D`` that depend on one axis only are tabulated along it (a row of ``axis_a`` per entry,
+        one column per cell of the axis), those that depend on several in ``grid`` (a row per
+        entry, one column per cell in C order), and those the dynamics return as numbers are
+        compiled into the kernel (see :meth:`layout`); unused arrays are ``(1, 1)`` zeros.
+        ``None`` when the dynamics may depend on time (the kernel evaluates them at every cell
+        and stage)."""
         if not self.time_invariant:
             return None
         coords = tuple(coords)
@@ -207,16 +215,49 @@ class ControlAffine(Hamiltonian):
             for a, c in enumerate(coords)
         )
         shape = tuple(len(c) for c in coords)
-        columns = list(self.drift(0.0, grids))
+        rows: list[list] = [[], [], [], []]
+        for entry, (kind, where) in zip(self._entries(grids), self.layout(), strict=True):
+            if kind == "grid":
+                rows[0].append(np.broadcast_to(np.asarray(entry, dtype=float), shape).reshape(-1))
+            elif kind == "axis":
+                rows[1 + where].append(np.asarray(entry, dtype=float).reshape(-1))
+        table = tuple(
+            np.ascontiguousarray(np.stack(group)) if group else np.zeros((1, 1)) for group in rows
+        )
+        self._table = (coords, table)
+        return table
+
+    def layout(self) -> tuple:
+        """Per entry of ``f``, then ``G`` and ``D`` row by row: ``("constant", value)`` for an
+        entry the dynamics return as a number, ``("axis", a)`` for one that depends on axis ``a``
+        only, ``("grid", None)`` otherwise; found once by evaluating the dynamics on probe
+        coordinates with two values per axis."""
+        if self._layout is None:
+            probe = tuple(
+                np.array([1.0, 2.0]).reshape([-1 if b == a else 1 for b in range(self.ndim)])
+                for a in range(self.ndim)
+            )
+            layout = []
+            with np.errstate(all="ignore"):
+                entries = self._entries(probe)
+            for entry in entries:
+                if not isinstance(entry, np.ndarray) and np.ndim(entry) == 0:
+                    layout.append(("constant", float(entry)))
+                    continue
+                axes = [a for a, n in enumerate(np.shape(entry)) if n > 1]
+                layout.append(("axis", axes[0]) if len(axes) == 1 else ("grid", None))
+            self._layout = tuple(layout)
+        return self._layout
+
+    def _entries(self, grids) -> list:
+        """``f``, then the rows of ``G`` and ``D``, flattened, at ``t = 0`` on ``grids``."""
+        entries = list(self.drift(0.0, grids))
         matrices = [self.control_matrix(0.0, grids)]
         if self.disturbance_matrix is not None:
             matrices.append(self.disturbance_matrix(0.0, grids))
         for matrix in matrices:
-            columns += [entry for row in matrix for entry in row]
-        table = np.stack([np.broadcast_to(np.asarray(c, dtype=float), shape) for c in columns])
-        table = np.ascontiguousarray(table.reshape(len(columns), -1).T)
-        self._table = (coords, table)
-        return table
+            entries += [entry for row in matrix for entry in row]
+        return entries
 
     def reflected(self) -> ControlAffine:
         """``H(t, x, -p)``: the game with the momenta negated (for ``direction="backward"``); the
@@ -270,8 +311,8 @@ def _compile(h: ControlAffine):
     """The scalar ``point`` of :meth:`ControlAffine.scalar_kernel` (closures over constants).
 
     The closed form reads ``f``, ``G`` and ``D`` either from the user's functions (tuples) or,
-    for time-invariant dynamics, from the cell's row of the table (array views): the same
-    operations in the same order either way.
+    for time-invariant dynamics, from the cell's column of the table: the same operations in the
+    same order either way.
     """
     from numba import njit
 
@@ -285,50 +326,69 @@ def _compile(h: ControlAffine):
     )
 
     @njit(inline="always", **jit)
-    def closed_form(p, f, g, d, alpha):
+    def axis_bound(a, f, g, d):
+        lo, hi = u_range(g[a])
+        lo, hi = f[a] + lo, f[a] + hi
+        if has_d:
+            d_lo, d_hi = d_range(d[a])
+            lo, hi = lo + d_lo, hi + d_hi
+        return max(abs(lo), abs(hi))
+
+    bounds = compiled_tuple(h.ndim, axis_bound, 3)
+
+    @njit(inline="always", **jit)
+    def closed_form(p, f, g, d):
         value = 0.0
         for a in range(len(p)):
             value = value + (sign * p[a]) * f[a]
         value = value + u_extreme(p, sign, g, maximize)
         if has_d:
             value = value + d_extreme(p, sign, d, not maximize)
-        for a in range(len(p)):
-            lo, hi = u_range(g[a])
-            lo, hi = f[a] + lo, f[a] + hi
-            if has_d:
-                d_lo, d_hi = d_range(d[a])
-                lo, hi = lo + d_lo, hi + d_hi
-            alpha[a] = max(abs(lo), abs(hi))
-        return value
+        return value, bounds(f, g, d)
 
     if h.time_invariant:
         n, m = h.ndim, h.control_set.dim
         k = h.disturbance_set.dim if has_d else 0
 
-        unpack = _row_unpacker(n, m, k)
+        unpack = _unpacker(n, m, k, h.layout())
 
-        @njit(**jit)
-        def point_table(t, x, p, low, high, alpha, table, cell):
-            f, g, d = unpack(table, cell)
-            return closed_form(p, f, g, d if has_d else g, alpha)
+        @njit(inline="always", **jit)
+        def point_table(t, x, p, low, high, table, cell, index):
+            f, g, d = unpack(table, cell, index)
+            return closed_form(p, f, g, d if has_d else g)
 
         return point_table
 
     drift, gmat = _jit(h.drift), _jit(h.control_matrix)
     dmat = _jit(h.disturbance_matrix) if has_d else gmat
 
-    @njit(**jit)
-    def point(t, x, p, low, high, alpha, table, cell):
-        return closed_form(p, drift(t, x), gmat(t, x), dmat(t, x), alpha)
+    @njit(inline="always", **jit)
+    def point(t, x, p, low, high, table, cell, index):
+        return closed_form(p, drift(t, x), gmat(t, x), dmat(t, x))
 
     return point
 
 
-def _row_unpacker(n: int, m: int, k: int):
-    """A compiled ``unpack(table, cell) -> (f, G, D)``: the cell's row of the table as tuples of
-    the dynamics' shapes (``D = ()`` when ``k = 0``). Tuples of literal reads are what Numba
-    keeps in registers; array views of the row would be built at every cell."""
-    reads = iter(f"table[cell, {i}]" for i in range(n * (1 + m + k)))
+def _unpacker(n: int, m: int, k: int, layout: tuple):
+    """A compiled ``unpack(table, cell, index) -> (f, G, D)``: the cell's entries as tuples of the
+    dynamics' shapes (``D = ()`` when ``k = 0``), each a constant, a read of ``table[1 + a]`` at
+    the cell's ``index[a]`` or of ``table[0]`` at its flat index ``cell`` (the ``layout``). Tuples
+    of literal reads are what Numba keeps in registers; array views would be built at every
+    cell."""
+    namespace: dict = {}
+    used = [0, 0, 0, 0]
+    reads = []
+    for e, (kind, where) in enumerate(layout):
+        if kind == "constant":
+            namespace[f"c{e}"] = where
+            reads.append(f"c{e}")
+        elif kind == "axis":
+            reads.append(f"table[{1 + where}][{used[1 + where]}, index[{where}]]")
+            used[1 + where] += 1
+        else:
+            reads.append(f"table[0][{used[0]}, cell]")
+            used[0] += 1
+    reads = iter(reads)
 
     def tuple_of(items):
         return "(" + "".join(f"{item}, " for item in items) + ")"
@@ -338,6 +398,5 @@ def _row_unpacker(n: int, m: int, k: int):
     d = tuple_of(tuple_of(next(reads) for _ in range(k)) for _ in range(n)) if k else "()"
     from numba import njit
 
-    namespace: dict = {}
-    exec(f"def unpack(table, cell):\n    return {f}, {g}, {d}\n", namespace)  # noqa: S102
+    exec(f"def unpack(table, cell, index):\n    return {f}, {g}, {d}\n", namespace)  # noqa: S102
     return njit(inline="always", nogil=True, error_model="numpy")(namespace["unpack"])

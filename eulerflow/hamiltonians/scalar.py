@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .base import Hamiltonian
+from .base import Hamiltonian, compiled_tuple
 
 
 class ScalarHamiltonian(Hamiltonian):
@@ -80,8 +80,8 @@ class ScalarHamiltonian(Hamiltonian):
         return tuple(self._dissipation(t, tuple(coords), tuple(p_low), tuple(p_high)))
 
     def scalar_kernel(self):
-        """``point(t, x, p, low, high, alpha, table, cell) -> H`` compiled by Numba (``alpha``
-        written; ``table`` and ``cell`` unused)."""
+        """``point(t, x, p, low, high, table, cell, index) -> (H, alpha)`` compiled by Numba
+        (``alpha`` the tuple of bounds as floats; ``table``, ``cell`` and ``index`` unused)."""
         if self._kernel is None:
             self._kernel = _compile(self.hamiltonian, self._dissipation, self.sign, self.ndim)
         return self._kernel
@@ -122,22 +122,22 @@ def _compile(hamiltonian, dissipation, sign, ndim):
 
     h, bound = jit(hamiltonian), jit(dissipation)
     _negated = _negation(ndim)
+
+    @njit(inline="always", nogil=True, error_model="numpy")
+    def as_float(a, b):
+        return float(b[a])
+
+    floats = compiled_tuple(ndim, as_float, 1)
     if sign > 0:
 
-        @njit(nogil=True, error_model="numpy")
-        def point(t, x, p, low, high, alpha, table, cell):
-            b = bound(t, x, low, high)
-            for a in range(len(p)):
-                alpha[a] = b[a]
-            return h(t, x, p)
+        @njit(inline="always", nogil=True, error_model="numpy")
+        def point(t, x, p, low, high, table, cell, index):
+            return h(t, x, p), floats(bound(t, x, low, high))
 
         return point
 
-    @njit(nogil=True, error_model="numpy")
-    def point_reflected(t, x, p, low, high, alpha, table, cell):
-        b = bound(t, x, _negated(high), _negated(low))
-        for a in range(len(p)):
-            alpha[a] = b[a]
-        return h(t, x, _negated(p))
+    @njit(inline="always", nogil=True, error_model="numpy")
+    def point_reflected(t, x, p, low, high, table, cell, index):
+        return h(t, x, _negated(p)), floats(bound(t, x, _negated(high), _negated(low)))
 
     return point_reflected

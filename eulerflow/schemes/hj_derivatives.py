@@ -16,9 +16,11 @@ D_{i+5/2}, D_{i+3/2}, D_{i+1/2}, D_{i-1/2}, D_{i-3/2}``; the same formula ``R(v1
   ``p1 = v1/3 - 7 v2/6 + 11 v3/6``, ``p2 = -v2/6 + 5 v3/6 + v4/3``, ``p3 = v3/3 + 5 v4/6 - v5/6``
   (evaluated as products with the rounded constants ``1/3``, ``7/6``, ...)
   with ``w_k = a_k / sum a``, ``a_k = g_k / (eps + S_k)^2``, ``g = (0.1, 0.6, 0.3)``, smoothness
-  indicators ``S1 = 13/12 (v1 - 2v2 + v3)^2 + 1/4 (v1 - 4v2 + 3v3)^2``,
-  ``S2 = 13/12 (v2 - 2v3 + v4)^2 + 1/4 (v2 - v4)^2``,
-  ``S3 = 13/12 (v3 - 2v4 + v5)^2 + 1/4 (3v3 - 4v4 + v5)^2`` and
+  indicators ``S1 = 13/12 ((v1 + v3) - 2v2)^2 + 1/4 (v1 - 4v2 + 3v3)^2``,
+  ``S2 = 13/12 ((v2 + v4) - 2v3)^2 + 1/4 (v2 - v4)^2``,
+  ``S3 = 13/12 ((v3 + v5) - 2v4)^2 + 1/4 (3v3 - 4v4 + v5)^2`` (the second differences summed
+  symmetrically, so that the term of a triple of differences is the same bits in both one-sided
+  derivatives that use it, and the kernels compute it once per cell) and
   ``eps = 1e-6 max(v1^2, ..., v5^2) + 1e-99`` (scaled as Jiang and Peng suggest).
 
 Ghost values beyond the grid (three per side): periodic axes wrap; walled axes extrapolate
@@ -93,9 +95,9 @@ def reconstruct(v1, v2, v3, v4, v5, scheme: str, xp):
     p1 = v1 * third - v2 * seven6 + v3 * eleven6
     p2 = -(v2 * sixth) + v3 * five6 + v4 * third
     p3 = v3 * third + v4 * five6 - v5 * sixth
-    s1 = 13 / 12 * (v1 - 2 * v2 + v3) ** 2 + 0.25 * (v1 - 4 * v2 + 3 * v3) ** 2
-    s2 = 13 / 12 * (v2 - 2 * v3 + v4) ** 2 + 0.25 * (v2 - v4) ** 2
-    s3 = 13 / 12 * (v3 - 2 * v4 + v5) ** 2 + 0.25 * (3 * v3 - 4 * v4 + v5) ** 2
+    s1 = 13 / 12 * ((v1 + v3) - 2 * v2) ** 2 + 0.25 * (v1 - 4 * v2 + 3 * v3) ** 2
+    s2 = 13 / 12 * ((v2 + v4) - 2 * v3) ** 2 + 0.25 * (v2 - v4) ** 2
+    s3 = 13 / 12 * ((v3 + v5) - 2 * v4) ** 2 + 0.25 * (3 * v3 - 4 * v4 + v5) ** 2
     vmax = xp.maximum(
         xp.maximum(xp.maximum(v1 * v1, v2 * v2), xp.maximum(v3 * v3, v4 * v4)), v5 * v5
     )

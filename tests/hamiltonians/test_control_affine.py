@@ -132,12 +132,9 @@ def test_compiled_scalar_form_equals_the_array_form(name, mode, rng):
         for _ in range(20):
             x, p = tuple(rng.uniform(-3, 3, 3)), tuple(rng.uniform(-3, 3, 3))
             t = float(rng.random())
-            alpha = np.zeros(3)
-            value = point(t, x, p, p, p, alpha, np.zeros((1, 1)), 0)
+            value, alpha = point(t, x, p, p, p, (np.zeros((1, 1)),) * 4, 0, (0,) * len(x))
             assert value == float(h(x, p, np, t=t))
-            np.testing.assert_array_equal(
-                alpha, [float(b) for b in h.dissipation(x, p, p, np, t=t)]
-            )
+            assert alpha == tuple(float(b) for b in h.dissipation(x, p, p, np, t=t))
 
 
 def test_reflection_negates_the_momenta(rng):
@@ -157,9 +154,9 @@ def test_scalar_hamiltonian_compiled_equals_arrays(rng):
     for candidate in (h, h.reflected()):
         point = candidate.scalar_kernel()
         x, p, t = (0.3,), (float(rng.normal()),), 0.25
-        alpha = np.zeros(1)
-        assert point(t, x, p, p, p, alpha, np.zeros((1, 1)), 0) == float(candidate(x, p, np, t=t))
-        assert alpha[0] == float(candidate.dissipation(x, p, p, np, t=t)[0])
+        value, alpha = point(t, x, p, p, p, (np.zeros((1, 1)),) * 4, 0, (0,) * len(x))
+        assert value == float(candidate(x, p, np, t=t))
+        assert alpha == (float(candidate.dissipation(x, p, p, np, t=t)[0]),)
 
 
 @pytest.mark.parametrize(
@@ -199,3 +196,34 @@ def test_bad_games_are_named(change, error, match):
 def test_bad_sets_are_named(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_table_layout_sorts_entries_by_what_they_depend_on():
+    """Numbers are compiled in, one-axis entries tabulated along their axis, the rest on the
+    grid; the table holds the values of the dynamics at the cell centres."""
+    hamiltonian = ControlAffine(
+        lambda t, x: (np.cos(x[1]) - 1.0, np.sin(x[1]) * x[0]),
+        lambda t, x: ((x[1], 0.5), (-x[0], 1.0)),
+        lambda t, x: ((0.3,), (0.2 * x[0],)),
+        ControlBox([-1.0, 0.0], [0.5, 2.0]),
+        ControlBall([0.1], 0.8),
+        time_invariant=True,
+    )
+    assert hamiltonian.layout() == (
+        ("axis", 1),
+        ("grid", None),
+        ("axis", 1),
+        ("constant", 0.5),
+        ("axis", 0),
+        ("constant", 1.0),
+        ("constant", 0.3),
+        ("axis", 0),
+    )
+    coords = (np.array([0.5, 1.5, 2.5]), np.array([-1.0, 1.0]))
+    grid, axis0, axis1, unused = hamiltonian.table(coords)
+    x0, x1 = np.meshgrid(*coords, indexing="ij")
+    np.testing.assert_array_equal(grid, [(np.sin(x1) * x0).ravel()])
+    np.testing.assert_array_equal(axis0, [-coords[0], 0.2 * coords[0]])
+    np.testing.assert_array_equal(axis1, [np.cos(coords[1]) - 1.0, coords[1]])
+    assert unused.shape == (1, 1)
+    assert hamiltonian.table(coords)[0] is grid  # cached for the same coordinates

@@ -172,12 +172,12 @@ class HamiltonJacobiKernels(ABC):
         hamiltonian : point Hamiltonian
             ``hamiltonian(coords, p, xp, t=t)`` and ``hamiltonian.dissipation(coords, low, high,
             xp, t=t)`` on arrays, and ``hamiltonian.scalar_kernel()``: a Numba-compiled
-            ``point(t, x, p, low, high, alpha, table, cell) -> H(t, x, p)`` on scalars (``x``,
-            ``p``, ``low``, ``high`` tuples of one float per axis) that writes
-            ``alpha[a] >= |dH/dp_a|`` over the box ``low <= p <= high``; ``table`` is
-            ``hamiltonian.table(coords)`` (a 2D float64 array with one row per cell in C order,
-            or ``None``) and ``cell`` the flat index of the cell. ``hamiltonian.ndim`` is the
-            number of axes.
+            ``point(t, x, p, low, high, table, cell, index) -> (H(t, x, p), alpha)`` on scalars
+            (``x``, ``p``, ``low``, ``high`` tuples of one float per axis), ``alpha`` a tuple of
+            one float per axis with ``alpha[a] >= |dH/dp_a|`` over the box ``low <= p <= high``;
+            ``table`` is ``hamiltonian.table(coords)`` (a tuple of four 2D float64 arrays, or
+            ``None``), ``cell`` the flat index of the cell in C order and ``index`` its tuple of
+            per-axis indices. ``hamiltonian.ndim`` is the number of axes.
         coords : sequence of numpy.ndarray
             The cell-centre coordinates along each axis (1D, one per axis).
         t : float

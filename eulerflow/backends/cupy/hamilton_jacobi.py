@@ -112,9 +112,9 @@ __device__ __forceinline__ T hj_weno5(const T v1, const T v2, const T v3, const 
     const T p2 = -(v2 * sixth) + v3 * five6 + v4 * third;
     const T p3 = v3 * third + v4 * five6 - v5 * sixth;
     const T c = T(13.0 / 12.0);
-    const T s1 = c * hj_sq(v1 - T(2) * v2 + v3) + T(0.25) * hj_sq(v1 - T(4) * v2 + T(3) * v3);
-    const T s2 = c * hj_sq(v2 - T(2) * v3 + v4) + T(0.25) * hj_sq(v2 - v4);
-    const T s3 = c * hj_sq(v3 - T(2) * v4 + v5) + T(0.25) * hj_sq(T(3) * v3 - T(4) * v4 + v5);
+    const T s1 = c * hj_sq((v1 + v3) - T(2) * v2) + T(0.25) * hj_sq(v1 - T(4) * v2 + T(3) * v3);
+    const T s2 = c * hj_sq((v2 + v4) - T(2) * v3) + T(0.25) * hj_sq(v2 - v4);
+    const T s3 = c * hj_sq((v3 + v5) - T(2) * v4) + T(0.25) * hj_sq(T(3) * v3 - T(4) * v4 + v5);
     const T vmax = hj_max(hj_max(hj_max(v1 * v1, v2 * v2), hj_max(v3 * v3, v4 * v4)), v5 * v5);
     const T eps = eps_scale * vmax + eps_floor;
     const T a1 = T(0.1) / hj_sq(eps + s1);

@@ -16,13 +16,16 @@ per chunk), ghost values ``g`` (periodic wrap, or the linear extrapolation
 - along axis 2, the ``n2 + 5`` differences of one row in a buffer.
 
 Per row ``(r, j)`` the left and right derivatives of every data axis are reconstructed into row
-buffers with contiguous (vectorised) inner loops, then combined into the numerical Hamiltonian and
-``out = a phi_n + b phi_k - c Hhat`` (or written to the derivative arrays). The arithmetic is that
-of :mod:`eulerflow.schemes.hj_derivatives` and :mod:`eulerflow.schemes.hj_fluxes` operation by
-operation and in the same order, in the precision of the data: every constant is passed in the
-data's dtype (tuple ``k`` below), as NumPy casts Python scalars, so float32 data is computed in
-float32 throughout. Only general powers ``x ** e`` (``|p|^q`` with ``q`` not 2) may differ from
-NumPy in the last bit (libm ``pow`` against NumPy's).
+buffers, both in one contiguous (vectorised) inner loop per axis that loads the six differences
+of a cell once and, for WENO5, computes the two second-difference terms and the four squares that
+the two stencils share once (:func:`_weno5_pair`); then they are combined into the numerical
+Hamiltonian and ``out = a phi_n + b phi_k - c Hhat`` (or written to the derivative arrays). The
+arithmetic is that of :mod:`eulerflow.schemes.hj_derivatives` and
+:mod:`eulerflow.schemes.hj_fluxes` operation by operation and in the same order (a shared term is
+the same bits in both uses), in the precision of the data: every constant is passed in the data's
+dtype (tuple ``k`` below), as NumPy casts Python scalars, so float32 data is computed in float32
+throughout. Only general powers ``x ** e`` (``|p|^q`` with ``q`` not 2) may differ from NumPy in
+the last bit (libm ``pow`` against NumPy's).
 """
 
 from __future__ import annotations
@@ -101,23 +104,52 @@ def _eno2(v2, v3, v4, half):
 
 
 @njit(inline="always", **JIT)
-def _weno5(v1, v2, v3, v4, v5, k):
-    """Jiang-Peng WENO5 ``R(v1..v5)``, term by term as in ``hj_derivatives.reconstruct``."""
-    two, three, four = k[K_TWO], k[K_THREE], k[K_FOUR]
-    c1312, quarter = k[K_13_12], k[K_QUARTER]
+def _second(a, b, c, k):
+    """``13/12 ((a + c) - 2 b)^2``, the term the three smoothness indicators of a triple of
+    differences share; symmetric in ``a`` and ``c``, so that both one-sided derivatives of a cell
+    compute it once."""
+    return k[K_13_12] * _sq((a + c) - k[K_TWO] * b)
+
+
+@njit(inline="always", **JIT)
+def _weighted(v1, v2, v3, v4, v5, e1, e2, e3, vmax, k):
+    """Jiang-Peng WENO5 ``R(v1..v5)`` from the second-difference terms ``e1, e2, e3`` of the
+    triples ``(v1, v2, v3)``, ``(v2, v3, v4)``, ``(v3, v4, v5)`` and ``vmax = max v_m^2``, term
+    by term as in ``hj_derivatives.reconstruct``."""
+    three, four, quarter = k[K_THREE], k[K_FOUR], k[K_QUARTER]
     third, sixth, five6 = k[K_THIRD], k[K_SIXTH], k[K_FIVE_SIXTHS]
     p1 = v1 * third - v2 * k[K_SEVEN_SIXTHS] + v3 * k[K_ELEVEN_SIXTHS]
     p2 = -(v2 * sixth) + v3 * five6 + v4 * third
     p3 = v3 * third + v4 * five6 - v5 * sixth
-    s1 = c1312 * _sq(v1 - two * v2 + v3) + quarter * _sq(v1 - four * v2 + three * v3)
-    s2 = c1312 * _sq(v2 - two * v3 + v4) + quarter * _sq(v2 - v4)
-    s3 = c1312 * _sq(v3 - two * v4 + v5) + quarter * _sq(three * v3 - four * v4 + v5)
-    vmax = _max(_max(_max(v1 * v1, v2 * v2), _max(v3 * v3, v4 * v4)), v5 * v5)
+    s1 = e1 + quarter * _sq(v1 - four * v2 + three * v3)
+    s2 = e2 + quarter * _sq(v2 - v4)
+    s3 = e3 + quarter * _sq(three * v3 - four * v4 + v5)
     eps = k[K_EPS_SCALE] * vmax + k[K_EPS_FLOOR]
     a1 = k[K_G1] / _sq(eps + s1)
     a2 = k[K_G2] / _sq(eps + s2)
     a3 = k[K_G3] / _sq(eps + s3)
     return (a1 * p1 + a2 * p2 + a3 * p3) / (a1 + a2 + a3)
+
+
+@njit(inline="always", **JIT)
+def _weno5(v1, v2, v3, v4, v5, k):
+    """WENO5 ``R(v1..v5)`` of one stencil."""
+    e1, e2, e3 = _second(v1, v2, v3, k), _second(v2, v3, v4, k), _second(v3, v4, v5, k)
+    vmax = _max(_max(_max(v1 * v1, v2 * v2), _max(v3 * v3, v4 * v4)), v5 * v5)
+    return _weighted(v1, v2, v3, v4, v5, e1, e2, e3, vmax, k)
+
+
+@njit(inline="always", **JIT)
+def _weno5_pair(d0, d1, d2, d3, d4, d5, k):
+    """``(R(d0..d4), R(d5..d1))``: both one-sided WENO5 derivatives of a cell from its six
+    differences, sharing the two second-difference terms and the four squares their stencils
+    have in common (the maxima are exact, so their order does not matter)."""
+    e0, e1 = _second(d0, d1, d2, k), _second(d1, d2, d3, k)
+    e2, e3 = _second(d2, d3, d4, k), _second(d3, d4, d5, k)
+    inner = _max(_max(d1 * d1, d2 * d2), _max(d3 * d3, d4 * d4))
+    minus = _weighted(d0, d1, d2, d3, d4, e0, e1, e2, _max(inner, d0 * d0), k)
+    plus = _weighted(d5, d4, d3, d2, d1, e3, e2, e1, _max(inner, d5 * d5), k)
+    return minus, plus
 
 
 @njit(inline="always", **JIT)
@@ -130,23 +162,6 @@ def _reconstruct(v1, v2, v3, v4, v5, scheme, k):
 
 
 # -- rows ---------------------------------------------------------------------------------------
-@njit(**JIT)
-def _reconstruct_row(d1, d2, d3, d4, d5, out, scheme, k):
-    """``out[i] = R(d1[i], .., d5[i])`` over a row, one loop per scheme (vectorised)."""
-    n = out.shape[0]
-    if scheme == 0:
-        zero = k[K_ZERO]
-        for i in range(n):
-            out[i] = d3[i] + zero * d1[i]
-    elif scheme == 1:
-        half = k[K_HALF]
-        for i in range(n):
-            out[i] = _eno2(d2[i], d3[i], d4[i], half)
-    else:
-        for i in range(n):
-            out[i] = _weno5(d1[i], d2[i], d3[i], d4[i], d5[i], k)
-
-
 @njit(inline="always", **JIT)
 def _ghost(lines, m, i, n, gc):
     """``g_m`` at position ``i`` of a walled axis (axis 0 of ``lines``, ``n >= 2``)."""
@@ -214,9 +229,21 @@ def _fill(out, value):
 @njit(**JIT)
 def _derivative_pair(d0, d1, d2, d3, d4, d5, dm, dp, scheme, k):
     """``dm = R(d0..d4)`` and ``dp = R(d5..d1)`` from the six difference rows
-    ``D_{i-5/2} .. D_{i+5/2}``."""
-    _reconstruct_row(d0, d1, d2, d3, d4, dm, scheme, k)
-    _reconstruct_row(d5, d4, d3, d2, d1, dp, scheme, k)
+    ``D_{i-5/2} .. D_{i+5/2}``, both in one loop per scheme (vectorised)."""
+    n = dm.shape[0]
+    if scheme == 0:
+        zero = k[K_ZERO]
+        for i in range(n):
+            dm[i] = d2[i] + zero * d0[i]
+            dp[i] = d3[i] + zero * d5[i]
+    elif scheme == 1:
+        half = k[K_HALF]
+        for i in range(n):
+            dm[i] = _eno2(d1[i], d2[i], d3[i], half)
+            dp[i] = _eno2(d4[i], d3[i], d2[i], half)
+    else:
+        for i in range(n):
+            dm[i], dp[i] = _weno5_pair(d0[i], d1[i], d2[i], d3[i], d4[i], d5[i], k)
 
 
 # -- one row of the numerical Hamiltonian and the update ----------------------------------------
@@ -324,12 +351,104 @@ def _record_maxima(der, nax, chunk_max):
         chunk_max[s] = top
 
 
-@njit(inline="always", **JIT)
-def _targets(der, derivs, write_derivs, s, r, j):
-    """The rows receiving ``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)``."""
-    if write_derivs:
-        return derivs[2 * s, r, j], derivs[2 * s + 1, r, j]
-    return der[2 * s], der[2 * s + 1]
+# -- the derivative sweep, shared with the point kernel (:mod:`.hj_point`) ------------------------
+@njit(**JIT)
+def chunk_buffers(shape, use0, use1, dtype):
+    """The scratch of one chunk: ``ring0`` (six difference planes), ``ring1`` (six difference
+    rows), ``d2`` (the ``n2 + 5`` differences of a row) and ``der`` (``D^-``, ``D^+`` per axis)."""
+    n0, n1, n2 = shape
+    ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
+    ring1 = np.empty((6, n2 if use1 else 1), dtype)
+    d2 = np.empty(n2 + 5, dtype)
+    der = np.empty((6, n2), dtype)
+    return ring0, ring1, d2, der
+
+
+@njit(**JIT)
+def next_plane(phi_k, r, first, use0, use1, periodic, h, gc, ring0, ring1):
+    """Move the rings to plane ``r``: ``ring0`` gains ``D_{r+5/2}`` along axis 0 (and the five
+    planes before it on the ``first`` plane of a chunk); ``ring1`` restarts with the rows
+    ``D_{-5/2} .. D_{3/2}`` of plane ``r`` along axis 1."""
+    n0, n1, n2 = phi_k.shape
+    if use0:
+        planes = phi_k.reshape(n0, n1 * n2)
+        if first:
+            for m in range(r - 3, r + 2):
+                _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
+        _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
+    if use1:
+        plane = phi_k[r]
+        for m in range(-3, 2):
+            _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+
+
+@njit(**JIT)
+def row_derivatives(
+    phi_k, r, j, slot, use0, use1, periodic, h, gc, scheme, k, ring0, ring1, d2, dst, row
+):
+    """``D^-`` and ``D^+`` of data axis ``s`` at row ``(r, j)`` into ``dst[2 s, row]`` and
+    ``dst[2 s + 1, row]`` for every data axis (``ring1`` moves on to row ``j``)."""
+    n2 = phi_k.shape[2]
+    z = k[K_ZERO]
+    zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
+    if slot[0] >= 0:
+        dm, dp = dst[2 * slot[0], row], dst[2 * slot[0] + 1, row]
+        if use0:
+            lo = j * n2
+            hi = lo + n2
+            _derivative_pair(
+                ring0[_ring(r - 3), lo:hi],
+                ring0[_ring(r - 2), lo:hi],
+                ring0[_ring(r - 1), lo:hi],
+                ring0[_ring(r), lo:hi],
+                ring0[_ring(r + 1), lo:hi],
+                ring0[_ring(r + 2), lo:hi],
+                dm,
+                dp,
+                scheme,
+                k,
+            )
+        else:
+            _fill(dm, zero_deriv)
+            _fill(dp, zero_deriv)
+    if slot[1] >= 0:
+        dm, dp = dst[2 * slot[1], row], dst[2 * slot[1] + 1, row]
+        if use1:
+            _difference_line(phi_k[r], j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)])
+            _derivative_pair(
+                ring1[_ring(j - 3)],
+                ring1[_ring(j - 2)],
+                ring1[_ring(j - 1)],
+                ring1[_ring(j)],
+                ring1[_ring(j + 1)],
+                ring1[_ring(j + 2)],
+                dm,
+                dp,
+                scheme,
+                k,
+            )
+        else:
+            _fill(dm, zero_deriv)
+            _fill(dp, zero_deriv)
+    if slot[2] >= 0:
+        dm, dp = dst[2 * slot[2], row], dst[2 * slot[2] + 1, row]
+        if n2 > 1:
+            _differences_in_row(phi_k[r, j], periodic[2], h[2], gc, d2)
+            _derivative_pair(
+                d2[0:n2],
+                d2[1 : n2 + 1],
+                d2[2 : n2 + 2],
+                d2[3 : n2 + 3],
+                d2[4 : n2 + 4],
+                d2[5 : n2 + 5],
+                dm,
+                dp,
+                scheme,
+                k,
+            )
+        else:
+            _fill(dm, zero_deriv)
+            _fill(dp, zero_deriv)
 
 
 # -- the sweep ----------------------------------------------------------------------------------
@@ -366,96 +485,44 @@ def hj_sweep(
     With ``record``, chunk ``q`` also writes ``maxima[q, s] = max(|D^-_s|, |D^+_s|)`` over its
     cells (the CFL reduction, fused)."""
     n0, n1, n2 = phi_k.shape
-    dtype = phi_k.dtype
-    z = k[K_ZERO]
-    zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
     use0 = slot[0] >= 0 and n0 > 1
     use1 = slot[1] >= 0 and n1 > 1
-    planes = phi_k.reshape(n0, n1 * n2)
+    targets = derivs.reshape(derivs.shape[0], derivs.shape[1] * derivs.shape[2], derivs.shape[3])
     n_chunks = min(n_chunks, n0)
     for chunk in prange(n_chunks):
         r0 = chunk * n0 // n_chunks
         r1 = (chunk + 1) * n0 // n_chunks
-        ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
-        ring1 = np.empty((6, n2 if use1 else 1), dtype)
-        d2 = np.empty(n2 + 5, dtype)
-        der = np.empty((6, n2), dtype)
-        rows = np.empty((5, n2), dtype)
-        if use0:
-            for m in range(r0 - 3, r0 + 2):
-                _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
+        ring0, ring1, d2, der = chunk_buffers(phi_k.shape, use0, use1, phi_k.dtype)
+        row_der = der.reshape(6, 1, n2)
+        rows = np.empty((5, n2), phi_k.dtype)
         for r in range(r0, r1):
-            if use0:
-                _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
-            plane = phi_k[r]
-            if use1:
-                for m in range(-3, 2):
-                    _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+            next_plane(phi_k, r, r == r0, use0, use1, periodic, h, gc, ring0, ring1)
             for j in range(n1):
-                if slot[0] >= 0:
-                    dm, dp = _targets(der, derivs, write_derivs, slot[0], r, j)
-                    if use0:
-                        lo = j * n2
-                        hi = lo + n2
-                        _derivative_pair(
-                            ring0[_ring(r - 3), lo:hi],
-                            ring0[_ring(r - 2), lo:hi],
-                            ring0[_ring(r - 1), lo:hi],
-                            ring0[_ring(r), lo:hi],
-                            ring0[_ring(r + 1), lo:hi],
-                            ring0[_ring(r + 2), lo:hi],
-                            dm,
-                            dp,
-                            scheme,
-                            k,
-                        )
-                    else:
-                        _fill(dm, zero_deriv)
-                        _fill(dp, zero_deriv)
-                if slot[1] >= 0:
-                    dm, dp = _targets(der, derivs, write_derivs, slot[1], r, j)
-                    if use1:
-                        _difference_line(plane, j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)])
-                        _derivative_pair(
-                            ring1[_ring(j - 3)],
-                            ring1[_ring(j - 2)],
-                            ring1[_ring(j - 1)],
-                            ring1[_ring(j)],
-                            ring1[_ring(j + 1)],
-                            ring1[_ring(j + 2)],
-                            dm,
-                            dp,
-                            scheme,
-                            k,
-                        )
-                    else:
-                        _fill(dm, zero_deriv)
-                        _fill(dp, zero_deriv)
-                if slot[2] >= 0:
-                    dm, dp = _targets(der, derivs, write_derivs, slot[2], r, j)
-                    if n2 > 1:
-                        _differences_in_row(plane[j], periodic[2], h[2], gc, d2)
-                        _derivative_pair(
-                            d2[0:n2],
-                            d2[1 : n2 + 1],
-                            d2[2 : n2 + 2],
-                            d2[3 : n2 + 3],
-                            d2[4 : n2 + 4],
-                            d2[5 : n2 + 5],
-                            dm,
-                            dp,
-                            scheme,
-                            k,
-                        )
-                    else:
-                        _fill(dm, zero_deriv)
-                        _fill(dp, zero_deriv)
+                dst, row = (targets, r * n1 + j) if write_derivs else (row_der, 0)
+                row_derivatives(
+                    phi_k,
+                    r,
+                    j,
+                    slot,
+                    use0,
+                    use1,
+                    periodic,
+                    h,
+                    gc,
+                    scheme,
+                    k,
+                    ring0,
+                    ring1,
+                    d2,
+                    dst,
+                    row,
+                )
                 if record:
                     _record_maxima(der, nax, maxima[chunk])
                 if not write_derivs:
                     _update_row(
                         phi_n[r, j],
-                        plane[j],
+                        phi_k[r, j],
                         potential[r, j],
                         has_pot,
                         der,

@@ -1,17 +1,21 @@
 """Numba kernel of ``hj_update_point``: WENO/ENO derivatives and a compiled point Hamiltonian,
 fused in one pass.
 
-The sweep is that of :func:`.hamilton_jacobi.hj_sweep` (the same helpers: rings of difference
-planes and rows, row buffers of ``D^-`` and ``D^+`` per data axis), with a different row update:
+The sweep is that of :func:`.hamilton_jacobi.hj_sweep`, through the same compiled helpers
+(:func:`.hamilton_jacobi.chunk_buffers`, :func:`.hamilton_jacobi.next_plane` and
+:func:`.hamilton_jacobi.row_derivatives`: rings of difference planes and rows, row buffers of
+``D^-`` and ``D^+`` per data axis; cached on disk, so a new Hamiltonian compiles only its row
+update and the parallel loop), with a different row update:
 at every cell it calls the Hamiltonian's compiled scalar function
-``point(t, x, p, low, high, alpha, table, cell) -> H`` (``x`` the cell centre, ``p`` the mean of
-the one-sided derivatives, ``low``/``high`` their box; it writes the dissipation bound into
-``alpha``; ``table[cell]`` is the cell's row of ``hamiltonian.table(coords)``, e.g. tabulated
-time-invariant dynamics, or of a dummy array), forms
+``point(t, x, p, low, high, table, cell, index) -> (H, alpha)`` (``x`` the cell centre, ``p`` the
+mean of the one-sided derivatives, ``low``/``high`` their box; ``alpha`` the tuple of dissipation
+bounds, returned in registers rather than stored; ``table`` is ``hamiltonian.table(coords)``,
+e.g. tabulated time-invariant dynamics, or dummy arrays, read at the cell's flat index ``cell``
+or its per-axis ``index``), forms
 ``Hhat = H - sum_a alpha_a (p^+_a - p^-_a) / 2`` (or the global ``alphas``), ``min(0, Hhat)`` for
 a tube, and ``out = a phi_n + b phi_k - c Hhat``; each chunk of planes records the largest
-``alpha_a`` it met, so that the CFL rate comes out of the same pass. No array temporaries: the
-user's dynamics are inlined into the loop.
+``alpha_a`` it met (in scalars for the row, stored once per row), so that the CFL rate comes out
+of the same pass. No array temporaries: the user's dynamics are inlined into the loop.
 
 A kernel is compiled per point function and number of axes (closures over the point function
 are not cached on disk: the first call of a new Hamiltonian compiles, a few seconds).
@@ -23,17 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..view3d import AXES_IN_3D
-from .hamilton_jacobi import (
-    K_HALF,
-    K_ZERO,
-    _derivative_pair,
-    _difference_line,
-    _differences_in_row,
-    _fill,
-    _reconstruct,
-    _ring,
-    _view,
-)
+from .hamilton_jacobi import K_HALF, K_ZERO, _view, chunk_buffers, next_plane, row_derivatives
 from .jit import default_chunks
 
 _KERNEL_JIT = {"nogil": True, "error_model": "numpy"}
@@ -65,10 +59,27 @@ def _view2(x0, x1, x2):
     return (x0, x2)
 
 
+@njit(inline="always", **_KERNEL_JIT)
+def _pad1(alpha):
+    return alpha[0], 0.0, 0.0
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _pad2(alpha):
+    return alpha[0], alpha[1], 0.0
+
+
+@njit(inline="always", **_KERNEL_JIT)
+def _pad3(alpha):
+    return alpha[0], alpha[1], alpha[2]
+
+
 _DATA_TUPLES = {1: _data1, 2: _data2, 3: _data3}
 """Per number of axes: the tuple of the first ``ndim`` of three values (derivatives)."""
 _VIEW_TUPLES = {1: _view1, 2: _view2, 3: _data3}
 """Per number of axes: the data-axis coordinates from the ``(n0, n1, n2)`` view coordinates."""
+_PADDED = {1: _pad1, 2: _pad2, 3: _pad3}
+"""Per number of axes: the tuple of bounds ``alpha`` padded with zeros to three."""
 
 _KERNELS: dict = {}
 
@@ -77,18 +88,21 @@ def point_sweep(point, ndim: int):
     """The parallel sweep of ``point`` for ``ndim`` axes (compiled once per pair, kept)."""
     key = (point, ndim)
     if key not in _KERNELS:
-        _KERNELS[key] = _make_sweep(point, _DATA_TUPLES[ndim], _VIEW_TUPLES[ndim])
+        _KERNELS[key] = _make_sweep(point, ndim)
     return _KERNELS[key]
 
 
-def _make_sweep(point, data_tuple, view_tuple):
+def _make_sweep(point, ndim):
+    data_tuple, view_tuple, padded = _DATA_TUPLES[ndim], _VIEW_TUPLES[ndim], _PADDED[ndim]
+
     @njit(**_KERNEL_JIT)
     def update_row(
         pn,
         pk,
         der,
-        nax,
         t,
+        r,
+        j,
         x0,
         x1,
         cv2,
@@ -99,7 +113,6 @@ def _make_sweep(point, data_tuple, view_tuple):
         b,
         c,
         k,
-        alpha,
         maxima,
         out,
         table,
@@ -107,35 +120,40 @@ def _make_sweep(point, data_tuple, view_tuple):
     ):
         half = k[K_HALF]
         zero = k[K_ZERO]
+        top0, top1, top2 = maxima[0], maxima[1], maxima[2]
         for i in range(out.shape[0]):
             m0, p0 = der[0, i], der[1, i]
-            m1, p1 = (der[2, i], der[3, i]) if nax > 1 else (zero, zero)
-            m2, p2 = (der[4, i], der[5, i]) if nax > 2 else (zero, zero)
-            h = point(
+            m1, p1 = (der[2, i], der[3, i]) if ndim > 1 else (zero, zero)
+            m2, p2 = (der[4, i], der[5, i]) if ndim > 2 else (zero, zero)
+            h, alpha = point(
                 t,
                 view_tuple(x0, x1, cv2[i]),
                 data_tuple(half * (m0 + p0), half * (m1 + p1), half * (m2 + p2)),
                 data_tuple(min(m0, p0), min(m1, p1), min(m2, p2)),
                 data_tuple(max(m0, p0), max(m1, p1), max(m2, p2)),
-                alpha,
                 table,
                 first + i,
+                view_tuple(r, j, i),
             )
-            for s in range(nax):
-                if alpha[s] > maxima[s]:
-                    maxima[s] = alpha[s]
-                ha = half * alpha[s] if local else half_alphas[s]
-                h = h - ha * (der[2 * s + 1, i] - der[2 * s, i])
+            a0, a1, a2 = padded(alpha)
+            top0 = a0 if a0 > top0 else top0
+            h = h - (half * a0 if local else half_alphas[0]) * (p0 - m0)
+            if ndim > 1:
+                top1 = a1 if a1 > top1 else top1
+                h = h - (half * a1 if local else half_alphas[1]) * (p1 - m1)
+            if ndim > 2:
+                top2 = a2 if a2 > top2 else top2
+                h = h - (half * a2 if local else half_alphas[2]) * (p2 - m2)
             if tube and h > zero:
                 h = zero
             out[i] = a * pn[i] + b * pk[i] - c * h
+        maxima[0], maxima[1], maxima[2] = top0, top1, top2
 
     @njit(parallel=True, **_KERNEL_JIT)
     def sweep(
         phi_n,
         phi_k,
         slot,
-        nax,
         periodic,
         h,
         scheme,
@@ -157,98 +175,42 @@ def _make_sweep(point, data_tuple, view_tuple):
         n_chunks,
     ):
         n0, n1, n2 = phi_k.shape
-        dtype = phi_k.dtype
-        z = k[K_ZERO]
-        zero_deriv = _reconstruct(z, z, z, z, z, scheme, k)  # an axis of length 1
         use0 = slot[0] >= 0 and n0 > 1
         use1 = slot[1] >= 0 and n1 > 1
-        planes = phi_k.reshape(n0, n1 * n2)
         for chunk in prange(n_chunks):
             r0 = chunk * n0 // n_chunks
             r1 = (chunk + 1) * n0 // n_chunks
-            ring0 = np.empty((6, n1 * n2 if use0 else 1), dtype)
-            ring1 = np.empty((6, n2 if use1 else 1), dtype)
-            d2 = np.empty(n2 + 5, dtype)
-            der = np.empty((6, n2), dtype)
-            alpha = np.zeros(3)
+            ring0, ring1, d2, der = chunk_buffers(phi_k.shape, use0, use1, phi_k.dtype)
+            row_der = der.reshape(6, 1, n2)
             chunk_max = maxima[chunk]
-            if use0:
-                for m in range(r0 - 3, r0 + 2):
-                    _difference_line(planes, m, periodic[0], h[0], gc, ring0[_ring(m)])
             for r in range(r0, r1):
-                if use0:
-                    _difference_line(planes, r + 2, periodic[0], h[0], gc, ring0[_ring(r + 2)])
-                plane = phi_k[r]
-                if use1:
-                    for m in range(-3, 2):
-                        _difference_line(plane, m, periodic[1], h[1], gc, ring1[_ring(m)])
+                next_plane(phi_k, r, r == r0, use0, use1, periodic, h, gc, ring0, ring1)
                 for j in range(n1):
-                    if slot[0] >= 0:
-                        s = slot[0]
-                        if use0:
-                            lo = j * n2
-                            hi = lo + n2
-                            _derivative_pair(
-                                ring0[_ring(r - 3), lo:hi],
-                                ring0[_ring(r - 2), lo:hi],
-                                ring0[_ring(r - 1), lo:hi],
-                                ring0[_ring(r), lo:hi],
-                                ring0[_ring(r + 1), lo:hi],
-                                ring0[_ring(r + 2), lo:hi],
-                                der[2 * s],
-                                der[2 * s + 1],
-                                scheme,
-                                k,
-                            )
-                        else:
-                            _fill(der[2 * s], zero_deriv)
-                            _fill(der[2 * s + 1], zero_deriv)
-                    if slot[1] >= 0:
-                        s = slot[1]
-                        if use1:
-                            _difference_line(
-                                plane, j + 2, periodic[1], h[1], gc, ring1[_ring(j + 2)]
-                            )
-                            _derivative_pair(
-                                ring1[_ring(j - 3)],
-                                ring1[_ring(j - 2)],
-                                ring1[_ring(j - 1)],
-                                ring1[_ring(j)],
-                                ring1[_ring(j + 1)],
-                                ring1[_ring(j + 2)],
-                                der[2 * s],
-                                der[2 * s + 1],
-                                scheme,
-                                k,
-                            )
-                        else:
-                            _fill(der[2 * s], zero_deriv)
-                            _fill(der[2 * s + 1], zero_deriv)
-                    if slot[2] >= 0:
-                        s = slot[2]
-                        if n2 > 1:
-                            _differences_in_row(plane[j], periodic[2], h[2], gc, d2)
-                            _derivative_pair(
-                                d2[0:n2],
-                                d2[1 : n2 + 1],
-                                d2[2 : n2 + 2],
-                                d2[3 : n2 + 3],
-                                d2[4 : n2 + 4],
-                                d2[5 : n2 + 5],
-                                der[2 * s],
-                                der[2 * s + 1],
-                                scheme,
-                                k,
-                            )
-                        else:
-                            _fill(der[2 * s], zero_deriv)
-                            _fill(der[2 * s + 1], zero_deriv)
+                    row_derivatives(
+                        phi_k,
+                        r,
+                        j,
+                        slot,
+                        use0,
+                        use1,
+                        periodic,
+                        h,
+                        gc,
+                        scheme,
+                        k,
+                        ring0,
+                        ring1,
+                        d2,
+                        row_der,
+                        0,
+                    )
                     update_row(
                         phi_n[r, j],
-                        plane[j],
+                        phi_k[r, j],
                         der,
-                        nax,
                         t,
+                        r,
+                        j,
                         cv0[r],
                         cv1[j],
                         cv2,
@@ -259,7 +221,6 @@ def _make_sweep(point, data_tuple, view_tuple):
                         b,
                         c,
                         k,
-                        alpha,
                         chunk_max,
                         out[r, j],
                         table,
@@ -314,7 +275,6 @@ def hj_update_point(
             pn,
             pk,
             slot,
-            ndim,
             periodic3,
             h3,
             scheme_code,
@@ -330,7 +290,7 @@ def hj_update_point(
             gc,
             target,
             maxima,
-            table if table is not None else np.zeros((1, 1)),
+            table if table is not None else (np.zeros((1, 1)),) * 4,
             n_chunks,
         )
     if not direct:
