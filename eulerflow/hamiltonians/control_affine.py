@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +35,20 @@ from .control_sets import ControlSet
 
 MODES = ("reach", "avoid")
 """The modes of :class:`ControlAffine`."""
+
+
+class KernelParameters(NamedTuple):
+    """The constants of a time-invariant :class:`ControlAffine` for a CUDA kernel (see
+    :meth:`ControlAffine.kernel_parameters`)."""
+
+    sign: float
+    """``1.0``, or ``-1.0`` for the reflected game ``H(t, x, -p)``."""
+    maximize: bool
+    """The control maximises ``p . G u`` (``mode="avoid"``); it minimises for ``"reach"``."""
+    control: tuple
+    """``(code, values, dim)`` of the control set (:meth:`.ControlSet.kernel_parameters`)."""
+    disturbance: tuple | None
+    """The same for the disturbance set, ``None`` without disturbance."""
 
 
 class ControlAffine(Hamiltonian):
@@ -219,6 +234,29 @@ class ControlAffine(Hamiltonian):
         table = np.ascontiguousarray(table.reshape(len(columns), -1))
         self._table = (coords, table)
         return table
+
+    def kernel_parameters(self) -> KernelParameters | None:
+        """The constants that a CUDA kernel needs besides :meth:`table` (the set codes and
+        bounds, the sign and the mode), or ``None`` when the dynamics may depend on time or a
+        set is unknown to the kernels (see :mod:`eulerflow.backends.cupy.hj_point`)."""
+        if not self.time_invariant:
+            return None
+        sets = [self.control_set]
+        if self.disturbance_set is not None:
+            sets.append(self.disturbance_set)
+        found = [space.kernel_parameters() for space in sets]
+        if any(params is None for params in found):
+            return None
+        described = [
+            (code, tuple(values), space.dim)
+            for (code, values), space in zip(found, sets, strict=True)
+        ]
+        return KernelParameters(
+            self.sign,
+            self.mode == "avoid",
+            described[0],
+            described[1] if len(described) > 1 else None,
+        )
 
     def reflected(self) -> ControlAffine:
         """``H(t, x, -p)``: the game with the momenta negated (for ``direction="backward"``); the
