@@ -4,14 +4,15 @@ Three checks, each skipped with a reason when its tool is missing:
 
 1. **NVRTC compile**: every CUDA module of the backend (:data:`MODULES`: the transport kernel
    :data:`eulerflow.backends.cupy.transport.TRANSPORT_KERNEL_SOURCE`, the Hamilton-Jacobi kernels
-   :data:`eulerflow.backends.cupy.hamilton_jacobi.HJ_KERNEL_SOURCE` and the Fokker-Planck kernel
-   :data:`eulerflow.backends.cupy.fokker_planck.FP_KERNEL_SOURCE`) is compiled with the options the
-   backend uses and all its template instantiations (float and double) as name expressions, for
-   several architectures: to PTX through ``libnvrtc`` with ctypes (for example from the
-   ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the options
-   :class:`cupy.RawModule` adds, when CuPy imports. NVRTC needs no device. With ``--ptxas`` and a
-   ``ptxas`` executable, the ``compute_90`` PTX is also assembled for ``sm_90`` and its register
-   use and spills printed.
+   :data:`eulerflow.backends.cupy.hamilton_jacobi.HJ_KERNEL_SOURCE`, the fused ``hj_update_point``
+   kernel :data:`eulerflow.backends.cupy.hj_point.HJ_POINT_KERNEL_SOURCE` and the Fokker-Planck
+   kernel :data:`eulerflow.backends.cupy.fokker_planck.FP_KERNEL_SOURCE`) is compiled with the
+   options the backend uses and all its template instantiations (float and double) as name
+   expressions, for several architectures: to PTX through ``libnvrtc`` with ctypes (for example
+   from the ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the
+   options :class:`cupy.RawModule` adds, when CuPy imports. NVRTC needs no device. With
+   ``--ptxas`` and a ``ptxas`` executable, the ``compute_90`` PTX is also assembled for ``sm_90``
+   and its register use and spills printed.
 2. **Host emulation**: the same source text is compiled as C++ for the CPU with a C++ compiler
    (``c++``/``g++``/``clang++``; ``__global__`` etc. defined away, ``blockIdx``/``threadIdx``
    emulated by running the blocks and threads of a launch one after another, which is valid
@@ -23,12 +24,18 @@ Three checks, each skipped with a reason when its tool is missing:
    numerical Hamiltonian with ``q = 2, 1.5, 3``, with and without a potential, axes of length
    one and two): derivatives bit for bit, updates bit for bit except where a general power
    ``x^q`` is evaluated (libm ``pow`` against NumPy's: within 4 eps of the largest value).
+   The fused ``hj_update_point`` kernel of time-invariant control-affine games (box and ball
+   sets, with and without a disturbance, reach and avoid, reflected, local and global
+   Lax-Friedrichs, tube on and off) against ``NumpyBackend.hj_update_point`` within
+   :data:`POINT_TOLERANCES`.
 3. **CupyBackend with a stub CuPy**: the Python side of the backend (3D view, the exact types and
    order of the launch arguments, contiguity conversions, ``out`` aliasing rules) runs end to end
    with a stand-in for CuPy whose kernels launch the host emulation, for ``transport_update``,
    ``hj_update`` (also with ``maxima=True``) and ``hj_derivatives``; ``hj_update_point``
    (control-affine Hamiltonians as array expressions after the emulated derivative kernel, with
-   NumPy functions standing in for CuPy's) against the NumPy reference within ``1e-12``.
+   NumPy functions standing in for CuPy's) against the NumPy reference within ``1e-12``; and
+   the fused ``hj_update_point`` kernel of time-invariant control-affine games launched by the
+   backend (argument types and sizes checked) against the NumPy reference.
 
 Run from the repository root::
 

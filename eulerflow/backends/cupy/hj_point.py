@@ -26,12 +26,16 @@ derivatives and the bounds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ...arrays import is_cupy_array
-from ...hamiltonians.control_affine import ControlAffine, KernelParameters
 from .compile import CudaModule, KernelCache
 from .hamilton_jacobi import hj_derivatives
+
+if TYPE_CHECKING:
+    from ...hamiltonians.control_affine import KernelParameters
 
 HJ_POINT_KERNEL_NAME = "hj_point_update"
 
@@ -182,11 +186,15 @@ HJ_POINT_MODULE = CudaModule(HJ_POINT_KERNEL_SOURCE, HJ_POINT_KERNEL_NAME_EXPRES
 
 def fused_parameters(hamiltonian) -> KernelParameters | None:
     """The constants of ``hamiltonian`` for :func:`hj_update_point`, or ``None`` when the
-    kernel does not apply (not a time-invariant :class:`ControlAffine` with box or ball sets):
-    the backend then uses array expressions."""
-    if not isinstance(hamiltonian, ControlAffine):
-        return None
-    return hamiltonian.kernel_parameters()
+    kernel does not apply: the backend then uses array expressions.
+
+    The kernel applies to a Hamiltonian whose ``kernel_parameters()`` returns them (a
+    time-invariant :class:`~eulerflow.hamiltonians.ControlAffine` with box or ball sets, whose
+    ``table(coords)`` holds the dynamics); the backends sit below the Hamiltonians, so the
+    method is asked for rather than the type.
+    """
+    method = getattr(hamiltonian, "kernel_parameters", None)
+    return None if method is None else method()
 
 
 def _set_values(params: KernelParameters) -> tuple[float, ...]:
