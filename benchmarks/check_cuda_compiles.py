@@ -1301,13 +1301,16 @@ def check_hj_point_fused_with_stub() -> str:
     """``hj_update_point`` of :class:`CupyBackend` for time-invariant control-affine
     Hamiltonians with a stub CuPy: the emulated derivative kernel, then the emulated fused
     kernel (launch argument types and sizes checked), against the NumPy reference within
-    :data:`POINT_TOLERANCES`; ``out`` aliasing ``phi_n``, a non-contiguous ``out``, and a
-    time-dependent game still taking the array path."""
+    :data:`POINT_TOLERANCES`, for the games of :func:`_point_hamiltonians` and for ``Air3d``,
+    ``DubinsCar`` and ``DoubleIntegrator`` of :mod:`eulerflow.systems`; ``out`` aliasing
+    ``phi_n``, a non-contiguous ``out``, and a time-dependent game still taking the array
+    path."""
     from types import SimpleNamespace
 
     from eulerflow.backends.cupy.backend import CupyBackend
     from eulerflow.backends.numpy_backend import NumpyBackend
     from eulerflow.hamiltonians import ControlAffine, ControlBox
+    from eulerflow.systems import Air3d, DoubleIntegrator, DubinsCar
 
     ref = NumpyBackend()
     rng = np.random.default_rng(11)
@@ -1355,6 +1358,47 @@ def check_hj_point_fused_with_stub() -> str:
                 assert np.array_equal(out_wide[..., 1::2], got)
                 assert not out_wide[..., ::2].any()
                 n += 1
+        # the named systems, forward and reflected (direction="backward"), on their domains
+        for system, dtype in itertools.product(
+            (Air3d(), DubinsCar(), DoubleIntegrator()), (np.float64, np.float32)
+        ):
+            shape = (11, 9, 10)[: len(system.bounds)]
+            edges = [
+                np.linspace(lo, hi, m + 1) for (lo, hi), m in zip(system.bounds, shape, strict=True)
+            ]
+            coords = tuple(0.5 * (e[1:] + e[:-1]) for e in edges)
+            spacing = tuple(float(e[1] - e[0]) for e in edges)
+            grids = np.meshgrid(*coords, indexing="ij")
+            phi_k = (np.hypot(grids[0], grids[1]) - 0.5 + 0.1 * rng.standard_normal(shape)).astype(
+                dtype
+            )
+            phi_n = phi_k + dtype(0.01) * rng.standard_normal(shape).astype(dtype)
+            for h, flux in itertools.product(
+                (system.hamiltonian, system.hamiltonian.reflected()),
+                ("local-lax-friedrichs", "lax-friedrichs"),
+            ):
+                args = (
+                    spacing,
+                    system.periodic,
+                    "weno5",
+                    flux,
+                    h,
+                    coords,
+                    0.0,
+                    (5.0,) * len(shape),
+                )
+                args += (True, 0.75, 0.25, 0.03)
+                want, want_max = ref.hj_update_point(phi_n, phi_k, *args)
+                before = len(launches)
+                got, got_max = backend.hj_update_point(phi_n, phi_k, *args)
+                assert launches[-1][0] == f"hj_point_update<{c_type(dtype)}>"
+                assert len(launches) == before + 2
+                tol = POINT_TOLERANCES[np.dtype(dtype)]
+                err = _relative_error(got, want)
+                worst = max(worst, err)
+                assert err <= tol, (type(system).__name__, dtype, flux, err)
+                assert np.allclose(got_max, want_max, rtol=tol, atol=0), (got_max, want_max)
+                n += 1
         # a game whose dynamics may depend on time: array expressions, no fused launch
         h = ControlAffine(
             lambda t, x: (np.cos(x[0]) + t,),
@@ -1367,7 +1411,7 @@ def check_hj_point_fused_with_stub() -> str:
         backend.hj_update_point(phi_n, phi_k, *args, 0.75, 0.25, 0.03)
         assert len(launches) == before + 1 and len(launches[-1]) == 2, launches[before:]
     print(
-        f"  {n} fused hj_update_point cases x 3 calls through CupyBackend: max error "
+        f"  {n} fused hj_update_point cases through CupyBackend: max error "
         f"{worst:.3g} of the largest value; a time-dependent game took the array path"
     )
     return "ok"
