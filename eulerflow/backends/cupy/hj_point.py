@@ -78,8 +78,9 @@ __device__ __forceinline__ T hp_extreme(const T* table, const long long n, const
     T total = T(0), linear = T(0), norm2 = T(0);
     for (int j = 0; j < dim; ++j) {
         T cj = T(0);
-        for (int a = 0; a < ndim; ++a) {
-            cj = cj + q[a] * table[(long long)(row0 + a * dim + j) * n + cell];
+#pragma unroll
+        for (int a = 0; a < 3; ++a) {
+            if (a < ndim) cj = cj + q[a] * table[(long long)(row0 + a * dim + j) * n + cell];
         }
         if (kind == 0) {
             const T u = cj * par[j], v = cj * par[dim + j];
@@ -123,6 +124,8 @@ __device__ __forceinline__ void hp_row_range(const T* table, const long long n,
     high = linear + spread;
 }
 
+// The loops over axes run to 3 with a guard, so that once unrolled every small array is indexed
+// by constants and lives in registers (a loop to `ndim` would put them in local memory).
 // out = a phi_n + b phi_k - c Hhat over n cells; minus_a, plus_a the one-sided derivatives of
 // data axis a < ndim (unused pointers repeat axis 0); bounds[a n + cell] = alpha_a. The
 // disturbance is absent when dim_d = 0; its parameters follow the control's in `par`.
@@ -144,21 +147,29 @@ __global__ void hj_point_update(
     const long long stride = (long long)blockDim.x * gridDim.x;
     for (long long cell = (long long)blockIdx.x * blockDim.x + threadIdx.x; cell < n;
          cell += stride) {
-        T pm[3], pp[3], q[3];
-        for (int ax = 0; ax < ndim; ++ax) {
-            pm[ax] = minus[ax][cell];
-            pp[ax] = plus[ax][cell];
-            q[ax] = sign * (T(0.5) * (pm[ax] + pp[ax]));
+        T pm[3] = {T(0), T(0), T(0)}, pp[3] = {T(0), T(0), T(0)}, q[3] = {T(0), T(0), T(0)};
+#pragma unroll
+        for (int ax = 0; ax < 3; ++ax) {
+            if (ax < ndim) {
+                pm[ax] = minus[ax][cell];
+                pp[ax] = plus[ax][cell];
+                q[ax] = sign * (T(0.5) * (pm[ax] + pp[ax]));
+            }
         }
         T value = T(0);
-        for (int ax = 0; ax < ndim; ++ax) value = value + q[ax] * table[ax * n + cell];
+#pragma unroll
+        for (int ax = 0; ax < 3; ++ax) {
+            if (ax < ndim) value = value + q[ax] * table[ax * n + cell];
+        }
         value = value + hp_extreme(table, n, cell, row_g, ndim, dim_u, q, kind_u, par, maximize);
         if (dim_d > 0) {
             value = value +
                     hp_extreme(table, n, cell, row_d, ndim, dim_d, q, kind_d, par_d, !maximize);
         }
         T hhat = value;
-        for (int ax = 0; ax < ndim; ++ax) {
+#pragma unroll
+        for (int ax = 0; ax < 3; ++ax) {
+            if (ax >= ndim) break;
             T low, high;
             hp_row_range(table, n, cell, row_g + ax * dim_u, dim_u, kind_u, par, low, high);
             const T f = table[ax * n + cell];
