@@ -19,7 +19,9 @@ d)_a|)``: the largest ``|dH/dp_a|`` at ``x`` over all momenta.
 The dynamics are written once, as functions of ``(t, x)`` with ``x`` a tuple of coordinates,
 using NumPy functions (``np.cos``, ...) and no branches on values: the same code runs on arrays
 (NumPy and CuPy backends) and, compiled by Numba, on scalars inside the fused kernel of
-``Backend.hj_update_point``.
+``Backend.hj_update_point``. With ``time_invariant=True`` they are evaluated once on the grid
+(:meth:`ControlAffine.table`), and the CuPy backend's fused CUDA kernel reads that table and the
+set constants of :meth:`ControlAffine.kernel_parameters`.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ class ControlAffine(Hamiltonian):
     time_invariant : bool, default False
         Declare that ``f``, ``G`` and ``D`` do not depend on ``t``: the fused kernel then reads
         them from a table computed once on the grid (``(ndim (1 + m + k))`` numbers per cell)
-        instead of evaluating them at every cell and stage.
+        instead of evaluating them at every cell and stage (on Numba; on CuPy this is what
+        selects the fused CUDA kernel rather than array expressions).
 
     Raises
     ------

@@ -177,7 +177,10 @@ class HamiltonJacobiKernels(ABC):
             per axis with ``alpha[a] >= |dH/dp_a|`` over the box ``low <= p <= high``;
             ``table`` is ``hamiltonian.table(coords)`` (a 2D float64 array with one column per
             cell in C order, or ``None``) and ``cell`` the flat index of the cell.
-            ``hamiltonian.ndim`` is the number of axes.
+            ``hamiltonian.ndim`` is the number of axes. The CuPy backend runs a fused kernel
+            for a Hamiltonian whose ``kernel_parameters()`` returns its constants (a
+            time-invariant control-affine game, :mod:`eulerflow.backends.cupy.hj_point`), array
+            expressions otherwise.
         coords : sequence of numpy.ndarray
             The cell-centre coordinates along each axis (1D, one per axis).
         t : float
