@@ -67,6 +67,7 @@ from eulerflow.backends.cupy.hamilton_jacobi import HJ_KERNEL_NAME_EXPRESSIONS, 
 from eulerflow.backends.cupy.hj_point import (
     HJ_POINT_KERNEL_NAME_EXPRESSIONS,
     HJ_POINT_KERNEL_SOURCE,
+    POINT_BLOCKS_PER_SM,
 )
 from eulerflow.backends.cupy.transport import (
     TRANSPORT_KERNEL_NAME_EXPRESSIONS,
@@ -703,6 +704,7 @@ def check_hj_host_emulation() -> str:
 _HJ_POINT_HARNESS = r"""
 #include <math.h>
 #include <cmath>
+#define __launch_bounds__(...)
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -830,11 +832,11 @@ def _emulate_hj_point(lib, launch, phi_n, phi_k, minus, plus, hamiltonian, coord
         pointers[2 * axis], pointers[2 * axis + 1] = minus[axis], plus[axis]
         half_alphas[axis] = 0.5 * alphas[axis]
     out = np.full_like(phi_k, np.nan) if out is None else out
-    bounds = np.full((ndim, n), np.nan, dtype)
+    maxima = np.full((ndim, launch[0] * launch[1]), np.nan, dtype)
     keep = [np.ascontiguousarray(x) for x in (phi_n, phi_k, *pointers)]
     fn(
         *launch,
-        *(x.ctypes.data_as(ptr) for x in (*keep, table, values, out, bounds)),
+        *(x.ctypes.data_as(ptr) for x in (*keep, table, values, out, maxima)),
         n,
         ndim,
         params.control[2],
@@ -850,7 +852,7 @@ def _emulate_hj_point(lib, launch, phi_n, phi_k, minus, plus, hamiltonian, coord
         T(b),
         T(c),
     )
-    return out, tuple(float(x) for x in bounds.max(axis=1))
+    return out, tuple(float(x) for x in maxima.max(axis=1))
 
 
 def _point_problem(rng, shape, dtype):
@@ -1002,7 +1004,7 @@ def _stub_point_kernel(lib, name, launches):
         for arr in (*args[:8], args[10]):
             assert arr.size == n
         rows = ndim * (1 + dim_u + dim_d)
-        assert args[8].shape == (rows, n) and args[11].shape == (ndim, n)
+        assert args[8].shape == (rows, n) and args[11].shape == (ndim, grid[0] * block[0])
         assert args[9].size == (2 * dim_u if kind_u == 0 else dim_u + 1) + (
             0 if dim_d == 0 else 2 * dim_d if kind_d == 0 else dim_d + 1
         )
@@ -1362,7 +1364,9 @@ def check_hj_point_fused_with_stub() -> str:
         for system, dtype in itertools.product(
             (Air3d(), DubinsCar(), DoubleIntegrator()), (np.float64, np.float32)
         ):
-            shape = (11, 9, 10)[: len(system.bounds)]
+            # more cells than the threads of the stub's launches (2 multiprocessors x
+            # POINT_BLOCKS_PER_SM blocks): each thread covers several cells and keeps their maxima
+            shape = {2: (70, 66), 3: (17, 16, 17)}[len(system.bounds)]
             edges = [
                 np.linspace(lo, hi, m + 1) for (lo, hi), m in zip(system.bounds, shape, strict=True)
             ]
@@ -1391,7 +1395,9 @@ def check_hj_point_fused_with_stub() -> str:
                 want, want_max = ref.hj_update_point(phi_n, phi_k, *args)
                 before = len(launches)
                 got, got_max = backend.hj_update_point(phi_n, phi_k, *args)
-                assert launches[-1][0] == f"hj_point_update<{c_type(dtype)}>"
+                grid = (2 * POINT_BLOCKS_PER_SM,)
+                assert launches[-1] == (f"hj_point_update<{c_type(dtype)}>", grid, (256,))
+                assert np.prod(shape) > grid[0] * 256
                 assert len(launches) == before + 2
                 tol = POINT_TOLERANCES[np.dtype(dtype)]
                 err = _relative_error(got, want)

@@ -12,7 +12,10 @@ cell (grid-stride loop over the flat C-order index),
 - ``H(mean p)`` in closed form: ``sum_a q_a f_a + ext_u (G^T q) . u + ext_d (D^T q) . d`` with
   ``q = sign (p^- + p^+) / 2``, ``ext`` the minimum or maximum over the box or ball by mode;
 - the bound ``alpha_a = max(|lo|, |hi|)`` of ``f_a + range(G_a u) + range(D_a d)`` per axis,
-  written to ``bounds[a, cell]`` (reduced by CuPy afterwards: the CFL rate);
+  whose largest value over the cells of each thread is written to ``maxima[a, thread]`` (reduced
+  by CuPy afterwards: the CFL rate; the launch has :data:`POINT_BLOCKS_PER_SM` blocks per
+  multiprocessor at most, so that each thread covers several cells of a large grid; the kernel
+  is compiled for :data:`POINT_RESIDENT_BLOCKS` resident blocks);
 - ``Hhat = H - sum_a alpha_a (p^+_a - p^-_a) / 2`` (``alpha_a`` the local bound or the global
   value), ``min(0, Hhat)`` for a tube, and ``out = a phi_n + b phi_k - c Hhat``.
 
@@ -21,7 +24,7 @@ The arithmetic is that of the array reference (:func:`eulerflow.schemes.hj_point
 operation and in the same order, in the precision of the data (the table and the set constants
 are cast to it), so that with ``--fmad=false`` a float64 result equals the reference to round-off
 (bitwise where ``sqrt`` and the table agree). No array temporary per cell or stage besides the
-derivatives and the bounds.
+derivatives and the per-thread maxima.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...arrays import is_cupy_array
-from .compile import CudaModule, KernelCache
+from .compile import BLOCK, CudaModule, KernelCache
 from .hamilton_jacobi import hj_derivatives
 
 if TYPE_CHECKING:
@@ -43,6 +46,15 @@ HJ_POINT_KERNEL_NAME_EXPRESSIONS = tuple(
     f"{HJ_POINT_KERNEL_NAME}<{ctype}>" for ctype in ("float", "double")
 )
 """The template instantiations of the module (name expressions for NVRTC)."""
+
+POINT_RESIDENT_BLOCKS = 3
+"""Blocks of :data:`.compile.BLOCK` threads that ``__launch_bounds__`` asks to fit on one
+multiprocessor at once (80 registers per thread on sm_90 without spills, by ``ptxas -v``; at
+4 the compiler spills)."""
+
+POINT_BLOCKS_PER_SM = 2 * POINT_RESIDENT_BLOCKS
+"""Blocks per multiprocessor of a launch at most (two waves of resident blocks): grid-stride
+loops cover the rest, and the per-thread maxima stay few."""
 
 HJ_POINT_KERNEL_SOURCE = r"""
 // eulerflow: fused Lax-Friedrichs update of a time-invariant control-affine Hamiltonian, see
@@ -127,13 +139,15 @@ __device__ __forceinline__ void hp_row_range(const T* table, const long long n,
 // The loops over axes run to 3 with a guard, so that once unrolled every small array is indexed
 // by constants and lives in registers (a loop to `ndim` would put them in local memory).
 // out = a phi_n + b phi_k - c Hhat over n cells; minus_a, plus_a the one-sided derivatives of
-// data axis a < ndim (unused pointers repeat axis 0); bounds[a n + cell] = alpha_a. The
-// disturbance is absent when dim_d = 0; its parameters follow the control's in `par`.
+// data axis a < ndim (unused pointers repeat axis 0); maxima[a threads + thread] = the largest
+// alpha_a of the cells of the thread (0 for a thread without cells; NaN propagates), `threads`
+// the number of threads of the launch. The disturbance is absent when dim_d = 0; its parameters
+// follow the control's in `par`.
 template <typename T>
-__global__ void hj_point_update(
+__global__ void __launch_bounds__(@BLOCK@, @MIN_BLOCKS@) hj_point_update(
     const T* phi_n, const T* phi_k, const T* minus0, const T* plus0, const T* minus1,
     const T* plus1, const T* minus2, const T* plus2, const T* table, const T* par, T* out,
-    T* bounds, const long long n, const int ndim, const int dim_u, const int kind_u,
+    T* maxima, const long long n, const int ndim, const int dim_u, const int kind_u,
     const int dim_d, const int kind_d, const int maximize, const int local, const int tube,
     const T sign, const T half_alpha0, const T half_alpha1, const T half_alpha2, const T a,
     const T b, const T c)
@@ -145,8 +159,9 @@ __global__ void hj_point_update(
     const int row_g = ndim;
     const int row_d = ndim + ndim * dim_u;
     const long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long cell = (long long)blockIdx.x * blockDim.x + threadIdx.x; cell < n;
-         cell += stride) {
+    const long long thread = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    T top[3] = {T(0), T(0), T(0)};
+    for (long long cell = thread; cell < n; cell += stride) {
         T pm[3] = {T(0), T(0), T(0)}, pp[3] = {T(0), T(0), T(0)}, q[3] = {T(0), T(0), T(0)};
 #pragma unroll
         for (int ax = 0; ax < 3; ++ax) {
@@ -183,14 +198,18 @@ __global__ void hj_point_update(
                 high = high + d_high;
             }
             const T bound = hp_max(hp_abs(low), hp_abs(high));
-            bounds[ax * n + cell] = bound;
+            top[ax] = hp_max(top[ax], bound);
             hhat = hhat - (local ? T(0.5) * bound : half_alpha[ax]) * (pp[ax] - pm[ax]);
         }
         if (tube) hhat = hp_min(hhat, T(0));
         out[cell] = a * phi_n[cell] + b * phi_k[cell] - c * hhat;
     }
+#pragma unroll
+    for (int ax = 0; ax < 3; ++ax) {
+        if (ax < ndim) maxima[ax * stride + thread] = top[ax];
+    }
 }
-"""
+""".replace("@BLOCK@", str(BLOCK)).replace("@MIN_BLOCKS@", str(POINT_RESIDENT_BLOCKS))
 
 HJ_POINT_MODULE = CudaModule(HJ_POINT_KERNEL_SOURCE, HJ_POINT_KERNEL_NAME_EXPRESSIONS)
 
@@ -267,18 +286,20 @@ def hj_update_point(
             f"out must have shape {tuple(phi_k.shape)} and dtype {dtype}, "
             f"got {tuple(out.shape)} {out.dtype}"
         )
-    ndim = len(phi_k.shape)
+    ndim, n = len(phi_k.shape), int(phi_k.size)
+    if n == 0:
+        return (0.0,) * ndim
     phi_k = kernels.contiguous(phi_k)
     phi_n = kernels.contiguous(phi_n)
     minus, plus = hj_derivatives(kernels, phi_k, spacing, periodic, scheme_code)
     table, values = tables.get(kernels, hamiltonian.table(coords), _set_values(params), dtype)
-    n = int(phi_k.size)
     # out may be phi_n or phi_k itself; another layout or a partial overlap goes via a temporary
     direct = out.flags.c_contiguous and all(
         out.data.ptr == x.data.ptr or not cupy.may_share_memory(out, x) for x in (phi_n, phi_k)
     )
     target = out if direct else cupy.empty(phi_k.shape, dtype)
-    bounds = cupy.empty((ndim, n), dtype)
+    grid = kernels.grid_size(n, POINT_BLOCKS_PER_SM)
+    maxima = cupy.empty((ndim, grid * BLOCK), dtype)
     pointers = [minus[0], plus[0]] * 3
     half_alphas = [0.0, 0.0, 0.0]
     for axis in range(ndim):
@@ -286,11 +307,10 @@ def hj_update_point(
         half_alphas[axis] = 0.5 * alphas[axis]
     disturbance = params.disturbance or (0, (), 0)
     scalar = dtype.type
-    kernels.launch(
-        HJ_POINT_MODULE,
-        HJ_POINT_KERNEL_NAME,
-        dtype,
-        n,
+    kernel = kernels.function(HJ_POINT_MODULE, HJ_POINT_KERNEL_NAME, dtype)
+    kernel(
+        (grid,),
+        (BLOCK,),
         (
             phi_n,
             phi_k,
@@ -298,7 +318,7 @@ def hj_update_point(
             table,
             values,
             target,
-            bounds,
+            maxima,
             np.int64(n),
             np.int32(ndim),
             np.int32(params.control[2]),
@@ -317,6 +337,4 @@ def hj_update_point(
     )
     if not direct:
         out[...] = target
-    if n == 0:
-        return (0.0,) * ndim
-    return tuple(float(x) for x in bounds.max(axis=1).tolist())
+    return tuple(float(x) for x in maxima.max(axis=1).tolist())
