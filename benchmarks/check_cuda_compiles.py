@@ -4,14 +4,15 @@ Three checks, each skipped with a reason when its tool is missing:
 
 1. **NVRTC compile**: every CUDA module of the backend (:data:`MODULES`: the transport kernel
    :data:`eulerflow.backends.cupy.transport.TRANSPORT_KERNEL_SOURCE`, the Hamilton-Jacobi kernels
-   :data:`eulerflow.backends.cupy.hamilton_jacobi.HJ_KERNEL_SOURCE` and the Fokker-Planck kernel
-   :data:`eulerflow.backends.cupy.fokker_planck.FP_KERNEL_SOURCE`) is compiled with the options the
-   backend uses and all its template instantiations (float and double) as name expressions, for
-   several architectures: to PTX through ``libnvrtc`` with ctypes (for example from the
-   ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the options
-   :class:`cupy.RawModule` adds, when CuPy imports. NVRTC needs no device. With ``--ptxas`` and a
-   ``ptxas`` executable, the ``compute_90`` PTX is also assembled for ``sm_90`` and its register
-   use and spills printed.
+   :data:`eulerflow.backends.cupy.hamilton_jacobi.HJ_KERNEL_SOURCE`, the fused ``hj_update_point``
+   kernel :data:`eulerflow.backends.cupy.hj_point.HJ_POINT_KERNEL_SOURCE` and the Fokker-Planck
+   kernel :data:`eulerflow.backends.cupy.fokker_planck.FP_KERNEL_SOURCE`) is compiled with the
+   options the backend uses and all its template instantiations (float and double) as name
+   expressions, for several architectures: to PTX through ``libnvrtc`` with ctypes (for example
+   from the ``nvidia-cuda-nvrtc-cu12`` wheel), and to cubin through CuPy's NVRTC wrapper with the
+   options :class:`cupy.RawModule` adds, when CuPy imports. NVRTC needs no device. With
+   ``--ptxas`` and a ``ptxas`` executable, the ``compute_90`` PTX is also assembled for ``sm_90``
+   and its register use and spills printed.
 2. **Host emulation**: the same source text is compiled as C++ for the CPU with a C++ compiler
    (``c++``/``g++``/``clang++``; ``__global__`` etc. defined away, ``blockIdx``/``threadIdx``
    emulated by running the blocks and threads of a launch one after another, which is valid
@@ -23,12 +24,18 @@ Three checks, each skipped with a reason when its tool is missing:
    numerical Hamiltonian with ``q = 2, 1.5, 3``, with and without a potential, axes of length
    one and two): derivatives bit for bit, updates bit for bit except where a general power
    ``x^q`` is evaluated (libm ``pow`` against NumPy's: within 4 eps of the largest value).
+   The fused ``hj_update_point`` kernel of time-invariant control-affine games (box and ball
+   sets, with and without a disturbance, reach and avoid, reflected, local and global
+   Lax-Friedrichs, tube on and off) against ``NumpyBackend.hj_update_point`` within
+   :data:`POINT_TOLERANCES`.
 3. **CupyBackend with a stub CuPy**: the Python side of the backend (3D view, the exact types and
    order of the launch arguments, contiguity conversions, ``out`` aliasing rules) runs end to end
    with a stand-in for CuPy whose kernels launch the host emulation, for ``transport_update``,
    ``hj_update`` (also with ``maxima=True``) and ``hj_derivatives``; ``hj_update_point``
    (control-affine Hamiltonians as array expressions after the emulated derivative kernel, with
-   NumPy functions standing in for CuPy's) against the NumPy reference within ``1e-12``.
+   NumPy functions standing in for CuPy's) against the NumPy reference within ``1e-12``; and
+   the fused ``hj_update_point`` kernel of time-invariant control-affine games launched by the
+   backend (argument types and sizes checked) against the NumPy reference.
 
 Run from the repository root::
 
@@ -54,9 +61,14 @@ from pathlib import Path
 
 import numpy as np
 
-from eulerflow.backends.cupy.compile import NVRTC_OPTIONS
+from eulerflow.backends.cupy.compile import NVRTC_OPTIONS, c_type
 from eulerflow.backends.cupy.fokker_planck import FP_KERNEL_NAME_EXPRESSIONS, FP_KERNEL_SOURCE
 from eulerflow.backends.cupy.hamilton_jacobi import HJ_KERNEL_NAME_EXPRESSIONS, HJ_KERNEL_SOURCE
+from eulerflow.backends.cupy.hj_point import (
+    HJ_POINT_KERNEL_NAME_EXPRESSIONS,
+    HJ_POINT_KERNEL_SOURCE,
+    POINT_BLOCKS_PER_SM,
+)
 from eulerflow.backends.cupy.transport import (
     TRANSPORT_KERNEL_NAME_EXPRESSIONS,
     TRANSPORT_KERNEL_SOURCE,
@@ -68,6 +80,7 @@ ARCHS = ("compute_70", "compute_80", "compute_90")
 MODULES = (
     ("transport", TRANSPORT_KERNEL_SOURCE, TRANSPORT_KERNEL_NAME_EXPRESSIONS),
     ("hamilton-jacobi", HJ_KERNEL_SOURCE, HJ_KERNEL_NAME_EXPRESSIONS),
+    ("hj-point", HJ_POINT_KERNEL_SOURCE, HJ_POINT_KERNEL_NAME_EXPRESSIONS),
     ("fokker-planck", FP_KERNEL_SOURCE, FP_KERNEL_NAME_EXPRESSIONS),
 )
 """The CUDA modules of the backend: (label, source, name expressions)."""
@@ -687,6 +700,252 @@ def check_hj_host_emulation() -> str:
     return "ok"
 
 
+# -- 2c. host emulation of the fused hj_update_point kernel ---------------------------------------
+_HJ_POINT_HARNESS = r"""
+#include <math.h>
+#include <cmath>
+#define __launch_bounds__(...)
+#define __global__
+#define __device__
+#define __forceinline__ inline
+struct ef_dim3 { unsigned int x, y, z; };
+static ef_dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+@SOURCE@
+
+#define EF_POINT_ENTRY(SUFFIX, T) \
+extern "C" void hj_point_update_##SUFFIX( \
+    int grid, int block, const T* phi_n, const T* phi_k, const T* m0, const T* p0, \
+    const T* m1, const T* p1, const T* m2, const T* p2, const T* table, const T* par, T* out, \
+    T* bounds, long long n, int ndim, int dim_u, int kind_u, int dim_d, int kind_d, \
+    int maximize, int local, int tube, T sign, T ha0, T ha1, T ha2, T a, T b, T c) \
+{ \
+    gridDim.x = grid; \
+    blockDim.x = block; \
+    for (int bi = 0; bi < grid; ++bi) { \
+        for (int ti = 0; ti < block; ++ti) { \
+            blockIdx.x = bi; \
+            threadIdx.x = ti; \
+            hj_point_update<T>(phi_n, phi_k, m0, p0, m1, p1, m2, p2, table, par, out, bounds, \
+                               n, ndim, dim_u, kind_u, dim_d, kind_d, maximize, local, tube, \
+                               sign, ha0, ha1, ha2, a, b, c); \
+        } \
+    } \
+}
+
+EF_POINT_ENTRY(float, float)
+EF_POINT_ENTRY(double, double)
+"""
+
+HJ_POINT_SIGNATURE = ("p",) * 12 + ("i64",) + ("i32",) * 8 + ("T",) * 7
+"""Parameter kinds of ``hj_point_update`` in order (as in :data:`HJ_SIGNATURES`)."""
+
+POINT_TOLERANCES = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
+"""Largest error of the fused kernel against the array reference, relative to the largest value
+(outputs) or to each value (maxima): the table is evaluated once in float64 and cast, where the
+reference evaluates the dynamics in the precision of the data; ``sqrt`` and ``cos`` may round
+differently."""
+
+
+def _point_function(lib, dtype):
+    """The host entry of ``hj_point_update`` for ``dtype`` with its ctypes argument types set."""
+    ct = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    kinds = {"p": ctypes.POINTER(ct), "i64": ctypes.c_longlong, "i32": ctypes.c_int, "T": ct}
+    fn = getattr(lib, f"hj_point_update_{'float' if dtype == np.float32 else 'double'}")
+    fn.argtypes = [ctypes.c_int, ctypes.c_int] + [kinds[k] for k in HJ_POINT_SIGNATURE]
+    fn.restype = None
+    return fn
+
+
+def _point_hamiltonians():
+    """``(label, ControlAffine)`` cases of the fused kernel: air3d (3D) and two smaller games,
+    each with a box or ball control set, no disturbance or a box or ball disturbance set, mode
+    reach or avoid, and the reflected game (``direction="backward"``); all time-invariant."""
+    from eulerflow.hamiltonians import ControlAffine, ControlBall, ControlBox
+
+    games = {  # ndim: (drift, G, D, control dim, disturbance dim)
+        1: (
+            lambda t, x: (np.sin(x[0]) - 0.3,),
+            lambda t, x: ((1.0 + 0.5 * x[0], -0.4),),
+            lambda t, x: ((0.3 * np.cos(x[0]),),),
+            2,
+            1,
+        ),
+        2: (
+            lambda t, x: (np.cos(x[1]) - 1.0, np.sin(x[1]) * x[0]),
+            lambda t, x: ((x[1], 0.5), (-x[0], 1.0)),
+            lambda t, x: ((0.3, 0.1 * x[1]), (0.2 * x[0], -0.5)),
+            2,
+            2,
+        ),
+        3: (  # air3d: relative Dubins cars, v = 5, turn rates 1
+            lambda t, x: (-5.0 + 5.0 * np.cos(x[2]), 5.0 * np.sin(x[2]), 0.0 * x[0]),
+            lambda t, x: ((x[1],), (-x[0],), (-1.0,)),
+            lambda t, x: ((0.0,), (0.0,), (1.0,)),
+            1,
+            1,
+        ),
+    }
+    for ndim, (drift, gmat, dmat, m, k) in games.items():
+        controls = {
+            "box": ControlBox([-1.0, 0.0][:m], [0.5, 2.0][:m]),
+            "ball": ControlBall([0.1, -0.2][:m], 0.8),
+        }
+        disturbances = {
+            "none": None,
+            "box": ControlBox([-0.5, -1.0][:k], [1.0, 0.25][:k]),
+            "ball": ControlBall([0.05, 0.3][:k], 0.6),
+        }
+        for (u_name, u_set), (d_name, d_set), mode in itertools.product(
+            controls.items(), disturbances.items(), ("reach", "avoid")
+        ):
+            h = ControlAffine(
+                drift,
+                gmat,
+                None if d_set is None else dmat,
+                u_set,
+                d_set,
+                mode=mode,
+                ndim=ndim,
+                time_invariant=True,
+            )
+            label = f"{ndim}D U={u_name} V={d_name} {mode}"
+            yield label, h
+            yield label + " reflected", h.reflected()
+
+
+def _emulate_hj_point(lib, launch, phi_n, phi_k, minus, plus, hamiltonian, coords, local, alphas,
+                      tube, a, b, c, out=None):  # fmt: skip
+    """One emulated launch of ``hj_point_update``; returns ``(out, maxima)``."""
+    dtype = phi_k.dtype
+    T = dtype.type
+    fn = _point_function(lib, dtype)
+    ptr = fn.argtypes[2]
+    params = hamiltonian.kernel_parameters()
+    disturbance = params.disturbance or (0, (), 0)
+    table = np.ascontiguousarray(hamiltonian.dense_table(coords), dtype=dtype)
+    values = np.asarray(params.control[1] + disturbance[1], dtype=dtype)
+    ndim, n = phi_k.ndim, phi_k.size
+    pointers = [minus[0], plus[0]] * 3
+    half_alphas = [0.0, 0.0, 0.0]
+    for axis in range(ndim):
+        pointers[2 * axis], pointers[2 * axis + 1] = minus[axis], plus[axis]
+        half_alphas[axis] = 0.5 * alphas[axis]
+    out = np.full_like(phi_k, np.nan) if out is None else out
+    maxima = np.full((ndim, launch[0] * launch[1]), np.nan, dtype)
+    keep = [np.ascontiguousarray(x) for x in (phi_n, phi_k, *pointers)]
+    fn(
+        *launch,
+        *(x.ctypes.data_as(ptr) for x in (*keep, table, values, out, maxima)),
+        n,
+        ndim,
+        params.control[2],
+        params.control[0],
+        disturbance[2],
+        disturbance[0],
+        int(params.maximize),
+        int(local),
+        int(tube),
+        T(params.sign),
+        *(T(x) for x in half_alphas),
+        T(a),
+        T(b),
+        T(c),
+    )
+    return out, tuple(float(x) for x in maxima.max(axis=1))
+
+
+def _point_problem(rng, shape, dtype):
+    """Random ``(spacing, periodic, coords, phi_n, phi_k, alphas)`` of an air3d-like problem."""
+    ndim = len(shape)
+    spacing = tuple(float(x) for x in rng.uniform(0.2, 1.0, ndim))
+    periodic = tuple(bool(p) for p in rng.integers(0, 2, ndim))
+    coords = tuple(np.sort(rng.uniform(-2.0, 2.0, m)) for m in shape)
+    phi_n, phi_k = rng.standard_normal((2, *shape)).astype(dtype)
+    alphas = tuple(float(x) for x in 1 + 5 * rng.random(ndim))
+    return spacing, periodic, coords, phi_n, phi_k, alphas
+
+
+def check_hj_point_host_emulation() -> str:
+    """The fused ``hj_update_point`` kernel on the host against the NumPy reference backend.
+
+    Every case of :func:`_point_hamiltonians` with local and global Lax-Friedrichs, with and
+    without a tube, in float32 and float64, on 1D/2D/3D grids (axes of length one included),
+    launches with fewer threads than cells; the derivatives come from the NumPy reference (the
+    derivative kernel is checked bit for bit by :func:`check_hj_host_emulation`). Outputs and
+    maxima within :data:`POINT_TOLERANCES`; ``out`` may alias ``phi_n``.
+    """
+    from eulerflow.backends.numpy_backend import NumpyBackend
+
+    ref = NumpyBackend()
+    rng = np.random.default_rng(7)
+    shapes = {1: ((9,), (1,)), 2: ((6, 5), (1, 7)), 3: ((3, 4, 5), (4, 1, 3))}
+    with tempfile.TemporaryDirectory() as tmp:
+        lib, how = _build_host_library(tmp, _HJ_POINT_HARNESS, HJ_POINT_KERNEL_SOURCE)
+        if lib is None:
+            return f"skipped: {how}"
+        print(f"host emulation (fused hj_update_point): CUDA source compiled with {how}")
+        n_cases = n_bitwise = 0
+        worst = {np.dtype(np.float32): 0.0, np.dtype(np.float64): 0.0}
+        for case, (label, h) in enumerate(_point_hamiltonians()):
+            shape = shapes[h.ndim][case % 2]
+            cells = int(np.prod(shape))
+            for dtype, local, tube in itertools.product(
+                (np.float32, np.float64), (True, False), (False, True)
+            ):
+                dtype = np.dtype(dtype)
+                spacing, periodic, coords, phi_n, phi_k, alphas = _point_problem(rng, shape, dtype)
+                scheme = ("weno5", "eno2")[case % 2]
+                flux = "local-lax-friedrichs" if local else "lax-friedrichs"
+                coefs = (0.75, 0.25, float(0.1 + rng.random()))
+                want, want_max = ref.hj_update_point(
+                    phi_n, phi_k, spacing, periodic, scheme, flux, h, coords, 0.0, alphas, tube,
+                    *coefs,
+                )  # fmt: skip
+                minus, plus = ref.hj_derivatives(phi_k, spacing, periodic, scheme)
+                launch = ((-(-cells // 4), 4), (2, 3), (1, 1), (3, 32))[n_cases % 4]
+                got, got_max = _emulate_hj_point(
+                    lib, launch, phi_n, phi_k, minus, plus, h, coords, local, alphas, tube,
+                    *coefs,
+                )  # fmt: skip
+                n_cases += 1
+                n_bitwise += bool(np.array_equal(got, want) and got_max == want_max)
+                err = _relative_error(got, want)
+                err_max = max(
+                    (
+                        abs(g - w) / abs(w) if w else abs(g)
+                        for g, w in zip(got_max, want_max, strict=True)
+                    ),
+                    default=0.0,
+                )
+                worst[dtype] = max(worst[dtype], err, err_max)
+                if not (np.isfinite(got).all() and max(err, err_max) <= POINT_TOLERANCES[dtype]):
+                    raise AssertionError(
+                        f"fused hj_update_point differs: {label}, shape {shape} {dtype} "
+                        f"{flux} tube {tube} launch {launch}: rel err {err:.3g}, maxima "
+                        f"{got_max} vs {want_max}"
+                    )
+        print(
+            f"  {n_cases} launches vs NumPy reference: {n_bitwise} bitwise equal (outputs and "
+            f"maxima), max error float64 {worst[np.dtype(np.float64)]:.3g}, float32 "
+            f"{worst[np.dtype(np.float32)]:.3g}"
+        )
+        # out may be phi_n
+        label, h = next(_point_hamiltonians())
+        spacing, periodic, coords, phi_n, phi_k, alphas = _point_problem(rng, (9,), np.float64)
+        args = (spacing, periodic, "weno5", "local-lax-friedrichs", h, coords, 0.0, alphas, True)
+        want, _ = ref.hj_update_point(phi_n, phi_k, *args, 0.5, 0.5, 0.1)
+        minus, plus = ref.hj_derivatives(phi_k, spacing, periodic, "weno5")
+        _emulate_hj_point(
+            lib, (2, 3), phi_n, phi_k, minus, plus, h, coords, True, alphas, True, 0.5, 0.5,
+            0.1, out=phi_n,
+        )  # fmt: skip
+        if _relative_error(phi_n, want) > POINT_TOLERANCES[phi_n.dtype]:
+            raise AssertionError("out aliasing phi_n gives a different result")
+        print("  out aliasing phi_n: ok")
+    return "ok"
+
+
 class _StubDeviceArray(np.ndarray):
     """A NumPy array that :func:`eulerflow.arrays.is_cupy_array` takes for a CuPy array."""
 
@@ -726,9 +985,44 @@ def _stub_hj_kernel(lib, name, launches):
     return kernel
 
 
-def _stub_cupy(lib, launches, hj_lib=None):
+def _stub_point_kernel(lib, name, launches):
+    """A stub launch of ``hj_point_update<T>``: checks the exact argument types and sizes, then
+    runs the host emulation."""
+    dtype = np.dtype({"float": np.float32, "double": np.float64}[name[name.index("<") + 1 : -1]])
+    kinds = {"p": _StubDeviceArray, "i64": np.int64, "i32": np.int32, "T": dtype.type}
+    want = [kinds[k] for k in HJ_POINT_SIGNATURE]
+    fn = _point_function(lib, dtype)
+    ptr = fn.argtypes[2]
+
+    def kernel(grid, block, args):
+        assert len(args) == len(want), (name, len(args), len(want))
+        for k, (arg, typ) in enumerate(zip(args, want, strict=True)):
+            assert type(arg) is typ, (name, k, type(arg), typ)
+        n, ndim, dim_u, kind_u, dim_d, kind_d = (int(x) for x in args[12:18])
+        for arr in args[:12]:
+            assert arr.dtype == dtype and arr.flags.c_contiguous
+        for arr in (*args[:8], args[10]):
+            assert arr.size == n
+        rows = ndim * (1 + dim_u + dim_d)
+        assert args[8].shape == (rows, n) and args[11].shape == (ndim, grid[0] * block[0])
+        assert args[9].size == (2 * dim_u if kind_u == 0 else dim_u + 1) + (
+            0 if dim_d == 0 else 2 * dim_d if kind_d == 0 else dim_d + 1
+        )
+        launches.append((name, grid, block))
+        fn(
+            int(grid[0]),
+            int(block[0]),
+            *(np.ndarray.view(x, np.ndarray).ctypes.data_as(ptr) for x in args[:12]),
+            *args[12:],
+        )
+
+    return kernel
+
+
+def _stub_cupy(lib, launches, hj_lib=None, point_lib=None):
     """A namespace with the parts of CuPy the backend uses, launching on the host emulation
-    (``lib``: the transport harness, ``hj_lib``: the Hamilton-Jacobi harness)."""
+    (``lib``: the transport harness, ``hj_lib``: the Hamilton-Jacobi harness, ``point_lib``: the
+    harness of the fused ``hj_update_point`` kernel)."""
     from types import SimpleNamespace
 
     def dev(x, dtype=None):
@@ -736,18 +1030,25 @@ def _stub_cupy(lib, launches, hj_lib=None):
 
     class RawModule:
         def __init__(self, code, options, name_expressions):
-            assert code in (TRANSPORT_KERNEL_SOURCE, HJ_KERNEL_SOURCE)
+            assert code in (TRANSPORT_KERNEL_SOURCE, HJ_KERNEL_SOURCE, HJ_POINT_KERNEL_SOURCE)
             assert options == NVRTC_OPTIONS
             self.hj = code == HJ_KERNEL_SOURCE
+            self.point = code == HJ_POINT_KERNEL_SOURCE
             self.names = tuple(name_expressions)
             assert self.names == (
-                HJ_KERNEL_NAME_EXPRESSIONS if self.hj else TRANSPORT_KERNEL_NAME_EXPRESSIONS
+                HJ_KERNEL_NAME_EXPRESSIONS
+                if self.hj
+                else HJ_POINT_KERNEL_NAME_EXPRESSIONS
+                if self.point
+                else TRANSPORT_KERNEL_NAME_EXPRESSIONS
             )
 
         def get_function(self, name):
             assert name in self.names, name
             if self.hj:
                 return _stub_hj_kernel(hj_lib, name, launches)
+            if self.point:
+                return _stub_point_kernel(point_lib, name, launches)
             ctype = name[name.index("<") + 1 : -1]
             dtype = {"float": np.float32, "double": np.float64}[ctype]
 
@@ -998,6 +1299,130 @@ def check_hj_point_with_stub() -> str:
     return "ok"
 
 
+def check_hj_point_fused_with_stub() -> str:
+    """``hj_update_point`` of :class:`CupyBackend` for time-invariant control-affine
+    Hamiltonians with a stub CuPy: the emulated derivative kernel, then the emulated fused
+    kernel (launch argument types and sizes checked), against the NumPy reference within
+    :data:`POINT_TOLERANCES`, for the games of :func:`_point_hamiltonians` and for ``Air3d``,
+    ``DubinsCar`` and ``DoubleIntegrator`` of :mod:`eulerflow.systems`; ``out`` aliasing
+    ``phi_n``, a non-contiguous ``out``, and a time-dependent game still taking the array
+    path."""
+    from types import SimpleNamespace
+
+    from eulerflow.backends.cupy.backend import CupyBackend
+    from eulerflow.backends.numpy_backend import NumpyBackend
+    from eulerflow.hamiltonians import ControlAffine, ControlBox
+    from eulerflow.systems import Air3d, DoubleIntegrator, DubinsCar
+
+    ref = NumpyBackend()
+    rng = np.random.default_rng(11)
+    shapes = {1: (9,), 2: (6, 5), 3: (3, 4, 5)}
+    with tempfile.TemporaryDirectory() as tmp:
+        hj_lib, how = _build_host_library(tmp, _HJ_HARNESS, HJ_KERNEL_SOURCE)
+        if hj_lib is None:
+            return f"skipped: {how}"
+        point_lib, _ = _build_host_library(tmp, _HJ_POINT_HARNESS, HJ_POINT_KERNEL_SOURCE)
+        launches = []
+        stub = _stub_cupy(None, launches, hj_lib, point_lib)
+        functions = ("minimum", "maximum", "abs", "sqrt", "broadcast_to", "cos", "sin")
+        xp = SimpleNamespace(**vars(stub), **{name: getattr(np, name) for name in functions})
+        backend = CupyBackend(xp)
+        n, worst = 0, 0.0
+        for case, (label, h) in enumerate(_point_hamiltonians()):
+            if case % 3:  # a third of the games: every dimension, set and mode still occurs
+                continue
+            dtype = np.dtype((np.float64, np.float32)[case % 2])
+            shape = shapes[h.ndim]
+            spacing, periodic, coords, phi_n, phi_k, alphas = _point_problem(rng, shape, dtype)
+            for flux, tube in itertools.product(
+                ("local-lax-friedrichs", "lax-friedrichs"), (False, True)
+            ):
+                args = (spacing, periodic, "weno5", flux, h, coords, 0.0, alphas, tube)
+                args += (0.75, 0.25, 0.03)
+                want, want_max = ref.hj_update_point(phi_n, phi_k, *args)
+                before = len(launches)
+                got, got_max = backend.hj_update_point(phi_n, phi_k, *args)
+                assert type(got) is _StubDeviceArray
+                # the derivative kernel (recorded as (grid, block)), then the fused kernel
+                new = launches[before:]
+                assert len(new) == 2 and new[1][0] == f"hj_point_update<{c_type(dtype)}>", new
+                err = _relative_error(got, want)
+                worst = max(worst, err)
+                tol = POINT_TOLERANCES[dtype]
+                assert err <= tol, (label, dtype, flux, tube, err)
+                assert np.allclose(got_max, want_max, rtol=tol, atol=0), (got_max, want_max)
+                # out is phi_n (allowed); a non-contiguous out goes through a temporary
+                dn = backend.asarray(phi_n.copy())
+                got2, _ = backend.hj_update_point(dn, phi_k, *args, out=dn)
+                assert got2 is dn and np.array_equal(dn, got)
+                out_wide = backend.asarray(np.zeros((*shape[:-1], 2 * shape[-1]), dtype))
+                backend.hj_update_point(phi_n, phi_k, *args, out=out_wide[..., 1::2])
+                assert np.array_equal(out_wide[..., 1::2], got)
+                assert not out_wide[..., ::2].any()
+                n += 1
+        # the named systems, forward and reflected (direction="backward"), on their domains
+        for system, dtype in itertools.product(
+            (Air3d(), DubinsCar(), DoubleIntegrator()), (np.float64, np.float32)
+        ):
+            # more cells than the threads of the stub's launches (2 multiprocessors x
+            # POINT_BLOCKS_PER_SM blocks): each thread covers several cells and keeps their maxima
+            shape = {2: (70, 66), 3: (17, 16, 17)}[len(system.bounds)]
+            edges = [
+                np.linspace(lo, hi, m + 1) for (lo, hi), m in zip(system.bounds, shape, strict=True)
+            ]
+            coords = tuple(0.5 * (e[1:] + e[:-1]) for e in edges)
+            spacing = tuple(float(e[1] - e[0]) for e in edges)
+            grids = np.meshgrid(*coords, indexing="ij")
+            phi_k = (np.hypot(grids[0], grids[1]) - 0.5 + 0.1 * rng.standard_normal(shape)).astype(
+                dtype
+            )
+            phi_n = phi_k + dtype(0.01) * rng.standard_normal(shape).astype(dtype)
+            for h, flux in itertools.product(
+                (system.hamiltonian, system.hamiltonian.reflected()),
+                ("local-lax-friedrichs", "lax-friedrichs"),
+            ):
+                args = (
+                    spacing,
+                    system.periodic,
+                    "weno5",
+                    flux,
+                    h,
+                    coords,
+                    0.0,
+                    (5.0,) * len(shape),
+                )
+                args += (True, 0.75, 0.25, 0.03)
+                want, want_max = ref.hj_update_point(phi_n, phi_k, *args)
+                before = len(launches)
+                got, got_max = backend.hj_update_point(phi_n, phi_k, *args)
+                grid = (2 * POINT_BLOCKS_PER_SM,)
+                assert launches[-1] == (f"hj_point_update<{c_type(dtype)}>", grid, (256,))
+                assert np.prod(shape) > grid[0] * 256
+                assert len(launches) == before + 2
+                tol = POINT_TOLERANCES[np.dtype(dtype)]
+                err = _relative_error(got, want)
+                worst = max(worst, err)
+                assert err <= tol, (type(system).__name__, dtype, flux, err)
+                assert np.allclose(got_max, want_max, rtol=tol, atol=0), (got_max, want_max)
+                n += 1
+        # a game whose dynamics may depend on time: array expressions, no fused launch
+        h = ControlAffine(
+            lambda t, x: (np.cos(x[0]) + t,),
+            lambda t, x: ((1.0,),),
+            control_set=ControlBox([-1.0], [1.0]),
+        )
+        spacing, periodic, coords, phi_n, phi_k, alphas = _point_problem(rng, (9,), np.float64)
+        args = (spacing, periodic, "weno5", "lax-friedrichs", h, coords, 0.3, alphas, False)
+        before = len(launches)
+        backend.hj_update_point(phi_n, phi_k, *args, 0.75, 0.25, 0.03)
+        assert len(launches) == before + 1 and len(launches[-1]) == 2, launches[before:]
+    print(
+        f"  {n} fused hj_update_point cases through CupyBackend: max error "
+        f"{worst:.3g} of the largest value; a time-dependent game took the array path"
+    )
+    return "ok"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ptxas", action="store_true", help="assemble for sm_90 with ptxas -v")
@@ -1007,9 +1432,11 @@ def main(argv=None) -> int:
         ("NVRTC compile", lambda: check_nvrtc(args.ptxas)),
         ("host emulation", check_host_emulation),
         ("host emulation (Hamilton-Jacobi)", check_hj_host_emulation),
+        ("host emulation (fused hj_update_point)", check_hj_point_host_emulation),
         ("CupyBackend with a stub CuPy", check_backend_with_stub),
         ("CupyBackend with a stub CuPy (Hamilton-Jacobi)", check_hj_backend_with_stub),
         ("CupyBackend with a stub CuPy (point Hamiltonians)", check_hj_point_with_stub),
+        ("CupyBackend with a stub CuPy (fused hj_update_point)", check_hj_point_fused_with_stub),
     ):
         try:
             result = check()

@@ -19,13 +19,16 @@ d)_a|)``: the largest ``|dH/dp_a|`` at ``x`` over all momenta.
 The dynamics are written once, as functions of ``(t, x)`` with ``x`` a tuple of coordinates,
 using NumPy functions (``np.cos``, ...) and no branches on values: the same code runs on arrays
 (NumPy and CuPy backends) and, compiled by Numba, on scalars inside the fused kernel of
-``Backend.hj_update_point``.
+``Backend.hj_update_point``. With ``time_invariant=True`` they are evaluated once on the grid
+(:meth:`ControlAffine.table`), and the CuPy backend's fused CUDA kernel reads that table and the
+set constants of :meth:`ControlAffine.kernel_parameters`.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +37,20 @@ from .control_sets import ControlSet
 
 MODES = ("reach", "avoid")
 """The modes of :class:`ControlAffine`."""
+
+
+class KernelParameters(NamedTuple):
+    """The constants of a time-invariant :class:`ControlAffine` for a CUDA kernel (see
+    :meth:`ControlAffine.kernel_parameters`)."""
+
+    sign: float
+    """``1.0``, or ``-1.0`` for the reflected game ``H(t, x, -p)``."""
+    maximize: bool
+    """The control maximises ``p . G u`` (``mode="avoid"``); it minimises for ``"reach"``."""
+    control: tuple
+    """``(code, values, dim)`` of the control set (:meth:`.ControlSet.kernel_parameters`)."""
+    disturbance: tuple | None
+    """The same for the disturbance set, ``None`` without disturbance."""
 
 
 class ControlAffine(Hamiltonian):
@@ -63,7 +80,8 @@ class ControlAffine(Hamiltonian):
         Declare that ``f``, ``G`` and ``D`` do not depend on ``t``: the fused kernel then reads
         them from a table computed once on the grid instead of evaluating them at every cell and
         stage; entries returned as numbers are compiled in, entries of one coordinate are
-        tabulated along its axis, only the others per cell (:meth:`table`).
+        tabulated along its axis, only the others per cell (:meth:`table`) on
+        Numba; on CuPy this selects the fused CUDA kernel, which reads :meth:`dense_table`.
 
     Raises
     ------
@@ -129,6 +147,7 @@ class ControlAffine(Hamiltonian):
         self.time_invariant = bool(time_invariant)
         self._kernel = None
         self._table = None
+        self._dense_table = None
         self._layout: tuple | None = None
         self._reflected: ControlAffine | None = None
 
@@ -259,13 +278,61 @@ class ControlAffine(Hamiltonian):
             entries += [entry for row in matrix for entry in row]
         return entries
 
+    def dense_table(self, coords):
+        """Time-invariant dynamics on the grid of the 1D cell-centre ``coords`` as one 2D float64
+        array: row ``r`` holds entry ``r`` of ``f``, then of ``G`` and ``D`` row by row, one
+        column per cell in C order (every entry at every cell, whatever :meth:`layout` says: the
+        layout of the CUDA kernel, whose threads read consecutive cells of a row); ``None`` when
+        the dynamics may depend on time."""
+        if not self.time_invariant:
+            return None
+        coords = tuple(coords)
+        if self._dense_table is not None and self._dense_table[0] is coords:
+            return self._dense_table[1]
+        ndim = len(coords)
+        grids = tuple(
+            np.asarray(c, dtype=float).reshape([-1 if b == a else 1 for b in range(ndim)])
+            for a, c in enumerate(coords)
+        )
+        shape = tuple(len(c) for c in coords)
+        rows = [
+            np.broadcast_to(np.asarray(entry, dtype=float), shape).reshape(-1)
+            for entry in self._entries(grids)
+        ]
+        table = np.ascontiguousarray(np.stack(rows))
+        self._dense_table = (coords, table)
+        return table
+
+    def kernel_parameters(self) -> KernelParameters | None:
+        """The constants that a CUDA kernel needs besides :meth:`dense_table` (the set codes and
+        bounds, the sign and the mode), or ``None`` when the dynamics may depend on time or a
+        set is unknown to the kernels (see :mod:`eulerflow.backends.cupy.hj_point`)."""
+        if not self.time_invariant:
+            return None
+        sets = [self.control_set]
+        if self.disturbance_set is not None:
+            sets.append(self.disturbance_set)
+        found = [space.kernel_parameters() for space in sets]
+        if any(params is None for params in found):
+            return None
+        described = [
+            (code, tuple(values), space.dim)
+            for (code, values), space in zip(found, sets, strict=True)
+        ]
+        return KernelParameters(
+            self.sign,
+            self.mode == "avoid",
+            described[0],
+            described[1] if len(described) > 1 else None,
+        )
+
     def reflected(self) -> ControlAffine:
         """``H(t, x, -p)``: the game with the momenta negated (for ``direction="backward"``); the
         same object on every call, so that its compiled kernel is reused."""
         if self._reflected is None:
             flipped = copy.copy(self)
             flipped.sign, flipped._kernel, flipped._reflected = -self.sign, None, self
-            flipped._table = None
+            flipped._table = flipped._dense_table = None
             self._reflected = flipped
         return self._reflected
 

@@ -23,6 +23,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+BOX_CODE, BALL_CODE = 0, 1
+"""The codes of :class:`ControlBox` and :class:`ControlBall` in the CUDA kernel of
+``hj_update_point`` (:meth:`ControlSet.kernel_parameters`)."""
+
 
 @functools.cache
 def _column():
@@ -56,6 +60,13 @@ class ControlSet:
     def row_range(self, row: Sequence, xp=np) -> tuple:
         """``(min_u row . u, max_u row . u)`` over the set; ``row`` one array per component."""
         raise NotImplementedError
+
+    def kernel_parameters(self) -> tuple[int, tuple[float, ...]] | None:
+        """``(code, values)`` for the CUDA kernel of ``hj_update_point`` on CuPy
+        (:mod:`eulerflow.backends.cupy.hj_point`): :data:`BOX_CODE` with the lower then the upper
+        bounds, or :data:`BALL_CODE` with the centre then the radius; ``None`` for a set that
+        the kernel does not know."""
+        return None
 
     def scalar_functions(self) -> tuple:
         """Numba-compiled ``extreme(p, sign, matrix, maximize)`` (the extreme of ``c . u`` with
@@ -104,6 +115,9 @@ class ControlBox(ControlSet):
             low = low + xp.minimum(mj * lo, mj * hi)
             high = high + xp.maximum(mj * lo, mj * hi)
         return low, high
+
+    def kernel_parameters(self):
+        return BOX_CODE, self.lower + self.upper
 
     def scalar_functions(self):
         from numba import njit
@@ -174,6 +188,9 @@ class ControlBall(ControlSet):
             norm2 = norm2 + mj * mj
         spread = self.radius * xp.sqrt(norm2)
         return linear - spread, linear + spread
+
+    def kernel_parameters(self):
+        return BALL_CODE, (*self.center, self.radius)
 
     def scalar_functions(self):
         from numba import njit

@@ -15,7 +15,8 @@ whole grid (global Lax-Friedrichs). A *reachable tube* replaces ``Hhat`` by ``mi
 solution of the time-reversed march never decreases and the value never exceeds its target).
 
 This module is the oracle of the compiled kernels: the NumPy backend calls it with ``numpy``, the
-CuPy backend with ``cupy``.
+CuPy backend with ``cupy`` for the Hamiltonians that its fused kernel
+(:mod:`eulerflow.backends.cupy.hj_point`, time-invariant control-affine games) does not take.
 """
 
 from __future__ import annotations

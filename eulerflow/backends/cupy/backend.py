@@ -3,8 +3,9 @@
 Importing this module does not import CuPy (:func:`.availability.cupy_unavailable_reason` says
 whether CuPy and a CUDA device are usable); :class:`CupyBackend` imports CuPy when it is created.
 Every kernel of the contract is a launch in the capability module that holds its CUDA source:
-:mod:`.transport`, :mod:`.hamilton_jacobi`, :mod:`.fokker_planck`, :mod:`.particles`,
-:mod:`.benamou_brenier` and :mod:`.c_transform`, all compiled and launched through one
+:mod:`.transport`, :mod:`.hamilton_jacobi`, :mod:`.hj_point` (the fused update of time-invariant
+control-affine Hamiltonians), :mod:`.fokker_planck`, :mod:`.particles`, :mod:`.benamou_brenier`
+and :mod:`.c_transform`, all compiled and launched through one
 :class:`.compile.KernelCache`.
 """
 
@@ -15,7 +16,15 @@ import numpy as np
 from ...arrays import is_cupy_array
 from ..base import Backend
 from ..contract.hamilton_jacobi import derivative_maxima, hj_update_point_arrays
-from . import benamou_brenier, c_transform, fokker_planck, hamilton_jacobi, particles, transport
+from . import (
+    benamou_brenier,
+    c_transform,
+    fokker_planck,
+    hamilton_jacobi,
+    hj_point,
+    particles,
+    transport,
+)
 from .compile import KernelCache
 
 
@@ -43,6 +52,8 @@ class CupyBackend(Backend):
         self.xp = xp
         self.kernels = KernelCache(xp)
         """The compiled modules of this backend, per device (:mod:`.compile`)."""
+        self.point_tables = hj_point.DeviceTables()
+        """The device copies of the tabulated dynamics of ``hj_update_point`` (:mod:`.hj_point`)."""
 
     # -- arrays ---------------------------------------------------------------------------------
     def asarray(self, x, dtype=None):
@@ -172,6 +183,27 @@ class CupyBackend(Backend):
         c,
         out,
     ):
+        params = hj_point.fused_parameters(hamiltonian)
+        if params is not None:  # time-invariant control-affine: one fused kernel
+            return hj_point.hj_update_point(
+                self.kernels,
+                self.point_tables,
+                params,
+                phi_n,
+                phi_k,
+                spacing,
+                periodic,
+                scheme_code,
+                local,
+                hamiltonian,
+                coords,
+                alphas,
+                tube,
+                a,
+                b,
+                c,
+                out,
+            )
         # array expressions on the device: the user's dynamics run as CuPy ufuncs (not fused)
         return hj_update_point_arrays(
             self,

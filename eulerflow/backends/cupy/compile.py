@@ -74,13 +74,14 @@ class KernelCache:
         """The instantiation ``name<T>`` of ``spec`` for ``dtype`` on the current device."""
         return self.module(spec).get_function(f"{name}<{c_type(dtype)}>")
 
-    def grid_size(self, n_threads: int) -> int:
-        """Blocks of a grid-stride launch over ``n_threads`` items on the current device."""
+    def grid_size(self, n_threads: int, blocks_per_sm: int = BLOCKS_PER_SM) -> int:
+        """Blocks of a grid-stride launch over ``n_threads`` items on the current device, at most
+        ``blocks_per_sm`` per multiprocessor."""
         device = self.xp.cuda.Device()
         sms = self._sm_counts.get(device.id)
         if sms is None:
             sms = self._sm_counts[device.id] = int(device.attributes["MultiProcessorCount"])
-        return max(1, min(-(-n_threads // BLOCK), BLOCKS_PER_SM * sms))
+        return max(1, min(-(-n_threads // BLOCK), blocks_per_sm * sms))
 
     def launch(self, spec: CudaModule, name: str, dtype, n_threads: int, args: tuple) -> None:
         """Run ``name<T>`` of ``spec`` over ``n_threads`` items (nothing when there are none)."""
