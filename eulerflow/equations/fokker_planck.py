@@ -28,7 +28,7 @@ Time:
   used evicted); a time-dependent drift is reassembled and refactorised at every step.
 
 The default ``stepper="auto"`` runs explicit Euler at 0.8 of the positivity bound or
-error-controlled BDF2, whichever :mod:`eulerflow.equations.fokker_planck_cost` estimates to be
+error-controlled BDF2, whichever ``eulerflow.equations.fokker_planck_cost`` estimates to be
 cheaper for the grid and ``t_final`` (with ``dt``, ``rtol`` or ``atol`` it is BDF2).
 
 Steps. Without ``dt``, BDF2 and implicit Euler choose their steps by a local error estimate
@@ -155,7 +155,7 @@ def solve_fokker_planck(
         ``"ssprk3"``, ``"ssprk2"``, ``"ssprk1"`` (``"tvdrk1"`` .. ``"tvdrk3"`` are aliases), or
         ``"auto"``: with ``dt``, ``rtol`` or ``atol`` it is ``"bdf2"``; otherwise the cheaper of
         explicit Euler at 0.8 of the positivity bound and error-controlled BDF2 at the grid's
-        default ``rtol``, by the cost model of :mod:`eulerflow.equations.fokker_planck_cost`
+        default ``rtol``, by the cost model of ``eulerflow.equations.fokker_planck_cost``
         (short runs and 3D grids go explicit, long runs to equilibrium implicit). Both reach
         the spatial error of the grid; ``sol.parameters["stepper"]`` says which one ran.
     dt : float, optional

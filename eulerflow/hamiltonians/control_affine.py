@@ -306,7 +306,7 @@ class ControlAffine(Hamiltonian):
     def kernel_parameters(self) -> KernelParameters | None:
         """The constants that a CUDA kernel needs besides :meth:`dense_table` (the set codes and
         bounds, the sign and the mode), or ``None`` when the dynamics may depend on time or a
-        set is unknown to the kernels (see :mod:`eulerflow.backends.cupy.hj_point`)."""
+        set is unknown to the kernels (see ``eulerflow.backends.cupy.hj_point``)."""
         if not self.time_invariant:
             return None
         sets = [self.control_set]

@@ -63,8 +63,8 @@ class ControlSet:
 
     def kernel_parameters(self) -> tuple[int, tuple[float, ...]] | None:
         """``(code, values)`` for the CUDA kernel of ``hj_update_point`` on CuPy
-        (:mod:`eulerflow.backends.cupy.hj_point`): :data:`BOX_CODE` with the lower then the upper
-        bounds, or :data:`BALL_CODE` with the centre then the radius; ``None`` for a set that
+        (``eulerflow.backends.cupy.hj_point``): ``BOX_CODE`` with the lower then the upper
+        bounds, or ``BALL_CODE`` with the centre then the radius; ``None`` for a set that
         the kernel does not know."""
         return None
 

@@ -180,7 +180,7 @@ class HamiltonJacobiKernels(ABC):
             per-axis indices. ``hamiltonian.ndim`` is the number of axes.
             The CuPy backend runs a fused kernel for a Hamiltonian whose
             ``kernel_parameters()`` returns its constants (a time-invariant control-affine game,
-            :mod:`eulerflow.backends.cupy.hj_point`, reading ``hamiltonian.dense_table(coords)``),
+            ``eulerflow.backends.cupy.hj_point``, reading ``hamiltonian.dense_table(coords)``),
             array expressions otherwise.
         coords : sequence of numpy.ndarray
             The cell-centre coordinates along each axis (1D, one per axis).
