@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import eulerflow as ef
+from eulerflow.equations import fokker_planck_cost as cost
 from eulerflow.equations.fokker_planck_cost import (
     DEFAULT_CFL,
     choose_stepper,
@@ -81,3 +82,23 @@ def test_auto_respects_the_step_budget():
     assert free.parameters["stepper"] == "ssprk1" and free.n_steps > 20
     budget = ef.solve_fokker_planck(rho0, grid, potential, 0.5, diffusion=0.5, max_steps=20)
     assert budget.parameters["stepper"] == "bdf2" and budget.n_steps <= 20
+
+
+def test_the_implicit_estimate_matches_bdf2_on_its_calibration_problem():
+    """``IMPLICIT_STEPS_AT_RTOL / sqrt(rtol)`` steps and at most ``FACTORIZATIONS``
+    factorisations: what error-controlled BDF2 takes on the anisotropic 2D Ornstein-Uhlenbeck
+    benchmark (``benchmarks/fokker_planck.py``) at the grid's default tolerance."""
+    grid = ef.Grid((64, 64), [(-5, 5), (-5, 5)])
+    a, centre = np.array([[1.0, 0.5], [0.5, 1.5]]), np.array([0.5, -0.25])
+    m0, s0 = np.array([-1.0, 1.0]), np.array([[0.25, 0.1], [0.1, 0.3]])
+    rho0 = ornstein_uhlenbeck(grid, 0.0, a, centre, 0.5, m0, s0)
+
+    def potential(x, y):
+        dx, dy = x - centre[0], y - centre[1]
+        return 0.5 * (a[0, 0] * dx * dx + 2 * a[0, 1] * dx * dy + a[1, 1] * dy * dy)
+
+    sol = ef.solve_fokker_planck(rho0, grid, potential, 1.0, diffusion=0.5, stepper="bdf2")
+    estimate = cost.IMPLICIT_STEPS_AT_RTOL / np.sqrt(sol.parameters["rtol"])
+    assert 0.67 * estimate < sol.n_steps < 1.5 * estimate
+    assert sol.diagnostics["n_factorizations"] <= cost.FACTORIZATIONS
+    assert sol.diagnostics["n_solves"] <= 1.3 * sol.n_steps
