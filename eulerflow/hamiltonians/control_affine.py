@@ -228,11 +228,7 @@ class ControlAffine(Hamiltonian):
         coords = tuple(coords)
         if self._table is not None and self._table[0] is coords:
             return self._table[1]
-        ndim = len(coords)
-        grids = tuple(
-            np.asarray(c, dtype=float).reshape([-1 if b == a else 1 for b in range(ndim)])
-            for a, c in enumerate(coords)
-        )
+        grids = _open_grids(coords)
         shape = tuple(len(c) for c in coords)
         rows: list[list] = [[], [], [], []]
         for entry, (kind, where) in zip(self._entries(grids), self.layout(), strict=True):
@@ -252,10 +248,7 @@ class ControlAffine(Hamiltonian):
         only, ``("grid", None)`` otherwise; found once by evaluating the dynamics on probe
         coordinates with two values per axis."""
         if self._layout is None:
-            probe = tuple(
-                np.array([1.0, 2.0]).reshape([-1 if b == a else 1 for b in range(self.ndim)])
-                for a in range(self.ndim)
-            )
+            probe = _open_grids((np.array([1.0, 2.0]),) * self.ndim)
             layout = []
             with np.errstate(all="ignore"):
                 entries = self._entries(probe)
@@ -289,11 +282,7 @@ class ControlAffine(Hamiltonian):
         coords = tuple(coords)
         if self._dense_table is not None and self._dense_table[0] is coords:
             return self._dense_table[1]
-        ndim = len(coords)
-        grids = tuple(
-            np.asarray(c, dtype=float).reshape([-1 if b == a else 1 for b in range(ndim)])
-            for a, c in enumerate(coords)
-        )
+        grids = _open_grids(coords)
         shape = tuple(len(c) for c in coords)
         rows = [
             np.broadcast_to(np.asarray(entry, dtype=float), shape).reshape(-1)
@@ -342,6 +331,15 @@ class ControlAffine(Hamiltonian):
             f"ControlAffine({getattr(self.drift, '__name__', 'f')}, mode={self.mode!r}, "
             f"U={self.control_set!r}, V={self.disturbance_set!r}{flip})"
         )
+
+
+def _open_grids(coords) -> tuple:
+    """The 1D ``coords`` as float arrays that broadcast to the grid (axis ``a`` along ``a``)."""
+    ndim = len(coords)
+    return tuple(
+        np.asarray(c, dtype=float).reshape([-1 if b == a else 1 for b in range(ndim)])
+        for a, c in enumerate(coords)
+    )
 
 
 def _columns(q, matrix, dim):
