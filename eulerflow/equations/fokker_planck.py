@@ -367,6 +367,7 @@ class _Operator:
         self.time_dependent = self._drift is not None and not self._drift.steady
         self._pattern = None
         self._cached: tuple[float, tuple] | None = None
+        self._rate: tuple[float, float] | None = None
 
     def weights(self, t: float) -> tuple[tuple, tuple]:
         """``(forwards, backwards)``: per axis the face weights at time ``t`` (NumPy)."""
@@ -393,9 +394,15 @@ class _Operator:
         return result
 
     def rate_bound(self, t: float) -> float:
-        """``max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a`` at time ``t``."""
-        forwards, backwards = self.weights(t)
-        return explicit_rate_bound(forwards, backwards, self.grid.spacing, self.grid.periodic)
+        """``max_i sum_a (f_{a,i+1} + g_{a,i}) / h_a`` at time ``t`` (kept for the last ``t``,
+        like the weights: the stepper choice and the explicit integrator both ask at 0)."""
+        if not self.time_dependent:
+            t = 0.0
+        if self._rate is None or self._rate[0] != t:
+            forwards, backwards = self.weights(t)
+            rate = explicit_rate_bound(forwards, backwards, self.grid.spacing, self.grid.periodic)
+            self._rate = (t, rate)
+        return self._rate[1]
 
     def matrix(self, t: float):
         """The SciPy CSR matrix of ``L(t)``."""

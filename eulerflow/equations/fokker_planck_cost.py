@@ -93,14 +93,19 @@ def explicit_cost(t_final: float, rate: float, cfl: float = DEFAULT_CFL) -> floa
     return float(math.ceil(t_final * rate / cfl)) if rate > 0 else 1.0
 
 
+def implicit_work(ndim: int, n_cells: int, n_solves: float, n_factorizations: float) -> float:
+    """Stage units of an implicit run with ``n_solves`` solves (each with ``STAGES_PER_SOLVE``
+    operator applications) and ``n_factorizations`` LU factorisations."""
+    solve = solve_units(ndim, n_cells) + STAGES_PER_SOLVE
+    return n_solves * solve + n_factorizations * factorization_units(ndim, n_cells)
+
+
 def implicit_cost(ndim: int, n_cells: int, rtol: float, time_dependent: bool) -> float:
     """Stage units of an error-controlled BDF2 run with tolerance ``rtol`` on ``n_cells`` cells
     in ``ndim`` dimensions (a factorisation per step when the operator depends on time)."""
     steps = IMPLICIT_STEPS_AT_RTOL / math.sqrt(rtol)
-    solve = solve_units(ndim, n_cells) + STAGES_PER_SOLVE
-    factorization = factorization_units(ndim, n_cells)
     factorizations = steps if time_dependent else FACTORIZATIONS
-    return steps * solve + factorizations * factorization
+    return implicit_work(ndim, n_cells, steps, factorizations)
 
 
 def choose_stepper(

@@ -179,12 +179,8 @@ def test_default_run_meets_the_spatial_error_floor_on_the_ou_benchmark(n):
     def work(sol) -> float:
         if sol.parameters["stepper"] == "ssprk1":
             return float(sol.n_steps + sol.diagnostics["n_rejected"])
-        solve_units = cost.solve_units(2, grid.size) + cost.STAGES_PER_SOLVE
-        lu_units = cost.factorization_units(2, grid.size)
-        return (
-            sol.diagnostics["n_solves"] * solve_units
-            + sol.diagnostics["n_factorizations"] * lu_units
-        )
+        counts = sol.diagnostics["n_solves"], sol.diagnostics["n_factorizations"]
+        return cost.implicit_work(2, grid.size, *counts)
 
     floor, _ = solve(dt=5e-4)
     error, default = solve()

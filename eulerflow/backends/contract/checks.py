@@ -25,3 +25,28 @@ def check_face_arrays(rho_n, rho_k, faces, spacing, periodic, what="velocity"):
                 f"got {tuple(u.shape)} {u.dtype}"
             )
     return faces, tuple(float(h) for h in spacing), tuple(bool(p) for p in periodic)
+
+
+class LastWeights:
+    """What was derived from the last pair of face-weight tuples (their validation, or views of
+    them), for a pair passed again: an explicit run passes the same tuples at every stage.
+
+    Tuples are immutable and the entry holds them, so the identity of the pair cannot be reused
+    by other objects while it is kept; ``key`` holds whatever else the derived value depends on
+    (shapes, dtypes, spacing, flags).
+    """
+
+    def __init__(self) -> None:
+        self._entry: tuple | None = None
+
+    def get(self, forwards, backwards, key):
+        """The value kept for these tuple objects and an equal ``key``, else ``None``."""
+        entry = self._entry
+        if entry is None or entry[0] is not forwards or entry[1] is not backwards:
+            return None
+        return entry[3] if entry[2] == key else None
+
+    def keep(self, forwards, backwards, key, value) -> None:
+        """Keep ``value`` for ``(forwards, backwards, key)`` when both are tuples."""
+        if isinstance(forwards, tuple) and isinstance(backwards, tuple):
+            self._entry = (forwards, backwards, key, value)

@@ -16,7 +16,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from types import ModuleType
 
-from .checks import check_face_arrays
+from .checks import LastWeights, check_face_arrays
+
+_CHECKED = LastWeights()
+"""The last validated weights with the shapes, dtypes, spacing and flags of the call."""
 
 
 class FokkerPlanckKernels(ABC):
@@ -24,11 +27,6 @@ class FokkerPlanckKernels(ABC):
     :class:`~eulerflow.backends.Backend`)."""
 
     xp: ModuleType
-    _fp_checked: tuple | None = None
-    """``(forwards, backwards, signature, (spacing, periodic))`` of the last validated call: an
-    explicit run passes the same tuples of face weights at every stage, and a call with the same
-    tuple objects (immutable) and the same shapes, dtypes, spacing and flags is not validated
-    again."""
 
     def fokker_planck_update(
         self,
@@ -74,21 +72,15 @@ class FokkerPlanckKernels(ABC):
             tuple(spacing),
             tuple(periodic),
         )
-        last = self._fp_checked
-        if (
-            last is not None
-            and last[0] is forwards
-            and last[1] is backwards
-            and last[2] == signature
-        ):
-            spacing, periodic = last[3]
-        else:
+        checked = _CHECKED.get(forwards, backwards, signature)
+        if checked is None:  # not the weights of the last call: validate them
             _, spacing, periodic = check_face_arrays(
                 rho_n, rho_k, forwards, spacing, periodic, what="forward weight"
             )
             check_face_arrays(rho_n, rho_k, backwards, spacing, periodic, what="backward weight")
-            if isinstance(forwards, tuple) and isinstance(backwards, tuple):
-                self._fp_checked = (forwards, backwards, signature, (spacing, periodic))
+            _CHECKED.keep(forwards, backwards, signature, (spacing, periodic))
+        else:
+            spacing, periodic = checked
         if out is None:
             out = self.xp.empty(tuple(rho_k.shape), dtype=rho_k.dtype)
         elif out is rho_k:

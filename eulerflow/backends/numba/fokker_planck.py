@@ -17,8 +17,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ..contract.checks import LastWeights
 from ..view3d import AXES_IN_3D
 from .jit import JIT, float_dtype, wrap
+
+_VIEWS = LastWeights()
+"""The 3D views of the last C-contiguous weights, reused while they come back."""
 
 
 @njit(parallel=True, **JIT)
@@ -78,25 +82,17 @@ def fokker_planck_update_3d(
                 o[k] = a * rn[k] + b * q[k] + c * acc[k]
 
 
-class _LastViews:
-    """The 3D views of the face weights of the last call, kept while the same (immutable)
-    tuples of C-contiguous weight arrays come back with the same shape, dtype, spacing and
-    flags: views share the arrays' memory, so they stay valid when the weights are updated in
-    place, and an explicit run does not rebuild them at every stage."""
-
-    entry: tuple | None = None
-
-
 def _weight_views(rho_k, forwards, backwards, spacing, periodic, dtype):
-    """``(shape3, weights, periodic3, inv_h3)`` for :func:`fokker_planck_update_3d`."""
+    """``(shape3, weights, periodic3, inv_h3)`` for :func:`fokker_planck_update_3d`; the views
+    of the last weights are kept when they are all C-contiguous (views share the arrays' memory,
+    so they stay valid when the weights are updated in place)."""
     key = (tuple(rho_k.shape), dtype, tuple(spacing), tuple(periodic))
-    last = _LastViews.entry
-    if last is not None and last[0] is forwards and last[1] is backwards and last[2] == key:
-        return last[3]
-    views = _build_weight_views(rho_k, forwards, backwards, spacing, periodic, dtype)
-    arrays = (*forwards, *backwards)
-    if all(isinstance(w, np.ndarray) and w.flags.c_contiguous for w in arrays):
-        _LastViews.entry = (forwards, backwards, key, views)
+    views = _VIEWS.get(forwards, backwards, key)
+    if views is None:
+        views = _build_weight_views(rho_k, forwards, backwards, spacing, periodic, dtype)
+        arrays = (*forwards, *backwards)
+        if all(isinstance(w, np.ndarray) and w.flags.c_contiguous for w in arrays):
+            _VIEWS.keep(forwards, backwards, key, views)
     return views
 
 
