@@ -1,5 +1,6 @@
 """What the CUDA modules of the CuPy backend share: NVRTC options, the dtype -> C type table, the
-per-device cache of compiled modules, the launch geometry and the launch.
+per-device cache of compiled modules, the launch geometry, the launch and the check of its output
+array.
 
 A leaf module: it imports no other module of the backend, and not CuPy (the array module ``xp``
 is handed to :class:`KernelCache` by the backend). Every CUDA source is a template over
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from ...arrays import is_cupy_array
 
 NVRTC_OPTIONS = ("--std=c++14", "--fmad=false")
 """NVRTC options of every kernel module (CuPy adds ``-arch`` for the current device)."""
@@ -100,3 +103,15 @@ class KernelCache:
         if value is None:
             value = self._built[key] = build()
         return value
+
+
+def check_out(out, shape: tuple, dtype) -> None:
+    """``TypeError`` unless ``out`` is a CuPy array, ``ValueError`` unless it has ``shape`` and
+    ``dtype``: the output of a kernel launch."""
+    if not is_cupy_array(out):
+        raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
+    if tuple(out.shape) != tuple(shape) or out.dtype != dtype:
+        raise ValueError(
+            f"out must have shape {tuple(shape)} and dtype {dtype}, "
+            f"got {tuple(out.shape)} {out.dtype}"
+        )

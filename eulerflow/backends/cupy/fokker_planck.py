@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...arrays import is_cupy_array
 from ..view3d import AXES_IN_3D
-from .compile import CudaModule, KernelCache, c_type
+from .compile import CudaModule, KernelCache, c_type, check_out
 
 FP_KERNEL_NAME = "fokker_planck_update_3d"
 """Name of the CUDA function template; instantiated as ``fokker_planck_update_3d<float>`` etc."""
@@ -113,13 +112,7 @@ def fokker_planck_update(
     cupy = kernels.xp
     dtype = np.dtype(rho_k.dtype)
     c_type(dtype)  # float32 or float64, else TypeError
-    if not is_cupy_array(out):
-        raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
-    if tuple(out.shape) != tuple(rho_k.shape) or out.dtype != dtype:
-        raise ValueError(
-            f"out must have shape {tuple(rho_k.shape)} and dtype {dtype}, "
-            f"got {tuple(out.shape)} {out.dtype}"
-        )
+    check_out(out, rho_k.shape, dtype)
     same = rho_n is rho_k
     rho_k = kernels.contiguous(rho_k)
     rho_n = rho_k if same else kernels.contiguous(rho_n)

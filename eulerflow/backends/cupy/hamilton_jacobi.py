@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...arrays import is_cupy_array
 from ...schemes.hj_derivatives import WENO_EPS_SCALE, weno_eps_floor
 from ..view3d import AXES_IN_3D
-from .compile import CudaModule, KernelCache, c_type
+from .compile import CudaModule, KernelCache, c_type, check_out
 
 HJ_UPDATE_KERNEL_NAME = "hj_update_3d"
 HJ_DERIVATIVES_KERNEL_NAME = "hj_derivatives_3d"
@@ -430,13 +429,7 @@ def hj_update(
     may be ``phi_n``."""
     cupy = kernels.xp
     dtype, axes, shape3, active3, periodic3, h3 = _view(phi_k, spacing, periodic)
-    if not is_cupy_array(out):
-        raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
-    if tuple(out.shape) != tuple(phi_k.shape) or out.dtype != dtype:
-        raise ValueError(
-            f"out must have shape {tuple(phi_k.shape)} and dtype {dtype}, "
-            f"got {tuple(out.shape)} {out.dtype}"
-        )
+    check_out(out, phi_k.shape, dtype)
     same = phi_n is phi_k
     phi_k = kernels.contiguous(phi_k)
     phi_n = phi_k if same else kernels.contiguous(phi_n)

@@ -33,8 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...arrays import is_cupy_array
-from .compile import BLOCK, CudaModule, KernelCache
+from .compile import BLOCK, CudaModule, KernelCache, check_out
 from .hamilton_jacobi import hj_derivatives
 
 if TYPE_CHECKING:
@@ -279,13 +278,7 @@ def hj_update_point(
     (which may be ``phi_n``) and returns the largest bound per axis."""
     cupy = kernels.xp
     dtype = np.dtype(phi_k.dtype)
-    if not is_cupy_array(out):
-        raise TypeError(f"out must be a CuPy array for the cupy backend, got {type(out)}")
-    if tuple(out.shape) != tuple(phi_k.shape) or out.dtype != dtype:
-        raise ValueError(
-            f"out must have shape {tuple(phi_k.shape)} and dtype {dtype}, "
-            f"got {tuple(out.shape)} {out.dtype}"
-        )
+    check_out(out, phi_k.shape, dtype)
     ndim, n = len(phi_k.shape), int(phi_k.size)
     if n == 0:
         return (0.0,) * ndim
